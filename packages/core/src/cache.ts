@@ -1,0 +1,38 @@
+/**
+ * The token cache contract. A memory cache answers synchronously (so a hit costs no await); a distributed
+ * cache answers with promises. Callers accept both.
+ *
+ * @module
+ */
+
+/** A value that may be returned directly or through a promise. */
+export type MaybePromise<T> = T | Promise<T>
+
+/** What the token provider stores per cache key. Times are epoch milliseconds. */
+export interface CachedToken {
+  readonly accessToken: string
+  readonly tokenType: string
+  readonly expiresAt: number
+  /** When to refresh proactively (the server's `refresh_in`), if it said so. */
+  readonly refreshAt?: number
+  readonly refreshToken?: string
+}
+
+/**
+ * A key-value store for tokens. Keys are opaque hashes produced by {@link deriveCacheKey}; they never hold an
+ * assertion or a secret.
+ *
+ * @example
+ * ```ts
+ * const cache: TokenCache = createMemoryTokenCache({ maxEntries: 50_000 })
+ * cache.set(key, token, token.expiresAt - Date.now())
+ * const hit = cache.get(key)
+ * ```
+ */
+export interface TokenCache {
+  /** The entry for `key`, or `undefined` when absent or expired. Must not throw for a missing key. */
+  get(key: string): MaybePromise<CachedToken | undefined>
+  /** Stores `value` for at most `ttlMs` milliseconds. */
+  set(key: string, value: CachedToken, ttlMs: number): MaybePromise<void>
+  delete(key: string): MaybePromise<void>
+}

@@ -1,0 +1,5 @@
+export type { ClientCredential, EngineConfig, EngineFactory, ExchangeRequest, OboEngine, RefreshRequest, TokenRequestBase, TokenResult } from './engine.ts'
+export type { CachedToken, MaybePromise, TokenCache } from './cache.ts'
+export { OAuthError, OboError, oauthErrorFromBody, optional, renderClaimsChallenge } from './errors.ts'
+export type { OAuthErrorBody, OAuthErrorOptions, OboErrorCode, OboErrorOptions } from './errors.ts'
+export { sha256Hex } from './hash.ts'
