@@ -10,6 +10,7 @@
  *
  * - `INVALID_ARGUMENT`: the caller passed something unusable (scopes, tenant, options).
  * - `INVALID_CERTIFICATE`: the client certificate cannot be read (format, password, missing or unsupported key).
+ * - `TENANT_NOT_ALLOWED`: a request named a tenant the credential is not allowed to use.
  * - `INVALID_AUTHORITY`: the authority is not https, malformed, or not a known/validated Entra host.
  * - `CLIENT_ASSERTION_FAILED`: the client-assertion callback threw or returned nothing usable.
  * - `INTERACTION_REQUIRED`: the user must satisfy a claims challenge (MFA, Conditional Access, consent).
@@ -24,11 +25,13 @@
  * - `TIMEOUT`: no answer within the deadline.
  * - `ABORTED`: the caller's abort signal fired.
  * - `CLOSED`: the credential or engine was closed.
+ * - `INTERNAL_ERROR`: a bug: something threw that should not have; the cause says what.
  */
 export type OboErrorCode =
   | 'INVALID_ARGUMENT'
   | 'INVALID_CERTIFICATE'
   | 'INVALID_AUTHORITY'
+  | 'TENANT_NOT_ALLOWED'
   | 'CLIENT_ASSERTION_FAILED'
   | 'INTERACTION_REQUIRED'
   | 'INVALID_GRANT'
@@ -42,6 +45,7 @@ export type OboErrorCode =
   | 'TIMEOUT'
   | 'ABORTED'
   | 'CLOSED'
+  | 'INTERNAL_ERROR'
 
 /** Options every {@link OboError} takes. */
 export interface OboErrorOptions {

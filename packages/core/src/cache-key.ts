@@ -1,0 +1,35 @@
+/**
+ * Cache-key derivation. One SHA-256 over every field that makes tokens differ, so different users, tenants,
+ * apps, credentials, scope sets or CAE modes never share an entry, and no key holds an assertion.
+ *
+ * @module
+ */
+import { sha256Hex } from './hash.ts'
+import { scopeKey } from './scopes.ts'
+
+/** The fields a cache key is derived from. */
+export interface CacheKeyParts {
+  /** The engine's fingerprint: authority host, client ID and client credential, already hashed. */
+  readonly partition: string
+  readonly tenantId: string
+  readonly scopes: readonly string[]
+  readonly enableCae: boolean
+  /** The user's incoming access token; hashed here, never stored. */
+  readonly userAssertion: string
+}
+
+/**
+ * Derives the hex cache key for one token.
+ *
+ * @example
+ * ```ts
+ * const key = deriveCacheKey({ partition: engine.fingerprint, tenantId, scopes, enableCae: false, userAssertion })
+ * ```
+ */
+export function deriveCacheKey(parts: CacheKeyParts): string {
+  // Newlines cannot occur in any field (tenant and scope rules exclude them; the partition is hex), so the
+  // concatenation is unambiguous. The assertion goes last: it is the only long field.
+  return sha256Hex(
+    `obo1\n${parts.partition}\n${parts.tenantId.toLowerCase()}\n${scopeKey(parts.scopes)}\n${parts.enableCae ? 'cae' : 'std'}\n${parts.userAssertion}`,
+  )
+}
