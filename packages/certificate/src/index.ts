@@ -1,1 +1,3 @@
-export {}
+export { parseClientCertificate } from './client-certificate.ts'
+export type { ClientCertificate } from './client-certificate.ts'
+export { clearClientCertificateMemo, clientCertificateMemoMaxEntries, loadClientCertificate } from './load-client-certificate.ts'

@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { OboError } from '@onbehalf/core'
+import { clearClientCertificateMemo, clientCertificateMemoMaxEntries, loadClientCertificate } from '../src/index.ts'
+import { createFixtures, password, type Fixtures } from './openssl-fixtures.ts'
+
+let fx: Fixtures
+beforeAll(() => {
+  fx = createFixtures()
+}, 60_000)
+afterAll(() => fx.cleanup())
+beforeEach(() => clearClientCertificateMemo())
+
+describe('loadClientCertificate', () => {
+  it('returns the same parsed object for the same input and password', () => {
+    const first = loadClientCertificate(fx.pkcs12Modern, password)
+    expect(loadClientCertificate(fx.pkcs12Modern, password)).toBe(first)
+    // A copy of the bytes is the same input.
+    expect(loadClientCertificate(new Uint8Array(fx.pkcs12Modern), password)).toBe(first)
+    expect(loadClientCertificate(fx.pkcs8Pem)).toBe(loadClientCertificate(fx.pkcs8Pem))
+  })
+
+  it('keys on the password too, and does not remember failures', () => {
+    expect(() => loadClientCertificate(fx.encryptedPkcs8Pem, 'wrong')).toThrow(OboError)
+    const good = loadClientCertificate(fx.encryptedPkcs8Pem, password)
+    expect(good.subject).toBe('CN=middle-tier')
+    expect(() => loadClientCertificate(fx.encryptedPkcs8Pem, 'wrong')).toThrow(OboError)
+    expect(() => loadClientCertificate(fx.encryptedPkcs8Pem)).toThrow(OboError)
+  })
+
+  it('is much faster on a hit than a parse', () => {
+    const started = performance.now()
+    loadClientCertificate(fx.pkcs12Modern, password)
+    const parseMs = performance.now() - started
+    const hitsStarted = performance.now()
+    for (let index = 0; index < 100; index++) loadClientCertificate(fx.pkcs12Modern, password)
+    const hitMs = (performance.now() - hitsStarted) / 100
+    expect(hitMs * 10).toBeLessThan(parseMs)
+  })
+
+  it('stays bounded, dropping the least recently used entry', () => {
+    const first = loadClientCertificate(fx.pkcs8Pem)
+    // Distinct inputs that parse to the same certificate: trailing newlines change the bytes, not the content.
+    for (let index = 1; index <= clientCertificateMemoMaxEntries; index++) {
+      loadClientCertificate(fx.pkcs8Pem + '\n'.repeat(index))
+    }
+    expect(loadClientCertificate(fx.pkcs8Pem)).not.toBe(first)
+  })
+})
