@@ -1,0 +1,213 @@
+/**
+ * `msalEngine`: the On-Behalf-Of protocol through `@azure/msal-node`'s `ConfidentialClientApplication`, with
+ * core's cache as the cache of record. MSAL is kept to what it is good at (building and signing the request,
+ * authority discovery, response validation); its token cache and client-side throttling are kept out of the
+ * way because they neither scale nor isolate users (see the README).
+ *
+ * @module
+ */
+import { randomUUID } from 'node:crypto'
+import { ConfidentialClientApplication, LogLevel, type AuthenticationResult } from '@azure/msal-node'
+import {
+  OboError,
+  optional,
+  sha256Hex,
+  type EngineConfig,
+  type ExchangeRequest,
+  type OboEngine,
+  type RefreshRequest,
+  type TokenRequestBase,
+  type TokenResult,
+} from '@onbehalf/core'
+import { abortedError, raceAbort } from './abort.ts'
+import { createCallContext, runInCallContext } from './call-context.ts'
+import { prepareCredential } from './credential.ts'
+import { toOboError } from './error-mapping.ts'
+import { createNetworkClient } from './network-client.ts'
+import { toTokenResult } from './token-result.ts'
+
+const tenantPattern = /^[0-9A-Za-z.-]+$/
+
+/** What {@link inspectMsalEngine} reports. */
+export interface MsalEngineDiagnostics {
+  /** Whether the engine's `ConfidentialClientApplication` exists yet (it is created on first use). */
+  readonly applicationCreated: boolean
+  /** Entries in MSAL's own in-memory cache right now (tokens, accounts, throttling, authority metadata). */
+  readonly msalCacheEntries: number
+  /** Of those, the authority metadata entries (one per authority host). */
+  readonly authorityMetadataEntries: number
+}
+
+const diagnostics = new WeakMap<OboEngine, () => MsalEngineDiagnostics>()
+
+/**
+ * Creates an On-Behalf-Of engine on `@azure/msal-node`, interchangeable with `joseEngine` (both are core's
+ * `EngineFactory`). One `ConfidentialClientApplication` is created per engine, on first use.
+ *
+ * - Every call bypasses MSAL's token cache (`skipCache`) and clears what MSAL wrote once the call settles, so
+ *   MSAL's cache holds only in-flight entries and authority metadata, whatever the number of users served.
+ * - Error answers never reach MSAL's client-side throttle: a 429 for one user cannot block another.
+ * - The tenant is chosen per request (the request's authority); CAE is carried by the request's `claims`.
+ * - Network calls use `config.fetch`; discovery documents are fetched once per URL per process.
+ * - MSAL ignores abort signals: an abort rejects at once with `ABORTED` and cancels the call's requests.
+ *
+ * @throws OboError `INVALID_CERTIFICATE` for an unreadable certificate, `INVALID_AUTHORITY` for a non-https
+ *   authority host, `INVALID_ARGUMENT` for a missing client ID or credential.
+ * @example
+ * ```ts
+ * import { msalEngine } from '@onbehalf/msal'
+ *
+ * const engine = msalEngine({
+ *   clientId: process.env.CLIENT_ID!,
+ *   credential: { kind: 'secret', secret: process.env.CLIENT_SECRET! },
+ *   authorityHost: 'https://login.microsoftonline.com',
+ * })
+ * const token = await engine.exchange({ tenantId, userAssertion, scopes: ['https://graph.microsoft.com/.default'] })
+ * ```
+ */
+export function msalEngine(config: EngineConfig): OboEngine {
+  if (typeof config.clientId !== 'string' || config.clientId.trim() === '') {
+    throw new OboError('clientId is required: the application (client) ID of the middle tier.', { code: 'INVALID_ARGUMENT' })
+  }
+  const authorityHost = httpsOrigin(config.authorityHost)
+  const credential = prepareCredential(config.credential)
+  const fetchImpl = config.fetch ?? globalThis.fetch
+  const networkClient = createNetworkClient({ fetch: fetchImpl })
+  let application: ConfidentialClientApplication | undefined
+  let closed = false
+
+  function app(): ConfidentialClientApplication {
+    if (closed) throw new OboError('The engine is closed.', { code: 'CLOSED' })
+    application ??= new ConfidentialClientApplication({
+      auth: {
+        clientId: config.clientId,
+        // Only a default: every request names its own tenant's authority.
+        authority: `${authorityHost}/organizations`,
+        ...credential.msalOptions,
+        // MSAL 7 has no disableInstanceDiscovery; a known authority skips the discovery request.
+        knownAuthorities: config.disableInstanceDiscovery === true ? [authorityHost] : [],
+      },
+      system: {
+        networkClient,
+        loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => undefined },
+      },
+    })
+    return application
+  }
+
+  async function call(
+    request: TokenRequestBase,
+    acquire: (cca: ConfidentialClientApplication, common: CommonRequest) => Promise<AuthenticationResult | null>,
+  ): Promise<TokenResult> {
+    validate(request)
+    if (request.signal?.aborted === true) throw abortedError(request.signal)
+    const cca = app()
+    const context = createCallContext()
+    const common: CommonRequest = {
+      scopes: [...request.scopes],
+      authority: `${authorityHost}/${request.tenantId}`,
+      correlationId: randomUUID(),
+      ...optional('claims', request.claims === undefined || request.claims.trim() === '' ? undefined : request.claims),
+    }
+    const work = runInCallContext(context, () => acquire(cca, common)).then(
+      (result) => toTokenResult(context.tokenResponse, result, request.scopes),
+      (error: unknown) => {
+        throw toOboError(error, context, config.credential.kind)
+      },
+    )
+    // Core's cache is the cache of record: whatever MSAL stored for this call goes once the call settles
+    // (authority metadata stays). The cache therefore never holds more than the calls in flight.
+    void work.then(forget, forget)
+    function forget(): void {
+      cca.clearCache()
+    }
+    return raceAbort(work, request.signal, () => context.controller.abort())
+  }
+
+  const engine: OboEngine = {
+    name: 'msal',
+    fingerprint: sha256Hex(`onbehalf-engine-fingerprint\n${authorityHost}\n${config.clientId}\n${credential.identity}`),
+    exchange(request: ExchangeRequest): Promise<TokenResult> {
+      return call(request, (cca, common) => {
+        if (typeof request.userAssertion !== 'string' || request.userAssertion === '') {
+          throw new OboError('The user assertion is empty; pass the access token the caller sent.', { code: 'INVALID_ARGUMENT' })
+        }
+        return cca.acquireTokenOnBehalfOf({ ...common, oboAssertion: request.userAssertion, skipCache: true })
+      })
+    },
+    redeemRefreshToken(request: RefreshRequest): Promise<TokenResult> {
+      return call(request, (cca, common) => {
+        if (typeof request.refreshToken !== 'string' || request.refreshToken === '') {
+          throw new OboError('The refresh token is empty.', { code: 'INVALID_ARGUMENT' })
+        }
+        return cca.acquireTokenByRefreshToken({ ...common, refreshToken: request.refreshToken })
+      })
+    },
+    close(): Promise<void> {
+      closed = true
+      application?.clearCache()
+      application = undefined
+      return Promise.resolve()
+    },
+  }
+  diagnostics.set(engine, () => {
+    const keys = application === undefined ? [] : Object.keys(application.getTokenCache().getKVStore())
+    return {
+      applicationCreated: application !== undefined,
+      msalCacheEntries: keys.length,
+      authorityMetadataEntries: keys.filter((key) => key.startsWith('authority-metadata-')).length,
+    }
+  })
+  return engine
+}
+
+/**
+ * What MSAL holds inside an engine made by {@link msalEngine}: for monitoring and for tests that prove MSAL's
+ * cache does not grow with users. `undefined` for any other engine.
+ *
+ * @example
+ * ```ts
+ * inspectMsalEngine(engine)?.msalCacheEntries // stays small, however many users were served
+ * ```
+ */
+export function inspectMsalEngine(engine: OboEngine): MsalEngineDiagnostics | undefined {
+  return diagnostics.get(engine)?.()
+}
+
+interface CommonRequest {
+  scopes: string[]
+  authority: string
+  correlationId: string
+  claims?: string
+}
+
+function validate(request: TokenRequestBase): void {
+  if (typeof request.tenantId !== 'string' || !tenantPattern.test(request.tenantId)) {
+    throw new OboError('tenantId must be a tenant ID or domain made of letters, digits, "." and "-".', {
+      code: 'INVALID_ARGUMENT',
+    })
+  }
+  if (!Array.isArray(request.scopes) || request.scopes.length === 0 || request.scopes.some((scope) => typeof scope !== 'string' || scope.trim() === '')) {
+    throw new OboError('scopes must name at least one scope, e.g. https://graph.microsoft.com/.default.', {
+      code: 'INVALID_ARGUMENT',
+    })
+  }
+}
+
+function httpsOrigin(authorityHost: string): string {
+  let url: URL
+  try {
+    url = new URL(authorityHost)
+  } catch (error) {
+    throw new OboError('authorityHost is not a valid URL; pass an https origin such as https://login.microsoftonline.com.', {
+      code: 'INVALID_AUTHORITY',
+      cause: error,
+    })
+  }
+  if (url.protocol !== 'https:') {
+    throw new OboError('authorityHost must use https; tokens and secrets are never sent over plain HTTP.', {
+      code: 'INVALID_AUTHORITY',
+    })
+  }
+  return url.origin
+}
