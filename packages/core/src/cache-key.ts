@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { sha256Hex } from './hash.ts'
+import { sha256Base64Url } from './hash.ts'
 import { scopeKey } from './scopes.ts'
 
 /** The fields a cache key is derived from. */
@@ -19,7 +19,7 @@ export interface CacheKeyParts {
 }
 
 /**
- * Derives the hex cache key for one token.
+ * Derives the cache key for one token: 43 base64url characters of a SHA-256.
  *
  * @example
  * ```ts
@@ -29,7 +29,7 @@ export interface CacheKeyParts {
 export function deriveCacheKey(parts: CacheKeyParts): string {
   // Newlines cannot occur in any field (tenant and scope rules exclude them; the partition is hex), so the
   // concatenation is unambiguous. The assertion goes last: it is the only long field.
-  return sha256Hex(
+  return sha256Base64Url(
     `obo1\n${parts.partition}\n${parts.tenantId.toLowerCase()}\n${scopeKey(parts.scopes)}\n${parts.enableCae ? 'cae' : 'std'}\n${parts.userAssertion}`,
   )
 }

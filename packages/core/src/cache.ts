@@ -32,7 +32,10 @@ export interface CachedToken {
 export interface TokenCache {
   /** The entry for `key`, or `undefined` when absent or expired. Must not throw for a missing key. */
   get(key: string): MaybePromise<CachedToken | undefined>
-  /** Stores `value` for at most `ttlMs` milliseconds. */
+  /**
+   * Stores `value` for `ttlMs` milliseconds. The provider passes the access token's remaining lifetime, or
+   * longer when the entry holds a refresh token (expired access tokens are never served as hits).
+   */
   set(key: string, value: CachedToken, ttlMs: number): MaybePromise<void>
   delete(key: string): MaybePromise<void>
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createHash } from 'node:crypto'
-import { sha256Hex } from './hash.ts'
-import { sha256Hex as portableSha256Hex } from './sha256-web.ts'
+import { sha256Base64Url, sha256Hex } from './hash.ts'
+import { sha256Base64Url as portableBase64Url, sha256Hex as portableSha256Hex } from './sha256-web.ts'
 
 const reference = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
 
@@ -15,6 +15,8 @@ describe('sha256Hex', () => {
     for (let length = 0; length < 300; length++) {
       const text = 'é€𝄞x'.repeat(length).slice(0, length)
       expect(portableSha256Hex(text)).toBe(reference(text))
+      expect(portableBase64Url(text)).toBe(sha256Base64Url(text))
+      expect(Buffer.from(sha256Base64Url(text), 'base64url').toString('hex')).toBe(reference(text))
     }
   })
 })

@@ -4,4 +4,4 @@
  *
  * @module
  */
-export { sha256Hex } from '#sha256'
+export { sha256Base64Url, sha256Hex } from '#sha256'

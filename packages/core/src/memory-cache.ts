@@ -28,6 +28,8 @@ export interface MemoryTokenCache extends TokenCache {
 interface Slot {
   readonly value: CachedToken
   readonly staleAt: number
+  /** The insertion sequence when this slot was last placed at the recent end. */
+  seq: number
 }
 
 /**
@@ -45,8 +47,12 @@ export function createMemoryTokenCache(options: MemoryTokenCacheOptions = {}): M
     throw new TypeError('maxEntries must be a positive integer.')
   }
   const now = options.now ?? Date.now
-  // A Map iterates in insertion order: re-inserting on a hit keeps the least recently used first.
+  // A Map iterates in insertion order: re-inserting on a hit keeps the least recently used first. A hit on a
+  // slot in the recent half is not moved (it cannot be evicted before maxEntries / 2 more inserts), which
+  // saves most reorderings on hot keys while keeping eviction close to LRU.
   const slots = new Map<string, Slot>()
+  const promoteDistance = Math.max(1, maxEntries >>> 1)
+  let seq = 0
 
   return {
     maxEntries,
@@ -60,14 +66,17 @@ export function createMemoryTokenCache(options: MemoryTokenCacheOptions = {}): M
         slots.delete(key)
         return undefined
       }
-      slots.delete(key)
-      slots.set(key, slot)
+      if (seq - slot.seq > promoteDistance) {
+        slots.delete(key)
+        slot.seq = ++seq
+        slots.set(key, slot)
+      }
       return slot.value
     },
     set(key, value, ttlMs) {
       slots.delete(key)
       if (!(ttlMs > 0)) return
-      slots.set(key, { value, staleAt: now() + Math.min(ttlMs, value.expiresAt - now()) })
+      slots.set(key, { value, staleAt: now() + ttlMs, seq: ++seq })
       if (slots.size > maxEntries) evict()
     },
     delete(key) {

@@ -21,6 +21,22 @@ const words = new Uint32Array(64)
 
 /** Hex SHA-256 of the UTF-8 bytes of `text`. */
 export function sha256Hex(text: string): string {
+  let hex = ''
+  for (const word of digestWords(text)) hex += (word >>> 0).toString(16).padStart(8, '0')
+  return hex
+}
+
+/** Base64url SHA-256 of the UTF-8 bytes of `text`, without padding. */
+export function sha256Base64Url(text: string): string {
+  const bytes = new Uint8Array(32)
+  const view = new DataView(bytes.buffer)
+  digestWords(text).forEach((word, i) => view.setUint32(i * 4, word >>> 0))
+  let binary = ''
+  for (const byte of bytes) binary += String.fromCharCode(byte)
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+function digestWords(text: string): number[] {
   const data = encoder.encode(text)
   const bitLength = data.length * 8
   const padded = new Uint8Array((((data.length + 9 + 63) >> 6) << 6))
@@ -51,7 +67,5 @@ export function sha256Hex(text: string): string {
     h0 = (h0 + a) | 0; h1 = (h1 + b) | 0; h2 = (h2 + c) | 0; h3 = (h3 + d) | 0
     h4 = (h4 + e) | 0; h5 = (h5 + f) | 0; h6 = (h6 + g) | 0; h7 = (h7 + h) | 0
   }
-  let hex = ''
-  for (const word of [h0, h1, h2, h3, h4, h5, h6, h7]) hex += (word >>> 0).toString(16).padStart(8, '0')
-  return hex
+  return [h0, h1, h2, h3, h4, h5, h6, h7]
 }

@@ -64,6 +64,11 @@ export interface TokenProviderOptions {
   readonly refreshRetryDelayMs?: number
   /** How long a 429 without `Retry-After` blocks the throttled key. Default 5 seconds. */
   readonly defaultThrottleMs?: number
+  /**
+   * How long an entry that holds a refresh token is kept after its access token expires, so the refresh token
+   * can be redeemed once the user's assertion has expired. Default 24 hours.
+   */
+  readonly refreshTokenLifetimeMs?: number
   /** The clock, for tests. Default `Date.now`. */
   readonly now?: () => number
 }
@@ -128,6 +133,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   const refreshOffsetMs = options.refreshOffsetMs ?? 300_000
   const refreshRetryDelayMs = options.refreshRetryDelayMs ?? 30_000
   const defaultThrottleMs = options.defaultThrottleMs ?? 5_000
+  const refreshTokenLifetimeMs = options.refreshTokenLifetimeMs ?? 86_400_000
   const flights = new Map<string, Flight>()
   const throttles = new Map<string, Throttle>()
   const refreshAttempts = new Map<string, number>()
@@ -241,7 +247,8 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       counters.engineCalls++
       const result = await callEngine(request, cached, controller.signal)
       const value = toCachedToken(result)
-      const ttlMs = value.expiresAt - now()
+      const accessTtlMs = value.expiresAt - now()
+      const ttlMs = value.refreshToken === undefined ? accessTtlMs : Math.max(accessTtlMs, refreshTokenLifetimeMs)
       if (ttlMs > 0) {
         try {
           const stored = cache.set(storeKey, value, ttlMs)
