@@ -5,6 +5,7 @@
  */
 
 // Space separates scopes on the wire; quotes and controls could smuggle form or header syntax.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this rejects
 const invalidScope = /[\s"\\\u0000-\u001f\u007f]/
 
 /**
