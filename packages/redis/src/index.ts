@@ -1,1 +1,22 @@
-export {}
+/**
+ * `@onbehalf/redis`: a distributed token cache for `@onbehalf` credentials. Memory (L1) in front of Redis (L2),
+ * AES-256-GCM at rest with key rotation, and a failure policy under which a Redis outage is a cache miss,
+ * never an auth outage. The Redis client (ioredis or node-redis) is injected; neither is a dependency.
+ *
+ * @module
+ */
+export { createRedisTokenCache } from './redis-token-cache.ts'
+export type {
+  RedisCacheEvent,
+  RedisCacheEventType,
+  RedisCacheStats,
+  RedisFailureReason,
+  RedisTokenCache,
+  RedisTokenCacheOptions,
+} from './redis-token-cache.ts'
+export { fromIoredis, fromNodeRedis, toRedisCommands } from './redis-client.ts'
+export type { IoredisLike, NodeRedisLike, RedisClientLike, RedisCommands } from './redis-client.ts'
+export { createTokenCodec } from './codec.ts'
+export type { CacheEncryptionKey, DecodeFailure, DecodeResult, TokenCodec } from './codec.ts'
+export { createCircuitBreaker } from './circuit-breaker.ts'
+export type { CircuitBreaker, CircuitBreakerOptions, CircuitState } from './circuit-breaker.ts'

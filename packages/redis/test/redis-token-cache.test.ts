@@ -1,0 +1,232 @@
+import { randomBytes } from 'node:crypto'
+import { sha256Hex } from '@onbehalf/core'
+import type { CachedToken } from '@onbehalf/core'
+import type { Redis } from 'ioredis'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createRedisTokenCache, createTokenCodec, fromIoredis } from '../src/index.ts'
+import type { RedisCacheEvent, RedisTokenCacheOptions } from '../src/index.ts'
+import { clientKinds, inspector } from './clients.ts'
+import type { TestClient } from './clients.ts'
+import { startRedisServer } from './redis-server.ts'
+import type { RedisServer } from './redis-server.ts'
+
+const k1 = { id: 'k1', key: new Uint8Array(randomBytes(32)) }
+const k2 = { id: 'k2', key: new Uint8Array(randomBytes(32)) }
+
+function token(overrides: Partial<CachedToken> = {}): CachedToken {
+  return {
+    accessToken: `eyJ.access.${randomBytes(24).toString('hex')}`,
+    tokenType: 'Bearer',
+    expiresAt: Date.now() + 3_600_000,
+    refreshToken: `refresh-${randomBytes(24).toString('hex')}`,
+    refreshAt: Date.now() + 1_800_000,
+    ...overrides,
+  }
+}
+
+const newKey = (): string => sha256Hex(randomBytes(16).toString('hex'))
+
+let server: RedisServer
+let raw: Redis
+
+beforeAll(async () => {
+  server = await startRedisServer()
+  raw = inspector(server.port)
+})
+
+afterAll(async () => {
+  raw.disconnect()
+  await server.stop()
+})
+
+describe.each(clientKinds)('with %s', (kind, connect) => {
+  let client: TestClient
+  let events: RedisCacheEvent[]
+  const prefix = `test:${kind}:`
+
+  beforeAll(async () => {
+    client = await connect(server.port)
+  })
+  afterAll(async () => {
+    await client.close()
+  })
+  beforeEach(() => {
+    events = []
+  })
+
+  function cache(options: Partial<RedisTokenCacheOptions> = {}): ReturnType<typeof createRedisTokenCache> {
+    return createRedisTokenCache({
+      redis: client.client,
+      keys: [k1],
+      keyPrefix: prefix,
+      timeoutMs: 1_000,
+      onEvent: (event) => events.push(event),
+      ...options,
+    })
+  }
+
+  it('round-trips through Redis: another instance gets an L2 hit, then L1 hits', async () => {
+    const writer = cache()
+    const reader = cache()
+    const key = newKey()
+    const value = token()
+    await writer.set(key, value, 3_600_000)
+    expect(writer.stats().writes).toBe(1)
+
+    const first = reader.get(key)
+    expect(first).toBeInstanceOf(Promise)
+    expect(await first).toEqual(value)
+    expect(reader.stats()).toMatchObject({ l2Hits: 1, l1Hits: 0 })
+    // The L2 hit filled L1: the next read answers synchronously without Redis.
+    expect(reader.get(key)).toEqual(value)
+    expect(reader.stats()).toMatchObject({ l2Hits: 1, l1Hits: 1 })
+    expect(events.map((event) => event.type)).toEqual(['write', 'l2-hit', 'l1-hit'])
+  })
+
+  it('answers a miss for an absent key and shares one Redis read among concurrent misses', async () => {
+    const reader = cache()
+    const key = newKey()
+    const reads = await Promise.all([reader.get(key), reader.get(key), reader.get(key)])
+    expect(reads).toEqual([undefined, undefined, undefined])
+    expect(reader.stats().l2Misses).toBe(1)
+  })
+
+  it('sets the Redis TTL from the token expiry, never longer', async () => {
+    const writer = cache()
+    const longLived = newKey()
+    const expiresAt = Date.now() + 60_000
+    await writer.set(longLived, token({ expiresAt }), 24 * 3_600_000)
+    const pttl = await raw.pttl(writer.keyName(longLived))
+    expect(pttl).toBeGreaterThan(50_000)
+    expect(pttl).toBeLessThanOrEqual(60_000)
+
+    const shorter = newKey()
+    await writer.set(shorter, token(), 5_000)
+    const shortPttl = await raw.pttl(writer.keyName(shorter))
+    expect(shortPttl).toBeGreaterThan(0)
+    expect(shortPttl).toBeLessThanOrEqual(5_000)
+
+    const expired = newKey()
+    await writer.set(expired, token({ expiresAt: Date.now() - 1 }), 5_000)
+    expect(await raw.exists(writer.keyName(expired))).toBe(0)
+    expect(writer.get(expired)).toBeInstanceOf(Promise)
+  })
+
+  it('stores only ciphertext under hash-only key names', async () => {
+    const writer = cache()
+    const key = newKey()
+    const value = token()
+    await writer.set(key, value, 3_600_000)
+    // A key that is not a hash is hashed before it becomes a name.
+    await writer.set('user@example.com|api://x/.default', token(), 3_600_000)
+
+    const names = await raw.keys(`${prefix}*`)
+    expect(names.length).toBeGreaterThanOrEqual(2)
+    for (const name of names) expect(name).toMatch(new RegExp(`^${prefix}[0-9a-f]{64}$`))
+    expect(names.join()).not.toContain('example.com')
+
+    const stored = await raw.get(writer.keyName(key))
+    expect(stored).toMatch(/^v1\.k1\.[A-Za-z0-9_-]+$/)
+    for (const secret of [value.accessToken, value.refreshToken as string, 'refresh-', 'eyJ.access', 'Bearer']) {
+      expect(stored).not.toContain(secret)
+      expect(Buffer.from(stored as string, 'base64url').toString('latin1')).not.toContain(secret)
+    }
+  })
+
+  it('rotates keys: old values stay readable, new writes use the first key, retired keys miss', async () => {
+    const before = cache({ keys: [k1] })
+    const oldKey = newKey()
+    const oldValue = token()
+    await before.set(oldKey, oldValue, 3_600_000)
+
+    const rotated = cache({ keys: [k2, k1] })
+    expect(await rotated.get(oldKey)).toEqual(oldValue)
+    expect(events.find((event) => event.type === 'l2-hit')?.kid).toBe('k1')
+
+    const newKeyName = newKey()
+    await rotated.set(newKeyName, token(), 3_600_000)
+    expect(await raw.get(rotated.keyName(newKeyName))).toMatch(/^v1\.k2\./)
+
+    const retired = cache({ keys: [k2] })
+    expect(await retired.get(oldKey)).toBeUndefined()
+    expect(events.at(-1)).toMatchObject({ type: 'decode-failed', reason: 'unknown-key-id', kid: 'k1' })
+    expect(retired.stats().decodeFailures).toBe(1)
+  })
+
+  it('treats tampered, garbage, moved and wrongly keyed values as misses with an event', async () => {
+    const writer = cache()
+    const key = newKey()
+    await writer.set(key, token(), 3_600_000)
+    const name = writer.keyName(key)
+    const stored = (await raw.get(name)) as string
+
+    const flip = (text: string, at: number): string =>
+      text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1)
+    const cases: [string, string, string][] = [
+      ['ciphertext bit flipped', flip(stored, stored.length - 30), 'tampered'],
+      ['tag bit flipped', flip(stored, stored.length - 2), 'tampered'],
+      ['not our format', 'hello', 'malformed'],
+      ['mangled base64', `${stored.slice(0, -4)}!!!!`, 'malformed'],
+      ['unknown kid', stored.replace('v1.k1.', 'v1.k9.'), 'unknown-key-id'],
+      ['wrong key under a listed id', await createTokenCodec([{ id: 'k1', key: new Uint8Array(32) }]).encode(name.slice(prefix.length), token()), 'tampered'],
+    ]
+    for (const [label, value, reason] of cases) {
+      await raw.set(name, value, 'PX', 60_000)
+      const reader = cache()
+      events = []
+      expect(await reader.get(key), label).toBeUndefined()
+      expect(events, label).toEqual([expect.objectContaining({ type: 'decode-failed', reason })])
+    }
+
+    // A value copied from another user's entry is bound to that entry's name: it does not decrypt here.
+    const other = newKey()
+    await writer.set(other, token(), 3_600_000)
+    await raw.set(name, (await raw.get(writer.keyName(other))) as string, 'PX', 60_000)
+    events = []
+    expect(await cache().get(key)).toBeUndefined()
+    expect(events).toEqual([expect.objectContaining({ type: 'decode-failed', reason: 'tampered' })])
+
+    // A wrongly typed Redis value (a list) is a read error, not a crash.
+    await raw.del(name)
+    await raw.rpush(name, 'x')
+    events = []
+    expect(await cache().get(key)).toBeUndefined()
+    expect(events).toEqual([expect.objectContaining({ type: 'read-failed', reason: 'error' })])
+    await raw.del(name)
+  })
+
+  it('treats an expired value still in Redis as a miss', async () => {
+    const reader = cache()
+    const key = newKey()
+    const name = reader.keyName(key)
+    const codec = createTokenCodec([k1])
+    await raw.set(name, await codec.encode(name.slice(prefix.length), token({ expiresAt: Date.now() - 1_000 })), 'PX', 60_000)
+    expect(await reader.get(key)).toBeUndefined()
+    expect(reader.stats()).toMatchObject({ l2Misses: 1, l2Hits: 0 })
+  })
+
+  it('deletes from both levels', async () => {
+    const writer = cache()
+    const key = newKey()
+    await writer.set(key, token(), 3_600_000)
+    await writer.delete(key)
+    expect(await raw.exists(writer.keyName(key))).toBe(0)
+    expect(await writer.get(key)).toBeUndefined()
+    expect(writer.stats()).toMatchObject({ deletes: 1, l2Misses: 1 })
+  })
+
+  it('works without L1 and with an explicit { get, set, del } adapter', async () => {
+    const key = newKey()
+    const value = token()
+    const viaAdapter = createRedisTokenCache({
+      redis: client.kind === 'ioredis' ? fromIoredis(client.client as Parameters<typeof fromIoredis>[0]) : client.client,
+      keys: [k1],
+      keyPrefix: prefix,
+      l1: false,
+    })
+    await viaAdapter.set(key, value, 3_600_000)
+    expect(await viaAdapter.get(key)).toEqual(value)
+    expect(await viaAdapter.get(key)).toEqual(value)
+    expect(viaAdapter.stats()).toMatchObject({ l1Hits: 0, l2Hits: 2, l1Size: 0 })
+  })
+})
