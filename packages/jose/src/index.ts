@@ -1,1 +1,5 @@
-export {}
+export { joseEngine } from './jose-engine.ts'
+export type { JoseEngineOptions } from './jose-engine.ts'
+export type { SigningAlgorithm } from './client-assertion.ts'
+export { InvalidResponseError } from './errors.ts'
+export { clearAuthorityValidationMemo, knownAuthorityHosts } from './authority.ts'

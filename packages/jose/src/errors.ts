@@ -1,0 +1,27 @@
+/**
+ * The one error subclass of this package: an answer from Entra that could not be understood, carrying the
+ * HTTP status. Everything else is core's `OboError` / `OAuthError`.
+ *
+ * @module
+ */
+import { OboError } from '@onbehalf/core'
+
+/**
+ * `INVALID_RESPONSE`: the token or discovery endpoint answered something unusable (not JSON, empty, too large,
+ * missing `access_token` or expiry). `status` is the HTTP status of that answer.
+ *
+ * @example
+ * ```ts
+ * catch (error) {
+ *   if (error instanceof InvalidResponseError) console.warn('Entra answered', error.status)
+ * }
+ * ```
+ */
+export class InvalidResponseError extends OboError {
+  readonly status: number
+
+  constructor(message: string, status: number, cause?: unknown) {
+    super(`${message} (HTTP ${status})`, { code: 'INVALID_RESPONSE', ...(cause === undefined ? {} : { cause }) })
+    this.status = status
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * `joseEngine`: the On-Behalf-Of protocol over `fetch`, with client assertions signed by `jose`. Web-standard
+ * only (fetch, Web Crypto, URL, AbortSignal), so it runs in Node, Deno, Bun and Workers.
+ *
+ * @module
+ */
+import {
+  OAuthError,
+  OboError,
+  sha256Hex,
+  type EngineConfig,
+  type ExchangeRequest,
+  type OboEngine,
+  type RefreshRequest,
+  type TokenRequestBase,
+  type TokenResult,
+} from '@onbehalf/core'
+import { createAuthorityValidator, normalizeAuthorityHost } from './authority.ts'
+import type { SigningAlgorithm } from './client-assertion.ts'
+import { createClientAuthenticator, type ClientAuthenticator } from './client-auth.ts'
+import { abortable, parseJsonObject, send, type FetchSource, type HttpPolicy } from './http.ts'
+import { readTokenResponse } from './token-response.ts'
+
+/** Tuning beyond the shared {@link EngineConfig}; every field has a production default. */
+export interface JoseEngineOptions {
+  /** Total time for one token request, retries and waits included. Default 30 000 ms. */
+  readonly timeoutMs?: number
+  /** Retries after the first attempt on network errors, 5xx and 429. Default 2 (3 attempts). */
+  readonly maxRetries?: number
+  /** Client assertion algorithm for certificates: `'PS256'` with `x5t#S256` (default) or `'RS256'` with `x5t`. */
+  readonly signingAlgorithm?: SigningAlgorithm
+  /** Base of the exponential backoff (full jitter). Default 250 ms. */
+  readonly retryBaseDelayMs?: number
+  /** Cap of one backoff wait. Default 4 000 ms. */
+  readonly retryMaxDelayMs?: number
+  /** Larger answers are refused with `INVALID_RESPONSE`. Default 1 MiB. */
+  readonly maxResponseBytes?: number
+}
+
+const jwtBearerGrant = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
+const tenantPattern = /^[A-Za-z0-9.-]+$/
+// AADSTS700024: the client assertion is not within its valid time range (clock skew): sign a new one.
+const assertionTimeRangeCode = 700024
+
+/**
+ * Creates the jose engine. The first argument is core's `EngineConfig`, so `joseEngine` is an
+ * `EngineFactory`; the optional second tunes timeouts, retries and the signing algorithm.
+ *
+ * Throws `OboError` at once for an unusable configuration: `INVALID_AUTHORITY` (not https),
+ * `INVALID_CERTIFICATE` (unreadable certificate, wrong password, non-RSA key), `INVALID_ARGUMENT`.
+ *
+ * @example
+ * ```ts
+ * const engine = joseEngine({
+ *   clientId,
+ *   authorityHost: 'https://login.microsoftonline.com',
+ *   credential: { kind: 'certificate', certificate: pfxBytes, password },
+ * })
+ * const token = await engine.exchange({ tenantId, userAssertion, scopes: ['https://graph.microsoft.com/.default'] })
+ * ```
+ */
+export function joseEngine(config: EngineConfig, options: JoseEngineOptions = {}): OboEngine {
+  if (typeof config.clientId !== 'string' || config.clientId.trim().length === 0) {
+    throw new OboError('clientId is required: the application (client) ID of the middle tier.', { code: 'INVALID_ARGUMENT' })
+  }
+  const authorityHost = normalizeAuthorityHost(config.authorityHost)
+  const algorithm = options.signingAlgorithm ?? 'PS256'
+  if (algorithm !== 'PS256' && algorithm !== 'RS256') {
+    throw new OboError(`signingAlgorithm must be 'PS256' or 'RS256'.`, { code: 'INVALID_ARGUMENT' })
+  }
+  const policy: HttpPolicy = {
+    timeoutMs: positive(options.timeoutMs, 'timeoutMs') ?? 30_000,
+    maxRetries: nonNegativeInteger(options.maxRetries, 'maxRetries') ?? 2,
+    retryBaseDelayMs: positive(options.retryBaseDelayMs, 'retryBaseDelayMs') ?? 250,
+    retryMaxDelayMs: positive(options.retryMaxDelayMs, 'retryMaxDelayMs') ?? 4_000,
+    maxResponseBytes: positive(options.maxResponseBytes, 'maxResponseBytes') ?? 1024 * 1024,
+  }
+  const fetchSource: FetchSource = () => config.fetch ?? globalThis.fetch
+  const auth: ClientAuthenticator = createClientAuthenticator(config.credential, config.clientId, algorithm)
+  const validator = createAuthorityValidator({
+    authorityHost,
+    disableInstanceDiscovery: config.disableInstanceDiscovery === true,
+    get: async (url) => {
+      const response = await send(fetchSource, policy, { method: 'GET', url, headers: { accept: 'application/json' } })
+      return { status: response.status, body: parseJsonObject(response.text) }
+    },
+  })
+  let closed = false
+
+  const requestToken = async (request: TokenRequestBase, grant: Record<string, string>): Promise<TokenResult> => {
+    if (closed) throw new OboError('The engine is closed.', { code: 'CLOSED' })
+    checkRequest(request)
+    if (request.signal?.aborted === true) {
+      throw new OboError('The token request was aborted by the caller.', { code: 'ABORTED', cause: request.signal.reason })
+    }
+    await abortable(validator.ensureValid(request.tenantId, undefined), request.signal)
+    const tokenEndpoint = `${authorityHost}/${request.tenantId}/oauth2/v2.0/token`
+    for (let resigned = false; ; resigned = true) {
+      const form = new URLSearchParams({
+        client_id: config.clientId,
+        scope: request.scopes.join(' '),
+        ...grant,
+        client_info: '1',
+        ...(await auth.parameters(tokenEndpoint)),
+        ...(request.claims !== undefined && request.claims.length > 0 ? { claims: request.claims } : {}),
+      })
+      const startedAt = Date.now()
+      const response = await send(fetchSource, policy, {
+        method: 'POST',
+        url: tokenEndpoint,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded;charset=utf-8',
+          accept: 'application/json',
+          'x-client-sku': 'onbehalf.jose',
+          'x-ms-lib-capability': 'retry-after, h429',
+          'client-request-id': crypto.randomUUID(),
+        },
+        body: form.toString(),
+        signal: request.signal,
+      })
+      try {
+        return readTokenResponse(response, request.scopes, startedAt)
+      } catch (error) {
+        if (!resigned && auth.canResign && error instanceof OAuthError && error.errorCodes.includes(assertionTimeRangeCode)) {
+          auth.assertionRejected(tokenEndpoint)
+          continue
+        }
+        throw error
+      }
+    }
+  }
+
+  return {
+    name: 'jose',
+    fingerprint: sha256Hex(`onbehalf-engine-fingerprint/v1|${authorityHost}|${config.clientId}|${auth.identity}`),
+    exchange(request: ExchangeRequest) {
+      if (typeof request.userAssertion !== 'string' || request.userAssertion.length === 0) {
+        return Promise.reject(new OboError('userAssertion is required: the incoming user access token.', { code: 'INVALID_ARGUMENT' }))
+      }
+      return requestToken(request, {
+        grant_type: jwtBearerGrant,
+        requested_token_use: 'on_behalf_of',
+        assertion: request.userAssertion,
+      })
+    },
+    redeemRefreshToken(request: RefreshRequest) {
+      if (typeof request.refreshToken !== 'string' || request.refreshToken.length === 0) {
+        return Promise.reject(new OboError('refreshToken is required.', { code: 'INVALID_ARGUMENT' }))
+      }
+      return requestToken(request, { grant_type: 'refresh_token', refresh_token: request.refreshToken })
+    },
+    close() {
+      closed = true
+      return Promise.resolve()
+    },
+  }
+}
+
+function checkRequest(request: TokenRequestBase): void {
+  if (typeof request.tenantId !== 'string' || !tenantPattern.test(request.tenantId)) {
+    throw new OboError('tenantId must be a tenant GUID or domain (characters A-Z, a-z, 0-9, "." and "-").', {
+      code: 'INVALID_ARGUMENT',
+    })
+  }
+  if (!Array.isArray(request.scopes) || request.scopes.length === 0 || request.scopes.some((scope) => typeof scope !== 'string' || scope.trim() === '' || /\s/.test(scope))) {
+    throw new OboError('scopes must be a non-empty list of scopes of one resource, e.g. ["https://graph.microsoft.com/.default"].', {
+      code: 'INVALID_ARGUMENT',
+    })
+  }
+}
+
+function positive(value: number | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined
+  if (!Number.isFinite(value) || value <= 0) throw new OboError(`${name} must be a positive number.`, { code: 'INVALID_ARGUMENT' })
+  return value
+}
+
+function nonNegativeInteger(value: number | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined
+  if (!Number.isInteger(value) || value < 0) throw new OboError(`${name} must be a non-negative integer.`, { code: 'INVALID_ARGUMENT' })
+  return value
+}
