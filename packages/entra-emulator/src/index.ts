@@ -1,1 +1,21 @@
-export {}
+export { startEmulator, emulatorFetch } from './emulator.ts'
+export type { EntraEmulator, StartEmulatorOptions } from './emulator.ts'
+export type { EmulatorDefaults, DefaultMiddleTier, DefaultDownstream, DefaultUsers } from './defaults.ts'
+export type {
+  AddUserOptions,
+  AppCertificate,
+  EmulatorApp,
+  EmulatorDirectory,
+  EmulatorTenant,
+  EmulatorUser,
+  RegisterAppOptions,
+  RegisteredApp,
+} from './directory.ts'
+export type { EndpointKind, FaultMatch, FaultSpec, FaultTrigger, FaultInjector, InstalledFault } from './faults.ts'
+export type { RecordedRequest } from './http-server.ts'
+export type { IssueUserTokenOptions, TokenResponseBody } from './token-service.ts'
+export { DEFAULT_TOKEN_LIFETIMES } from './token-lifetimes.ts'
+export type { TokenLifetimes } from './token-lifetimes.ts'
+export type { EntraErrorBody } from './entra-error.ts'
+export { createTrustingFetch, createTrustingAgent, createMsalNetworkClient } from './trusting-fetch.ts'
+export type { FetchFunction, MsalNetworkClient, MsalNetworkResponse } from './trusting-fetch.ts'

@@ -1,0 +1,278 @@
+import { createServer as createHttpServer } from 'node:http'
+import type { Server } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import type { Agent } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { createDirectory } from './directory.ts'
+import type { AddUserOptions, EmulatorDirectory, EmulatorTenant, EmulatorUser, RegisterAppOptions, RegisteredApp } from './directory.ts'
+import { registerDefaults } from './defaults.ts'
+import type { EmulatorDefaults } from './defaults.ts'
+import { createFaultInjector } from './faults.ts'
+import type { FaultInjector, FaultSpec } from './faults.ts'
+import { createRequestHandler } from './http-server.ts'
+import type { RecordedRequest } from './http-server.ts'
+import { guid } from './ids.ts'
+import { emulatorTlsMaterial } from './key-store.ts'
+import { mfaClaimsChallenge } from './claims-request.ts'
+import { createRefreshTokenStore } from './refresh-tokens.ts'
+import { createTokenIssuer } from './token-issuer.ts'
+import { DEFAULT_TOKEN_LIFETIMES } from './token-lifetimes.ts'
+import type { TokenLifetimes } from './token-lifetimes.ts'
+import { createTokenService } from './token-service.ts'
+import type { IssueUserTokenOptions } from './token-service.ts'
+import { createMsalNetworkClient, createTrustingAgent, createTrustingFetch } from './trusting-fetch.ts'
+import type { FetchFunction, MsalNetworkClient } from './trusting-fetch.ts'
+
+/** Options of {@link startEmulator}. */
+export interface StartEmulatorOptions {
+  /** TCP port; default 0 (any free port). */
+  readonly port?: number
+  /** Address to bind; default `127.0.0.1` (loopback only). */
+  readonly host?: string
+  /** Serve HTTPS with a generated CA (default `true`); `false` serves plain HTTP. */
+  readonly https?: boolean
+  /** Derive tenant, app and user IDs (and secrets) from this seed, so they are the same on every start. */
+  readonly seed?: string
+  /** The default tenant's ID (GUID). */
+  readonly tenantId?: string
+  /** The default tenant's domain; default `contoso.onmicrosoft.com`. */
+  readonly tenantDomain?: string
+  /** More tenants. */
+  readonly tenants?: readonly { id?: string; domain?: string; displayName?: string }[]
+  /** More apps (registered after the defaults). */
+  readonly apps?: readonly RegisterAppOptions[]
+  /** More users. */
+  readonly users?: readonly AddUserOptions[]
+  /** Token lifetimes (seconds); unset fields keep their defaults. */
+  readonly tokenLifetimes?: Partial<TokenLifetimes>
+  /** Faults installed at start. */
+  readonly faults?: readonly FaultSpec[]
+  /** Random source for probabilistic faults; default `Math.random`. */
+  readonly random?: () => number
+  /** Clock in epoch milliseconds; default `Date.now`. */
+  readonly now?: () => number
+  /**
+   * Treat an OBO request whose `claims` parameter echoes the MFA challenge's policy ID as having done MFA.
+   * Real Entra does not (the user must sign in again with MFA); default `false`.
+   */
+  readonly mfaSatisfiedByClaimsRequest?: boolean
+  /** Tolerance in seconds on the user assertion's `exp`/`nbf`; default 0 so short test lifetimes bite. */
+  readonly assertionClockSkewSeconds?: number
+  /** Called after each request is answered (the CLI logs with it). */
+  readonly onRequest?: (request: RecordedRequest) => void
+}
+
+/** A running emulator. */
+export interface EntraEmulator extends AsyncDisposable {
+  /** `https://127.0.0.1:<port>`: use as MSAL's authority host and `@azure/identity`'s `authorityHost`. */
+  readonly authorityHost: string
+  readonly port: number
+  /** The default tenant's ID (GUID). */
+  readonly tenantId: string
+  readonly tenant: EmulatorTenant
+  /** `${authorityHost}/${tenantId}`: an MSAL authority. */
+  readonly authority: string
+  /** `127.0.0.1:<port>`: for MSAL's `knownAuthorities`. */
+  readonly host: string
+  /** PEM of the CA that signed the server certificate (trust it: `NODE_EXTRA_CA_CERTS`, `emu.fetch`, `emu.httpsAgent`). */
+  readonly caCertificate: string
+  /** The apps and users registered at start. */
+  readonly defaults: EmulatorDefaults
+  /** Tenants, apps and users. */
+  readonly directory: EmulatorDirectory
+  /** Registers an app (client and/or resource). */
+  registerApp(options?: RegisterAppOptions): RegisteredApp
+  /** Adds a test user. */
+  addUser(options?: AddUserOptions): EmulatorUser
+  /** Adds a tenant. */
+  addTenant(options?: { id?: string; domain?: string; displayName?: string }): EmulatorTenant
+  /** Mints a signed user access token (the OBO assertion a front end would send). */
+  issueUserToken(options: IssueUserTokenOptions): string
+  /** Every request received, oldest first (a live array). */
+  readonly requests: RecordedRequest[]
+  /** Empties {@link EntraEmulator.requests}. */
+  clearRequests(): void
+  /** Fault injection: latency, 429, 5xx, dropped connections, non-JSON bodies, custom Entra errors. */
+  readonly faults: FaultInjector
+  /** Current token lifetimes. */
+  readonly tokenLifetimes: TokenLifetimes
+  /** Changes token lifetimes from now on. */
+  setTokenLifetimes(lifetimes: Partial<TokenLifetimes>): void
+  /** Invalidates every refresh token of a user; returns how many. */
+  revokeRefreshTokens(user: EmulatorUser | string): number
+  /** `${authorityHost}/${tenant}/oauth2/v2.0/token`. */
+  tokenEndpoint(tenant?: string): string
+  /** `${authorityHost}/${tenant}/v2.0` (the `iss` of its tokens). */
+  issuer(tenant?: string): string
+  /** `${authorityHost}/${tenant}/discovery/v2.0/keys`. */
+  jwksUri(tenant?: string): string
+  /** `${authorityHost}/${tenant}/v2.0/.well-known/openid-configuration`. */
+  openIdConfigurationUrl(tenant?: string): string
+  /** The claims challenge (JSON text) that AADSTS50076 carries. */
+  readonly mfaClaimsChallenge: string
+  /** A WHATWG fetch that trusts the emulator CA. */
+  readonly fetch: FetchFunction
+  /** An `https.Agent` trusting the emulator CA (`undefined` for plain HTTP). */
+  readonly httpsAgent: Agent | undefined
+  /** An `@azure/msal-node` `system.networkClient` that trusts the emulator CA. */
+  readonly networkClient: MsalNetworkClient
+  /** Stops the server and drops open connections. */
+  close(): Promise<void>
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve(server.address() as AddressInfo)
+    })
+  })
+}
+
+/**
+ * Starts a local Entra ID: HTTPS on loopback (port 0 by default) with a generated CA, default tenant,
+ * apps and users, the OBO / client-credentials / refresh-token grants, and fault injection.
+ *
+ * @example
+ * ```ts
+ * import { startEmulator } from '@onbehalf/entra-emulator'
+ * await using emu = await startEmulator()
+ * const assertion = emu.issueUserToken({ user: emu.defaults.users.plain })
+ * const res = await emu.fetch(emu.tokenEndpoint(), { method: 'POST', body: new URLSearchParams({ ... }) })
+ * ```
+ */
+export async function startEmulator(options: StartEmulatorOptions = {}): Promise<EntraEmulator> {
+  const useHttps = options.https ?? true
+  const bindHost = options.host ?? '127.0.0.1'
+  const tls = useHttps ? emulatorTlsMaterial() : undefined
+  const server: Server =
+    tls === undefined
+      ? createHttpServer()
+      : (createHttpsServer({ key: tls.serverPrivateKeyPem, cert: `${tls.serverCertificatePem}${tls.caCertificatePem}` }) as unknown as Server)
+  const address = await listen(server, options.port ?? 0, bindHost)
+  const hostName = bindHost.includes(':') ? `[${bindHost}]` : bindHost === '0.0.0.0' ? '127.0.0.1' : bindHost
+  const host = `${hostName}:${address.port}`
+  const authorityHost = `${useHttps ? 'https' : 'http'}://${host}`
+  const hostAliases = [host, ...(hostName === '127.0.0.1' ? [`localhost:${address.port}`] : hostName === 'localhost' ? [`127.0.0.1:${address.port}`] : [])]
+
+  const directory = createDirectory({
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.tenantId !== undefined ? { tenantId: options.tenantId } : {}),
+    ...(options.tenantDomain !== undefined ? { tenantDomain: options.tenantDomain } : {}),
+  })
+  const defaults = registerDefaults(directory)
+  for (const t of options.tenants ?? []) directory.addTenant(t)
+  for (const a of options.apps ?? []) directory.registerApp(a)
+  for (const u of options.users ?? []) directory.addUser(u)
+
+  let lifetimes: TokenLifetimes = { ...DEFAULT_TOKEN_LIFETIMES, ...options.tokenLifetimes }
+  const now = options.now ?? Date.now
+  const nowSeconds = (): number => Math.floor(now() / 1000)
+  const issuer = createTokenIssuer({ authorityHost })
+  const refreshTokens = createRefreshTokenStore()
+  const mfaPolicyId = guid(options.seed, 'conditional-access-mfa-policy')
+  const tokens = createTokenService({
+    directory,
+    issuer,
+    refreshTokens,
+    lifetimes: () => lifetimes,
+    nowSeconds,
+    tokenEndpoints: (tenant, segment) =>
+      [...new Set([segment, tenant.id, tenant.domain])].flatMap((t) =>
+        hostAliases.map((h) => `${useHttps ? 'https' : 'http'}://${h}/${t}/oauth2/v2.0/token`),
+      ),
+    mfaPolicyId,
+    mfaSatisfiedByClaimsRequest: options.mfaSatisfiedByClaimsRequest ?? false,
+    assertionClockSkewSeconds: options.assertionClockSkewSeconds ?? 0,
+    defaults: () => ({
+      middleTierClientId: defaults.middleTier.clientId,
+      frontEndClientId: defaults.frontEnd.clientId,
+      daemonClientId: defaults.daemon.clientId,
+    }),
+  })
+  const faults = createFaultInjector({ random: options.random ?? Math.random })
+  for (const f of options.faults ?? []) faults.inject(f)
+  const requests: RecordedRequest[] = []
+
+  server.on(
+    'request',
+    createRequestHandler({
+      authorityHost,
+      hostAliases,
+      directory,
+      issuer,
+      tokens,
+      faults,
+      record: (r) => requests.push(r),
+      ...(options.onRequest !== undefined ? { onFinished: options.onRequest } : {}),
+    }),
+  )
+
+  const caCertificate = tls?.caCertificatePem ?? ''
+  const httpsAgent = tls === undefined ? undefined : createTrustingAgent(caCertificate)
+  const fetchFn = createTrustingFetch({ ca: caCertificate, ...(httpsAgent !== undefined ? { agent: httpsAgent } : {}) })
+  const tenantPath = (tenant?: string): string => tenant ?? directory.defaultTenant.id
+  let closed: Promise<void> | undefined
+
+  const close = (): Promise<void> => {
+    closed ??= new Promise<void>((resolve) => {
+      server.close(() => resolve())
+      server.closeAllConnections()
+      httpsAgent?.destroy()
+    })
+    return closed
+  }
+
+  return {
+    authorityHost,
+    port: address.port,
+    tenantId: directory.defaultTenant.id,
+    tenant: directory.defaultTenant,
+    authority: `${authorityHost}/${directory.defaultTenant.id}`,
+    host,
+    caCertificate,
+    defaults,
+    directory,
+    registerApp: (o) => directory.registerApp(o),
+    addUser: (o) => directory.addUser(o),
+    addTenant: (o) => directory.addTenant(o),
+    issueUserToken: (o) => tokens.mintUserToken(o),
+    requests,
+    clearRequests: () => {
+      requests.length = 0
+    },
+    faults,
+    get tokenLifetimes() {
+      return lifetimes
+    },
+    setTokenLifetimes: (partial) => {
+      lifetimes = { ...lifetimes, ...partial }
+    },
+    revokeRefreshTokens: (user) => refreshTokens.revokeUser(typeof user === 'string' ? (directory.findUser(user)?.oid ?? user) : user.oid),
+    tokenEndpoint: (tenant) => `${authorityHost}/${tenantPath(tenant)}/oauth2/v2.0/token`,
+    issuer: (tenant) => `${authorityHost}/${tenantPath(tenant)}/v2.0`,
+    jwksUri: (tenant) => `${authorityHost}/${tenantPath(tenant)}/discovery/v2.0/keys`,
+    openIdConfigurationUrl: (tenant) => `${authorityHost}/${tenantPath(tenant)}/v2.0/.well-known/openid-configuration`,
+    mfaClaimsChallenge: mfaClaimsChallenge(mfaPolicyId),
+    fetch: fetchFn,
+    httpsAgent,
+    networkClient: createMsalNetworkClient(fetchFn),
+    close,
+    [Symbol.asyncDispose]: close,
+  }
+}
+
+/**
+ * The emulator's trusting `fetch` (same as `emu.fetch`), for code that is handed an emulator.
+ *
+ * @example
+ * ```ts
+ * const jwks = createRemoteJWKSet(new URL(emu.jwksUri()), { [customFetch]: emulatorFetch(emu) })
+ * ```
+ */
+export function emulatorFetch(emu: Pick<EntraEmulator, 'fetch'>): FetchFunction {
+  return emu.fetch
+}
+
+

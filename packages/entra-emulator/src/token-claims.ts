@@ -1,0 +1,132 @@
+import type { JWTPayload } from 'jose'
+import type { EmulatorApp, EmulatorUser } from './directory.ts'
+import { base64url, opaqueId } from './ids.ts'
+import { pairwiseSubject } from './token-issuer.ts'
+
+/** Common inputs of the token payload builders. */
+export interface TokenTimes {
+  readonly issuer: string
+  readonly tenantId: string
+  readonly issuedAt: number
+  readonly lifetimeSeconds: number
+}
+
+function times(t: TokenTimes): { iat: number; nbf: number; exp: number } {
+  return { iat: t.issuedAt, nbf: t.issuedAt, exp: t.issuedAt + t.lifetimeSeconds }
+}
+
+/**
+ * Payload of a v2 delegated access token (what OBO issues for the downstream API, and what a front end
+ * holds for the middle tier).
+ *
+ * @example
+ * ```ts
+ * const payload = delegatedAccessToken({ issuer, tenantId, issuedAt, lifetimeSeconds: 3600, user, audience: api.clientId, ... })
+ * ```
+ */
+export function delegatedAccessToken(
+  t: TokenTimes & {
+    readonly user: EmulatorUser
+    /** The `aud` value (client ID, or an App ID URI when a test wants one). */
+    readonly audience: string
+    /** Client ID of the resource, for the pairwise `sub`. */
+    readonly resourceId: string
+    readonly clientId: string
+    readonly clientAuth: '0' | '1' | '2'
+    readonly scopeNames: readonly string[]
+    readonly roles: readonly string[]
+    readonly amr: readonly string[] | undefined
+    readonly cp1: boolean
+  },
+): JWTPayload {
+  const payload: JWTPayload = {
+    aud: t.audience,
+    iss: t.issuer,
+    ...times(t),
+    aio: opaqueId(24),
+    azp: t.clientId,
+    azpacr: t.clientAuth,
+    name: t.user.name,
+    oid: t.user.oid,
+    preferred_username: t.user.upn,
+    rh: `0.${opaqueId(24)}.`,
+    scp: t.scopeNames.join(' '),
+    sid: opaqueId(16),
+    sub: pairwiseSubject(t.tenantId, t.user.oid, t.resourceId),
+    tid: t.tenantId,
+    uti: opaqueId(16),
+    ver: '2.0',
+  }
+  if (t.amr !== undefined) payload['amr'] = [...t.amr]
+  if (t.roles.length > 0) payload['roles'] = [...t.roles]
+  if (t.cp1) payload['xms_cc'] = ['cp1']
+  return payload
+}
+
+/**
+ * Payload of a v2 app-only access token (client credentials): `idtyp: 'app'`, `roles`, no `scp`.
+ *
+ * @example
+ * ```ts
+ * const payload = appAccessToken({ issuer, tenantId, issuedAt, lifetimeSeconds: 3600, client, resource, clientAuth: '1' })
+ * ```
+ */
+export function appAccessToken(
+  t: TokenTimes & { readonly client: EmulatorApp; readonly resource: EmulatorApp; readonly audience?: string; readonly clientAuth: '1' | '2'; readonly cp1: boolean },
+): JWTPayload {
+  const roles = t.client.grantedAppRoles.filter((r) => t.resource.appRoles.includes(r))
+  const payload: JWTPayload = {
+    aud: t.audience ?? t.resource.clientId,
+    iss: t.issuer,
+    ...times(t),
+    aio: opaqueId(24),
+    azp: t.client.clientId,
+    azpacr: t.clientAuth,
+    idtyp: 'app',
+    oid: t.client.servicePrincipalId,
+    rh: `0.${opaqueId(24)}.`,
+    sub: t.client.servicePrincipalId,
+    tid: t.tenantId,
+    uti: opaqueId(16),
+    ver: '2.0',
+  }
+  if (roles.length > 0) payload['roles'] = roles
+  if (t.cp1) payload['xms_cc'] = ['cp1']
+  return payload
+}
+
+/**
+ * Payload of a v2 id_token for a client app (returned when `openid` is asked).
+ *
+ * @example
+ * ```ts
+ * const payload = idToken({ issuer, tenantId, issuedAt, lifetimeSeconds: 3600, user, clientId })
+ * ```
+ */
+export function idToken(t: TokenTimes & { readonly user: EmulatorUser; readonly clientId: string }): JWTPayload {
+  return {
+    aud: t.clientId,
+    iss: t.issuer,
+    ...times(t),
+    name: t.user.name,
+    oid: t.user.oid,
+    preferred_username: t.user.upn,
+    rh: `0.${opaqueId(24)}.`,
+    sub: pairwiseSubject(t.tenantId, t.user.oid, t.clientId),
+    tid: t.tenantId,
+    uti: opaqueId(16),
+    ver: '2.0',
+  }
+}
+
+/**
+ * The `client_info` response field: base64url JSON `{ uid, utid }` (MSAL builds its home account ID from it).
+ *
+ * @example
+ * ```ts
+ * clientInfo(oid, tid) // 'eyJ1aWQiOi…'
+ * ```
+ */
+export function clientInfo(oid: string, tenantId: string): string {
+  return base64url(JSON.stringify({ uid: oid, utid: tenantId }))
+}
