@@ -13,7 +13,7 @@ export type MsalCredentialOptions = Pick<NodeAuthOptions, 'clientSecret' | 'clie
 /** A credential ready for MSAL, with an identity that never contains the secret. */
 export interface PreparedCredential {
   readonly msalOptions: MsalCredentialOptions
-  /** `secret:<sha256>`, `certificate:<sha256 thumbprint>` or `assertion:<callback id>`. */
+  /** `secret:<sha256>`, `certificate:<sha256 thumbprint>` or `msal-callback:<callback id>`. */
   readonly identity: string
 }
 
@@ -52,7 +52,7 @@ export function prepareCredential(credential: ClientCredential): PreparedCredent
             ...(credential.sendCertificateChain === true ? { x5c: x5cToPem(certificate.x5c) } : {}),
           },
         },
-        identity: `certificate:${certificate.thumbprintSha256}${credential.sendCertificateChain === true ? ':x5c' : ''}`,
+        identity: `certificate:${certificate.thumbprintSha256}`,
       }
     }
     case 'assertion': {
@@ -64,7 +64,8 @@ export function prepareCredential(credential: ClientCredential): PreparedCredent
       }
       return {
         msalOptions: { clientAssertion: () => callAssertion(getAssertion) },
-        identity: `assertion:${callbackId(getAssertion)}`,
+        // Callback ids are per package; the prefix keeps them apart from the jose engine's.
+        identity: `msal-callback:${callbackId(getAssertion)}`,
       }
     }
     default:

@@ -20,6 +20,7 @@ import {
   type TokenResult,
 } from '@onbehalf/core'
 import { abortedError, raceAbort } from './abort.ts'
+import { createAuthorityValidator } from './authority-validation.ts'
 import { createCallContext, runInCallContext } from './call-context.ts'
 import { prepareCredential } from './credential.ts'
 import { toOboError } from './error-mapping.ts'
@@ -73,6 +74,11 @@ export function msalEngine(config: EngineConfig): OboEngine {
   const credential = prepareCredential(config.credential)
   const fetchImpl = config.fetch ?? globalThis.fetch
   const networkClient = createNetworkClient({ fetch: fetchImpl })
+  const validator = createAuthorityValidator({
+    authorityHost,
+    disableInstanceDiscovery: config.disableInstanceDiscovery === true,
+    get: (url) => networkClient.getDiscovery(url),
+  })
   let application: ConfidentialClientApplication | undefined
   let closed = false
 
@@ -84,8 +90,9 @@ export function msalEngine(config: EngineConfig): OboEngine {
         // Only a default: every request names its own tenant's authority.
         authority: `${authorityHost}/organizations`,
         ...credential.msalOptions,
-        // MSAL 7 has no disableInstanceDiscovery; a known authority skips the discovery request.
-        knownAuthorities: config.disableInstanceDiscovery === true ? [authorityHost] : [],
+        // The engine validated the host already (authority-validation.ts). Naming it here stops MSAL from asking
+        // login.microsoftonline.com about it; MSAL still reads the host's OpenID configuration (memoised).
+        knownAuthorities: [authorityHost],
       },
       system: {
         networkClient,
@@ -102,6 +109,7 @@ export function msalEngine(config: EngineConfig): OboEngine {
     validate(request)
     if (request.signal?.aborted === true) throw abortedError(request.signal)
     const cca = app()
+    await raceAbort(validator.ensureValid(request.tenantId), request.signal, () => undefined)
     const context = createCallContext()
     const common: CommonRequest = {
       scopes: [...request.scopes],
@@ -126,7 +134,8 @@ export function msalEngine(config: EngineConfig): OboEngine {
 
   const engine: OboEngine = {
     name: 'msal',
-    fingerprint: sha256Hex(`onbehalf-engine-fingerprint\n${authorityHost}\n${config.clientId}\n${credential.identity}`),
+    // The jose engine's format: the same app and credential give the same fingerprint under either engine.
+    fingerprint: sha256Hex(`onbehalf-engine-fingerprint/v1|${authorityHost}|${config.clientId}|${credential.identity}`),
     exchange(request: ExchangeRequest): Promise<TokenResult> {
       return call(request, (cca, common) => {
         if (typeof request.userAssertion !== 'string' || request.userAssertion === '') {
@@ -187,7 +196,7 @@ function validate(request: TokenRequestBase): void {
       code: 'INVALID_ARGUMENT',
     })
   }
-  if (!Array.isArray(request.scopes) || request.scopes.length === 0 || request.scopes.some((scope) => typeof scope !== 'string' || scope.trim() === '')) {
+  if (!Array.isArray(request.scopes) || request.scopes.length === 0 || request.scopes.some((scope) => typeof scope !== 'string' || scope.trim() === '' || /\s/.test(scope))) {
     throw new OboError('scopes must name at least one scope, e.g. https://graph.microsoft.com/.default.', {
       code: 'INVALID_ARGUMENT',
     })

@@ -4,12 +4,13 @@
  *   and recorded in the call context, so MSAL never writes a client-side throttle entry (its throttle key has
  *   no user component, so one user's 429 would block every user);
  * - it retries transient failures within the call's deadline and honours the caller's abort;
- * - it memoises discovery documents process-wide ({@link memoisedMetadata}).
+ * - it memoises MSAL's discovery documents process-wide ({@link memoisedMetadata}).
  *
  * @module
  */
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node'
 import { OboError, oauthErrorFromBody, optional } from '@onbehalf/core'
+import type { DiscoveryAnswer } from './authority-validation.ts'
 import { currentCallContext, type CallContext } from './call-context.ts'
 import { memoisedMetadata, type MetadataResponse } from './metadata-memo.ts'
 import {
@@ -30,6 +31,12 @@ interface Answer {
   readonly body: Record<string, unknown> | undefined
 }
 
+/** MSAL's network module plus the engine's own instance-discovery GET. */
+export interface EngineNetworkClient extends INetworkModule {
+  /** One GET for authority validation, through the configured fetch (not memoised: the validator is). */
+  getDiscovery(url: string): Promise<DiscoveryAnswer>
+}
+
 /** Options of {@link createNetworkClient}. */
 export interface NetworkClientOptions {
   readonly fetch: typeof globalThis.fetch
@@ -44,7 +51,7 @@ export interface NetworkClientOptions {
  * new ConfidentialClientApplication({ auth, system: { networkClient: createNetworkClient({ fetch }) } })
  * ```
  */
-export function createNetworkClient(options: NetworkClientOptions): INetworkModule {
+export function createNetworkClient(options: NetworkClientOptions): EngineNetworkClient {
   const policy = options.retryPolicy ?? defaultRetryPolicy
   const doFetch = options.fetch
 
@@ -55,7 +62,7 @@ export function createNetworkClient(options: NetworkClientOptions): INetworkModu
       headers[name.toLowerCase()] = value
     })
     const text = await readBoundedText(response)
-    return { status: response.status, headers, body: text === undefined ? undefined : parseObject(text) }
+    return { status: response.status, headers, body: parseObject(text) }
   }
 
   function failureOf(error: unknown, context: CallContext | undefined, what: string): OboError {
@@ -78,7 +85,7 @@ export function createNetworkClient(options: NetworkClientOptions): INetworkModu
     const endpoint = new URL(url).origin + new URL(url).pathname
     for (let attempt = 1; ; attempt += 1) {
       const sentAt = Date.now()
-      const signals = [AbortSignal.timeout(Math.max(1, Math.min(policy.attemptTimeoutMs, deadline - sentAt)))]
+      const signals = [AbortSignal.timeout(Math.max(1, deadline - sentAt))]
       if (context !== undefined) signals.push(context.controller.signal)
       let failure: OboError
       let retryAfterMs: number | undefined
@@ -89,31 +96,19 @@ export function createNetworkClient(options: NetworkClientOptions): INetworkModu
           AbortSignal.any(signals),
         )
         retryAfterMs = parseRetryAfterMs(answer.headers['retry-after'], Date.now())
-        if (answer.status >= 200 && answer.status <= 299 && answer.body !== undefined) {
-          const problem = tokenBodyProblem(answer.body)
-          if (problem === undefined) {
-            if (context !== undefined) {
-              context.tokenResponse = { status: answer.status, headers: answer.headers, body: answer.body, sentAt }
-            }
-            return { status: answer.status, headers: answer.headers, body: answer.body as T }
+        const outcome = readTokenAnswer(answer, retryAfterMs)
+        if (!(outcome instanceof OboError)) {
+          if (context !== undefined) {
+            context.tokenResponse = { status: answer.status, headers: answer.headers, body: outcome, sentAt }
           }
-          failure = new OboError(`The token endpoint answered HTTP ${answer.status} without ${problem}.`, {
-            code: 'INVALID_RESPONSE',
-          })
-        } else if (answer.body !== undefined && typeof answer.body['error'] === 'string') {
-          failure = oauthErrorFromBody(answer.status, answer.body, { ...optional('retryAfterMs', retryAfterMs) })
-        } else if (answer.status === 429) {
-          failure = oauthErrorFromBody(429, {}, { ...optional('retryAfterMs', retryAfterMs) })
-        } else {
-          failure = new OboError(
-            `The token endpoint answered HTTP ${answer.status} with a body that is not an OAuth JSON object.`,
-            { code: answer.status >= 500 ? 'SERVER_ERROR' : 'INVALID_RESPONSE' },
-          )
+          return { status: answer.status, headers: answer.headers, body: outcome as T }
         }
+        failure = outcome
         if (!isRetryableStatus(answer.status)) return giveUp(context, failure)
       } catch (error) {
         failure = failureOf(error, context, endpoint)
-        if (failure.code === 'ABORTED') return giveUp(context, failure)
+        // Only a connection failure is worth another attempt: an abort is final and a timeout used the deadline.
+        if (failure.code !== 'NETWORK_ERROR') return giveUp(context, failure)
       }
       const waitMs = backoffMs(policy, attempt, retryAfterMs)
       if (attempt >= policy.maxAttempts || Date.now() + waitMs >= deadline) return giveUp(context, failure)
@@ -131,7 +126,7 @@ export function createNetworkClient(options: NetworkClientOptions): INetworkModu
     try {
       // Shared by every caller of the process, so no caller's abort may cancel it: only the timeout applies.
       const answer = await memoisedMetadata(url, async (): Promise<MetadataResponse> => {
-        const result = await send(url, { method: 'GET' }, AbortSignal.timeout(policy.attemptTimeoutMs))
+        const result = await send(url, { method: 'GET' }, AbortSignal.timeout(policy.deadlineMs))
         return { status: result.status, headers: result.headers, body: result.body ?? {} }
       })
       if (context !== undefined && (answer.status < 200 || answer.status > 299)) {
@@ -153,9 +148,19 @@ export function createNetworkClient(options: NetworkClientOptions): INetworkModu
     }
   }
 
+  async function getDiscovery(url: string): Promise<DiscoveryAnswer> {
+    try {
+      const answer = await send(url, { method: 'GET', headers: { accept: 'application/json' } }, AbortSignal.timeout(policy.deadlineMs))
+      return { status: answer.status, body: answer.body }
+    } catch (error) {
+      throw failureOf(error, undefined, `the instance discovery endpoint at ${new URL(url).origin}`)
+    }
+  }
+
   return {
     sendPostRequestAsync: postToken,
     sendGetRequestAsync: getMetadata,
+    getDiscovery,
   }
 }
 
@@ -164,12 +169,39 @@ function giveUp(context: CallContext | undefined, failure: OboError): never {
   throw failure
 }
 
-/** What a successful token answer lacks, if anything; the engine never returns a token it cannot time. */
-function tokenBodyProblem(body: Record<string, unknown>): string | undefined {
-  const token = body['access_token']
-  if (typeof token !== 'string' || token.length === 0) return 'an access_token'
-  if (parseSeconds(body['expires_in']) === undefined) return 'a valid expires_in'
-  return undefined
+/**
+ * The body of a usable token answer, or the typed error the answer stands for. The same rules as the jose
+ * engine: an Entra error body (any status) is an `OAuthError` with every field; a 429 or 5xx without one keeps
+ * its meaning (throttled / server error); anything else unusable is `INVALID_RESPONSE`.
+ */
+function readTokenAnswer(answer: Answer, retryAfterMs: number | undefined): Record<string, unknown> | OboError {
+  const extra = { ...optional('retryAfterMs', retryAfterMs) }
+  const { status, body } = answer
+  if (body === undefined) {
+    if (isRetryableStatus(status)) return oauthErrorFromBody(status, {}, extra)
+    return invalidResponse('a body that is not a JSON object', status)
+  }
+  if (status < 200 || status > 299 || body['error'] !== undefined) return oauthErrorFromBody(status, body, extra)
+  const accessToken = body['access_token']
+  if (typeof accessToken !== 'string' || accessToken.length === 0) return invalidResponse('no access_token', status)
+  const expiresIn = body['expires_in']
+  if (expiresIn === undefined) return invalidResponse('no expires_in', status)
+  const expiresInSeconds = parseSeconds(expiresIn)
+  if (expiresInSeconds === undefined || expiresInSeconds <= 0) return invalidResponse('an invalid expires_in', status)
+  for (const name of ['ext_expires_in', 'refresh_in']) {
+    if (body[name] !== undefined && body[name] !== null && parseSeconds(body[name]) === undefined) {
+      return invalidResponse(`an invalid ${name}`, status)
+    }
+  }
+  for (const name of ['token_type', 'scope', 'refresh_token']) {
+    if (body[name] !== undefined && typeof body[name] !== 'string') return invalidResponse(`an invalid ${name}`, status)
+  }
+  if (body['token_type'] === '') return invalidResponse('an invalid token_type', status)
+  return body
+}
+
+function invalidResponse(what: string, status: number): OboError {
+  return new OboError(`The token endpoint answered with ${what} (HTTP ${status}).`, { code: 'INVALID_RESPONSE' })
 }
 
 /**
@@ -185,15 +217,37 @@ export function parseSeconds(value: unknown): number | undefined {
   return Number.isFinite(number) && number >= 0 ? number : undefined
 }
 
-async function readBoundedText(response: Response): Promise<string | undefined> {
-  const declared = Number(response.headers.get('content-length') ?? '0')
-  if (declared > maxBodyBytes) {
-    await response.body?.cancel()
-    return undefined
+async function readBoundedText(response: Response): Promise<string> {
+  const tooLarge = (): OboError =>
+    new OboError(`The answer is larger than ${maxBodyBytes} bytes and was refused (HTTP ${response.status}).`, {
+      code: 'INVALID_RESPONSE',
+    })
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN)
+  if (Number.isFinite(declared) && declared > maxBodyBytes) {
+    await response.body?.cancel().catch(() => undefined)
+    throw tooLarge()
   }
-  const buffer = await response.arrayBuffer()
-  if (buffer.byteLength > maxBodyBytes) return undefined
-  return new TextDecoder().decode(buffer)
+  if (response.body === null) return ''
+  const reader = response.body.getReader()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    total += value.byteLength
+    if (total > maxBodyBytes) {
+      await reader.cancel().catch(() => undefined)
+      throw tooLarge()
+    }
+    chunks.push(value)
+  }
+  const bytes = new Uint8Array(total)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return new TextDecoder().decode(bytes)
 }
 
 function parseObject(text: string): Record<string, unknown> | undefined {

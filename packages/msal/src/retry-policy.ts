@@ -10,20 +10,20 @@
 export interface RetryPolicy {
   /** Attempts of one token request, the first included. */
   readonly maxAttempts: number
-  /** One attempt's limit, in milliseconds. */
-  readonly attemptTimeoutMs: number
-  /** The whole call's limit, in milliseconds, waits included. */
+  /** The whole request's limit, in milliseconds, retries and waits included. */
   readonly deadlineMs: number
   /** The first backoff step, in milliseconds; doubled per attempt, with full jitter. */
   readonly baseDelayMs: number
+  /** The cap of one backoff step, in milliseconds (a server's `Retry-After` is honoured as given). */
+  readonly maxDelayMs: number
 }
 
-/** The policy the engine uses. */
+/** The policy the engine uses: the jose engine's defaults (3 attempts within 30 s, 250 ms base, 4 s cap). */
 export const defaultRetryPolicy: RetryPolicy = {
   maxAttempts: 3,
-  attemptTimeoutMs: 15_000,
   deadlineMs: 30_000,
   baseDelayMs: 250,
+  maxDelayMs: 4_000,
 }
 
 /**
@@ -65,5 +65,5 @@ export function parseRetryAfterMs(value: string | undefined, nowMs: number): num
  */
 export function backoffMs(policy: RetryPolicy, attempt: number, retryAfterMs: number | undefined): number {
   if (retryAfterMs !== undefined) return retryAfterMs
-  return Math.round(Math.random() * policy.baseDelayMs * 2 ** (attempt - 1))
+  return Math.round(Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)))
 }

@@ -1,6 +1,7 @@
 /**
  * The engine's result, read from the token endpoint's raw answer: MSAL's `AuthenticationResult` drops the
- * refresh token and rounds expiry to whole seconds, and the jose engine reports the server's own fields.
+ * refresh token and rounds expiry to whole seconds; the jose engine reports the server's own fields, and so
+ * does this one.
  *
  * @module
  */
@@ -32,15 +33,22 @@ export function toTokenResult(
   const body = raw.body
   const expiresInSeconds = parseSeconds(body['expires_in']) ?? 0
   const refreshInSeconds = parseSeconds(body['refresh_in'])
+  const refreshAt = refreshInSeconds !== undefined && refreshInSeconds > 0 ? raw.sentAt + refreshInSeconds * 1000 : undefined
   const scope = body['scope']
   const tokenType = body['token_type']
   const refreshToken = body['refresh_token']
+  // MSAL always adds offline_access, so Entra always returns a refresh token. Like the jose engine, hand it on
+  // only when the caller asked for one: no long-lived credential lands in a cache nobody meant to fill.
+  const wantsRefreshToken = requestedScopes.some((item) => item.toLowerCase() === 'offline_access')
   return {
     accessToken: body['access_token'] as string,
     tokenType: typeof tokenType === 'string' && tokenType.length > 0 ? tokenType : 'Bearer',
     scopes: typeof scope === 'string' && scope.trim() !== '' ? scope.trim().split(/\s+/) : [...requestedScopes],
     expiresAt: raw.sentAt + expiresInSeconds * 1000,
-    ...optional('refreshAt', refreshInSeconds === undefined ? undefined : raw.sentAt + refreshInSeconds * 1000),
-    ...optional('refreshToken', typeof refreshToken === 'string' && refreshToken.length > 0 ? refreshToken : undefined),
+    ...optional('refreshAt', refreshAt),
+    ...optional(
+      'refreshToken',
+      wantsRefreshToken && typeof refreshToken === 'string' && refreshToken.length > 0 ? refreshToken : undefined,
+    ),
   }
 }
