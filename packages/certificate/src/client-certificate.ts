@@ -52,12 +52,17 @@ export interface ClientCertificate {
  * ```
  */
 export function parseClientCertificate(input: string | Uint8Array, password?: string | Uint8Array): ClientCertificate {
-  if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
+  if (typeof input !== 'string' && !isBytes(input)) {
     throw certificateError('expected PEM text or the bytes of a PEM or PKCS#12 file.')
   }
   if (input.length === 0) throw certificateError('the certificate input is empty.')
   const material = readMaterial(input, password)
   return assemble(material)
+}
+
+/** Uint8Array or a subclass (Buffer), also from another realm (vm contexts, workers), where instanceof fails. */
+function isBytes(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array || (ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Uint8Array]')
 }
 
 function readMaterial(input: string | Uint8Array, password: string | Uint8Array | undefined): CertificateMaterial {
