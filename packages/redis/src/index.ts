@@ -13,6 +13,7 @@ export type {
   RedisFailureReason,
   RedisTokenCache,
   RedisTokenCacheOptions,
+  SingleFlightOptions,
 } from './redis-token-cache.ts'
 export { fromIoredis, fromNodeRedis, toRedisCommands } from './redis-client.ts'
 export type { IoredisLike, NodeRedisLike, RedisClientLike, RedisCommands } from './redis-client.ts'

@@ -24,6 +24,11 @@ export interface RedisCommands {
   /** `SET key value PX ttlMs`. `ttlMs` is a positive integer. */
   set(key: string, value: string, ttlMs: number): Promise<unknown>
   del(key: string): Promise<unknown>
+  /**
+   * `SET key value PX ttlMs NX`: resolves `true` when the key was set. Only the optional cross-instance
+   * single-flight uses it.
+   */
+  setIfAbsent?(key: string, value: string, ttlMs: number): Promise<boolean>
 }
 
 /**
@@ -40,6 +45,7 @@ export interface IoredisLike {
   readonly status: string
   get(key: string): Promise<unknown>
   set(key: string, value: string, mode: 'PX', ttlMs: number): Promise<unknown>
+  set(key: string, value: string, mode: 'PX', ttlMs: number, condition: 'NX'): Promise<unknown>
   del(key: string): Promise<unknown>
 }
 
@@ -56,7 +62,7 @@ export interface NodeRedisLike {
   /** node-redis's connection flag; also how it is recognised. */
   readonly isOpen: boolean
   get(key: string): Promise<unknown>
-  set(key: string, value: string, options: { PX: number }): Promise<unknown>
+  set(key: string, value: string, options: { PX: number; NX?: boolean }): Promise<unknown>
   del(key: string): Promise<unknown>
 }
 
@@ -76,6 +82,7 @@ export function fromIoredis(client: IoredisLike): RedisCommands {
     get: (key) => client.get(key),
     set: (key, value, ttlMs) => client.set(key, value, 'PX', ttlMs),
     del: (key) => client.del(key),
+    setIfAbsent: async (key, value, ttlMs) => (await client.set(key, value, 'PX', ttlMs, 'NX')) === 'OK',
   }
 }
 
@@ -90,8 +97,10 @@ export function fromIoredis(client: IoredisLike): RedisCommands {
 export function fromNodeRedis(client: NodeRedisLike): RedisCommands {
   return {
     get: (key) => client.get(key),
+    // `{ PX }` (rather than v5's `expiration`) is understood by node-redis 4 and 5 alike.
     set: (key, value, ttlMs) => client.set(key, value, { PX: ttlMs }),
     del: (key) => client.del(key),
+    setIfAbsent: async (key, value, ttlMs) => (await client.set(key, value, { PX: ttlMs, NX: true })) === 'OK',
   }
 }
 

@@ -32,6 +32,8 @@ export type RedisCacheEventType =
   | 'delete-failed'
   /** The circuit breaker changed state: `state` says to what. */
   | 'circuit'
+  /** Single-flight: another instance holds the lock for this key; this miss waits for its token. */
+  | 'single-flight-wait'
 
 /** Why a Redis command did not complete. */
 export type RedisFailureReason =
@@ -87,6 +89,20 @@ export interface RedisCacheStats {
   readonly pendingCommands: number
   /** Entries in L1. */
   readonly l1Size: number
+  /** Single-flight: misses that found another instance fetching and waited for it. */
+  readonly singleFlightWaits: number
+  /** Single-flight: waits that ended with the other instance's token (an L2 hit, also counted in `l2Hits`). */
+  readonly singleFlightHits: number
+}
+
+/** Tuning of the optional cross-instance single-flight. */
+export interface SingleFlightOptions {
+  /** The longest a miss waits for another instance's token. Default 500 ms. */
+  readonly maxWaitMs?: number
+  /** How often a waiting miss looks in Redis. Default 25 ms. */
+  readonly pollMs?: number
+  /** How long the lock lives if its holder never writes (it failed or died). Default 2,000 ms. */
+  readonly lockTtlMs?: number
 }
 
 /** Options for {@link createRedisTokenCache}. */
@@ -115,6 +131,13 @@ export interface RedisTokenCacheOptions {
    * it between several Redis caches (e.g. one per tenant key), or `false` for no L1 (every read asks Redis).
    */
   readonly l1?: MemoryTokenCache | false
+  /**
+   * Cross-instance single-flight (off by default): on an L2 miss, one instance takes a short Redis lock and
+   * asks the IdP; the others poll Redis for its token instead of asking too, for at most `maxWaitMs` and at
+   * most as long as this instance's own token requests have been taking. The lock needs `SET … NX`
+   * (`setIfAbsent`), which the ioredis and node-redis adapters provide.
+   */
+  readonly singleFlight?: boolean | SingleFlightOptions
   /** Events for logs and metrics. A throwing listener is ignored. */
   readonly onEvent?: (event: RedisCacheEvent) => void
   /** The clock, for tests. Default `Date.now`. */
@@ -168,6 +191,7 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
   const now = options.now ?? Date.now
   const onEvent = options.onEvent
   const l1 = options.l1 === false ? undefined : (options.l1 ?? createMemoryTokenCache({ maxEntries: 10_000, now }))
+  const flight = singleFlightSettings(options.singleFlight, commands.setIfAbsent !== undefined)
 
   const counters = {
     l1Hits: 0,
@@ -182,6 +206,8 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     timeouts: 0,
     skipped: 0,
     circuitOpens: 0,
+    singleFlightWaits: 0,
+    singleFlightHits: 0,
   }
   let pendingCommands = 0
   const breaker = createCircuitBreaker({
@@ -195,6 +221,11 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
   })
   // Concurrent L1 misses for one key share one Redis read.
   const reads = new Map<string, Promise<CachedToken | undefined>>()
+  // Keys written or deleted while their Redis read was in flight: that read must not refill L1 with older data.
+  const overtaken = new Set<string>()
+  // Single-flight: keys whose lock this instance holds → when it took it; and how long fetches take here.
+  const locksHeld = new Map<string, number>()
+  let fetchEstimateMs: number | undefined
 
   function emit(event: RedisCacheEvent): void {
     if (onEvent === undefined) return
@@ -270,10 +301,17 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     }
     const text = asText(outcome.value)
     if (text === undefined) {
+      const awaited = flight === undefined ? undefined : await awaitOtherInstance(key, name, startedAt)
+      if (awaited !== undefined) return awaited
       counters.l2Misses++
       emit({ type: 'l2-miss', key: name, durationMs: performance.now() - startedAt })
       return undefined
     }
+    return use(key, name, text, startedAt)
+  }
+
+  /** Decrypts a stored value; a usable one goes into L1 and counts as an L2 hit. */
+  async function use(key: string, name: string, text: string, startedAt: number): Promise<CachedToken | undefined> {
     const decoded = await codec.decode(name.slice(keyPrefix.length), text)
     if (!decoded.ok) {
       counters.decodeFailures++
@@ -294,10 +332,42 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
       emit({ type: 'l2-miss', key: name, durationMs: performance.now() - startedAt, kid: decoded.kid })
       return undefined
     }
-    l1?.set(key, value, ttlMs)
+    if (!overtaken.has(key)) l1?.set(key, value, ttlMs)
     counters.l2Hits++
     emit({ type: 'l2-hit', key: name, durationMs: performance.now() - startedAt, kid: decoded.kid })
     return value
+  }
+
+  /**
+   * Single-flight on an L2 miss: take the key's lock (this instance will fetch: a miss), or, when another
+   * instance holds it, poll for its token within the wait budget. `undefined` means "a miss after all".
+   */
+  async function awaitOtherInstance(key: string, name: string, startedAt: number): Promise<CachedToken | undefined> {
+    if (flight === undefined || commands.setIfAbsent === undefined) return undefined
+    const setIfAbsent = commands.setIfAbsent.bind(commands)
+    const lockName = `${name}:lock`
+    const locked = await run(() => setIfAbsent(lockName, '1', flight.lockTtlMs))
+    if (!locked.ok) return undefined
+    if (locked.value) {
+      if (locksHeld.size >= 10_000) locksHeld.delete(locksHeld.keys().next().value as string)
+      locksHeld.set(key, performance.now())
+      return undefined
+    }
+    counters.singleFlightWaits++
+    const budgetMs = Math.min(flight.maxWaitMs, fetchEstimateMs ?? flight.maxWaitMs)
+    emit({ type: 'single-flight-wait', key: name })
+    const giveUpAt = performance.now() + budgetMs
+    while (performance.now() + flight.pollMs <= giveUpAt) {
+      await sleep(flight.pollMs)
+      const polled = await run(() => commands.get(name))
+      if (!polled.ok) return undefined
+      const text = asText(polled.value)
+      if (text === undefined) continue
+      const value = await use(key, name, text, startedAt)
+      if (value !== undefined) counters.singleFlightHits++
+      return value
+    }
+    return undefined
   }
 
   function get(key: string): CachedToken | undefined | Promise<CachedToken | undefined> {
@@ -318,7 +388,10 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
       const pending = read
       reads.set(key, pending)
       void pending.finally(() => {
-        if (reads.get(key) === pending) reads.delete(key)
+        if (reads.get(key) === pending) {
+          reads.delete(key)
+          overtaken.delete(key)
+        }
       })
     }
     return read
@@ -327,12 +400,20 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
   async function set(key: string, value: CachedToken, ttlMs: number): Promise<void> {
     // Never longer than the token lives, and Redis wants whole milliseconds.
     const effectiveTtlMs = Math.floor(Math.min(ttlMs, value.expiresAt - now()))
+    if (reads.has(key)) overtaken.add(key)
     if (!(effectiveTtlMs >= 1)) {
       l1?.delete(key)
       return
     }
     l1?.set(key, value, effectiveTtlMs)
     const name = keyName(key)
+    const lockedAt = locksHeld.get(key)
+    if (lockedAt !== undefined) {
+      locksHeld.delete(key)
+      // How long this instance's token requests take bounds how long others wait for one.
+      const sampleMs = performance.now() - lockedAt
+      fetchEstimateMs = fetchEstimateMs === undefined ? sampleMs : fetchEstimateMs * 0.8 + sampleMs * 0.2
+    }
     const startedAt = performance.now()
     let text: string
     try {
@@ -346,6 +427,8 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     if (outcome.ok) {
       counters.writes++
       emit({ type: 'write', key: name, durationMs: performance.now() - startedAt, kid: codec.currentKeyId })
+      // Waiting instances poll the value, not the lock; releasing it early only helps the next miss.
+      if (lockedAt !== undefined) void run(() => commands.del(`${name}:lock`))
     } else {
       counters.writeFailures++
       emit({ type: 'write-failed', key: name, reason: outcome.reason, durationMs: performance.now() - startedAt, ...errorOf(outcome) })
@@ -353,6 +436,7 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
   }
 
   async function remove(key: string): Promise<void> {
+    if (reads.has(key)) overtaken.add(key)
     l1?.delete(key)
     const name = keyName(key)
     const startedAt = performance.now()
@@ -381,6 +465,32 @@ function positive(value: number | undefined, fallback: number, name: string): nu
     throw new TypeError(`${name} must be a positive number.`)
   }
   return value
+}
+
+interface SingleFlightSettings {
+  readonly maxWaitMs: number
+  readonly pollMs: number
+  readonly lockTtlMs: number
+}
+
+function singleFlightSettings(
+  value: boolean | SingleFlightOptions | undefined,
+  supported: boolean,
+): SingleFlightSettings | undefined {
+  if (value === undefined || value === false) return undefined
+  if (!supported) {
+    throw new TypeError('singleFlight needs redis.setIfAbsent (SET NX): use an ioredis or node-redis client, or add it.')
+  }
+  const options = value === true ? {} : value
+  return {
+    maxWaitMs: positive(options.maxWaitMs, 500, 'singleFlight.maxWaitMs'),
+    pollMs: positive(options.pollMs, 25, 'singleFlight.pollMs'),
+    lockTtlMs: Math.ceil(positive(options.lockTtlMs, 2_000, 'singleFlight.lockTtlMs')),
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 function asText(value: unknown): string | undefined {

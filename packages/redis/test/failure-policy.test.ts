@@ -181,6 +181,11 @@ describe('misconfiguration', () => {
     expect(() => createRedisTokenCache({ redis, keys, timeoutMs: 0 })).toThrow(/timeoutMs/)
     expect(() => createRedisTokenCache({ redis, keys, cooldownMs: Number.NaN })).toThrow(/cooldownMs/)
     expect(() => createRedisTokenCache({ redis, keys, keyPrefix: 5 as never })).toThrow(/keyPrefix/)
+    // Single-flight needs SET NX, which a hand-written adapter may not offer.
+    expect(() => createRedisTokenCache({ redis, keys, singleFlight: true })).toThrow(/singleFlight/)
+    expect(() =>
+      createRedisTokenCache({ redis: { ...redis, setIfAbsent: async () => true }, keys, singleFlight: { maxWaitMs: -1 } }),
+    ).toThrow(/singleFlight\.maxWaitMs/)
   })
 
   it('a command that throws synchronously is a reported miss', async () => {

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { createTokenProvider } from '@onbehalf/core'
+import { createTokenProvider, deriveCacheKey } from '@onbehalf/core'
 import type { TokenProvider } from '@onbehalf/core'
 import { OnBehalfOfCredential } from '@onbehalf/azure'
 import { startEmulator } from '@onbehalf/entra-emulator'
@@ -14,7 +14,7 @@ import { joseEngine } from '@onbehalf/jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisTokenCache } from '../src/index.ts'
 import type { RedisCacheEvent, RedisTokenCache } from '../src/index.ts'
-import { clientKinds, connectIoredis } from './clients.ts'
+import { clientKinds, connectIoredis, inspector } from './clients.ts'
 import type { TestClient } from './clients.ts'
 import type { InstanceConfig, InstanceReport } from './fixtures/instance.ts'
 import { startRedisServer } from './redis-server.ts'
@@ -248,6 +248,84 @@ describe('with OnBehalfOfCredential', () => {
       expect(instanceA.stats()).toMatchObject({ l1Hits: 1, writes: 1 })
     } finally {
       await client.close()
+    }
+  })
+})
+
+describe.each(clientKinds)('cross-instance single-flight with %s', (kind, connect) => {
+  let client: TestClient
+
+  beforeAll(async () => {
+    client = await connect(server.port)
+  })
+  afterAll(async () => {
+    await client.close()
+  })
+
+  /** Two instances (own cache, own L1, own provider) miss the same token at once, 5 calls each. */
+  async function burst(singleFlight: boolean, keyPrefix: string) {
+    const options = { redis: client.client, keys, keyPrefix, timeoutMs: 1_000, singleFlight: singleFlight && { maxWaitMs: 5_000 } }
+    const caches = [createRedisTokenCache(options), createRedisTokenCache(options)]
+    const providers = caches.map((cache) => provider(cache))
+    const userAssertion = assertion()
+    // A slow IdP, so that both instances miss before either has written.
+    const fault = emu.faults.inject({ kind: 'latency', latencyMs: 300, match: { endpoint: 'token' } })
+    const before = tokenRequests()
+    try {
+      const tokens = await Promise.all(
+        providers.flatMap((p) =>
+          Array.from({ length: 5 }, () => p.getToken({ tenantId: emu.tenantId, userAssertion, scopes: scopes() })),
+        ),
+      )
+      return { tokens, requests: tokenRequests() - before, stats: caches.map((cache) => cache.stats()) }
+    } finally {
+      fault.remove()
+      await Promise.all(providers.map((p) => p.close()))
+    }
+  }
+
+  it('without it, each instance asks the IdP', async () => {
+    const { requests } = await burst(false, `nosf:${kind}:`)
+    expect(requests).toBe(2)
+  })
+
+  it('with it, one instance asks the IdP and the other waits for its token', async () => {
+    const { tokens, requests, stats } = await burst(true, `sf:${kind}:`)
+    expect(requests).toBe(1)
+    expect(new Set(tokens.map((token) => token.accessToken)).size).toBe(1)
+    expect(stats.map((s) => s.singleFlightWaits).sort()).toEqual([0, 1])
+    expect(stats.map((s) => s.singleFlightHits).sort()).toEqual([0, 1])
+  })
+
+  it('a waiter gives up after its budget when the lock holder never writes', async () => {
+    const events: RedisCacheEvent[] = []
+    const cache = createRedisTokenCache({
+      redis: client.client,
+      keys,
+      keyPrefix: `sf-stuck:${kind}:`,
+      singleFlight: { maxWaitMs: 200, pollMs: 20, lockTtlMs: 60_000 },
+      onEvent: (event) => events.push(event),
+    })
+    const p = provider(cache)
+    const userAssertion = assertion()
+    const raw = inspector(server.port)
+    try {
+      // Hold this request's lock as an instance that died mid-request would.
+      const key = deriveCacheKey({ partition: p.engine.fingerprint, tenantId: emu.tenantId, scopes: scopes(), enableCae: false, userAssertion })
+      await raw.set(`${cache.keyName(key)}:lock`, '1', 'PX', 60_000)
+      const before = tokenRequests()
+      const startedAt = performance.now()
+      const token = await p.getToken({ tenantId: emu.tenantId, userAssertion, scopes: scopes() })
+      const elapsedMs = performance.now() - startedAt
+      expect(token.accessToken.length).toBeGreaterThan(0)
+      expect(tokenRequests()).toBe(before + 1)
+      expect(cache.stats()).toMatchObject({ singleFlightWaits: 1, singleFlightHits: 0 })
+      expect(events.map((event) => event.type)).toContain('single-flight-wait')
+      // It waited its budget, then asked the IdP itself.
+      expect(elapsedMs).toBeGreaterThanOrEqual(180)
+    } finally {
+      raw.disconnect()
+      await p.close()
     }
   })
 })

@@ -215,6 +215,30 @@ describe.each(clientKinds)('with %s', (kind, connect) => {
     expect(writer.stats()).toMatchObject({ deletes: 1, l2Misses: 1 })
   })
 
+  it('a read in flight never refills L1 over a newer write or a delete', async () => {
+    const writer = cache()
+    const reader = cache()
+    const key = newKey()
+    const older = token()
+    const newer = token()
+    await writer.set(key, older, 3_600_000)
+
+    const reading = reader.get(key)
+    const writing = reader.set(key, newer, 3_600_000)
+    // Redis answered the GET with the older value; L1 must keep the newer one.
+    expect(await reading).toEqual(older)
+    await writing
+    expect(reader.get(key)).toEqual(newer)
+
+    const other = newKey()
+    await writer.set(other, older, 3_600_000)
+    const readingOther = reader.get(other)
+    const deleting = reader.delete(other)
+    await readingOther
+    await deleting
+    expect(reader.get(other)).toBeInstanceOf(Promise)
+  })
+
   it('works without L1 and with an explicit { get, set, del } adapter', async () => {
     const key = newKey()
     const value = token()
