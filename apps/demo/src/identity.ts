@@ -1,0 +1,248 @@
+/**
+ * Where identities come from: the local Entra emulator (default), or a real Entra tenant when the
+ * environment names one. Everything else in the demo is the same code in both modes.
+ *
+ * @module
+ */
+import { readFile } from 'node:fs/promises'
+import type { EngineFactory } from '@onbehalf/azure'
+import { startEmulator, type EntraEmulator } from '@onbehalf/entra-emulator'
+import { msalEngine } from '@onbehalf/msal'
+
+/** A test user the page offers (emulator mode only). */
+export interface DemoUser {
+  /** Stable id the page and the check use: `plain`, `mfa`, `consent`. */
+  readonly id: string
+  readonly name: string
+  readonly username: string
+  readonly oid: string
+  /** What happens when this user calls the middle tier. */
+  readonly scenario: string
+}
+
+/** Everything the servers need to know about the identity provider and the two apps. */
+export interface IdentitySetup {
+  readonly mode: 'emulator' | 'entra'
+  /** https origin of the authority, e.g. `https://login.microsoftonline.com`. */
+  readonly authorityHost: string
+  readonly tenantId: string
+  /** From the tenant's OpenID configuration. */
+  readonly issuer: string
+  readonly jwksUri: string
+  /** Extra accepted `iss` values (v1 tokens: `https://sts.windows.net/{tid}/`). */
+  readonly extraIssuers: readonly string[]
+  /** The authorize endpoint clients are sent to by a challenge. */
+  readonly authorizationUri: string
+  /** `fetch` for Entra/emulator calls: the emulator's trusts its CA; undefined = the global one. */
+  readonly fetch: typeof globalThis.fetch | undefined
+  readonly middleTier: {
+    readonly clientId: string
+    /** `aud` values the middle tier accepts (client ID, App ID URI). */
+    readonly audiences: readonly string[]
+    /** Delegated scope name callers need, e.g. `access_as_user`. */
+    readonly scope: string
+    readonly clientSecret?: string
+    readonly clientCertificate?: string | Uint8Array
+    readonly clientCertificatePassword?: string
+    readonly disableInstanceDiscovery: boolean
+    readonly engine?: EngineFactory
+  }
+  readonly downstream: {
+    /** `aud` values the downstream accepts. */
+    readonly audiences: readonly string[]
+    /** What the middle tier asks OBO for (fully qualified). */
+    readonly scopes: readonly string[]
+    /** The delegated scope name the downstream requires in `scp`. */
+    readonly scope: string
+  }
+  readonly users: readonly DemoUser[]
+  /**
+   * Stands in for the front end's sign-in (MSAL.js in a real SPA): a user access token for the middle tier.
+   * `claims` is the claims request of a challenge the user satisfies (e.g. MFA). Emulator mode only.
+   */
+  readonly signIn: ((userId: string, claims?: string) => Promise<string>) | undefined
+  /** The emulator, in emulator mode (tests count its token requests). */
+  readonly emulator: EntraEmulator | undefined
+  close(): Promise<void>
+}
+
+/** Environment variables that switch the demo to a real tenant (see the README). */
+export interface EntraEnvironment {
+  readonly AZURE_TENANT_ID?: string | undefined
+  readonly AZURE_AUTHORITY_HOST?: string | undefined
+  readonly MIDDLE_TIER_CLIENT_ID?: string | undefined
+  readonly MIDDLE_TIER_CLIENT_SECRET?: string | undefined
+  readonly MIDDLE_TIER_CERTIFICATE_PATH?: string | undefined
+  readonly MIDDLE_TIER_CERTIFICATE_PASSWORD?: string | undefined
+  readonly MIDDLE_TIER_APP_ID_URI?: string | undefined
+  readonly MIDDLE_TIER_SCOPE?: string | undefined
+  readonly DOWNSTREAM_APP_ID_URI?: string | undefined
+  readonly DOWNSTREAM_CLIENT_ID?: string | undefined
+  readonly DOWNSTREAM_SCOPE?: string | undefined
+  readonly ONBEHALF_ENGINE?: string | undefined
+  readonly [name: string]: string | undefined
+}
+
+/**
+ * `true` when the environment names a real tenant (AZURE_TENANT_ID and MIDDLE_TIER_CLIENT_ID set).
+ *
+ * @example
+ * ```ts
+ * const identity = usesRealEntra(process.env) ? await entraIdentity(process.env) : await emulatorIdentity()
+ * ```
+ */
+export function usesRealEntra(env: EntraEnvironment): boolean {
+  return nonEmpty(env.AZURE_TENANT_ID) !== undefined && nonEmpty(env.MIDDLE_TIER_CLIENT_ID) !== undefined
+}
+
+function engineFrom(env: EntraEnvironment): EngineFactory | undefined {
+  const name = nonEmpty(env.ONBEHALF_ENGINE)
+  if (name === undefined || name === 'jose') return undefined
+  if (name === 'msal') return msalEngine
+  throw new TypeError(`ONBEHALF_ENGINE must be 'jose' or 'msal', not '${name}'.`)
+}
+
+/**
+ * Starts the emulator (loopback, port 0 unless given) and describes its default apps and users.
+ *
+ * @example
+ * ```ts
+ * const identity = await emulatorIdentity()
+ * const token = await identity.signIn!('plain')
+ * ```
+ */
+export async function emulatorIdentity(options: { readonly port?: number; readonly env?: EntraEnvironment } = {}): Promise<IdentitySetup> {
+  const emu = await startEmulator({ port: options.port ?? 0, seed: 'onbehalf-demo' })
+  try {
+    const { middleTier, downstream, users } = emu.defaults
+    const demoUsers = [
+      { id: 'plain', user: users.plain, scenario: 'OBO succeeds; the second call is a cache hit.' },
+      { id: 'mfa', user: users.mfa, scenario: 'Conditional Access requires MFA: a claims challenge, then success after step-up.' },
+      { id: 'consent', user: users.consentMissing, scenario: 'Has not consented: Entra answers AADSTS65001.' },
+    ] as const
+    const fetchFn: typeof globalThis.fetch = emu.fetch
+    const discovery = await discover(emu.authorityHost, emu.tenantId, fetchFn)
+    const downstreamScope = downstream.scopes.find((s) => s.endsWith('/Documents.Read')) ?? downstream.scopes[0]
+    if (downstreamScope === undefined) throw new Error('the emulator registered no downstream scope')
+    return {
+      mode: 'emulator',
+      authorityHost: emu.authorityHost,
+      tenantId: emu.tenantId,
+      ...discovery,
+      extraIssuers: [],
+      fetch: fetchFn,
+      middleTier: {
+        clientId: middleTier.clientId,
+        audiences: [middleTier.clientId, middleTier.appIdUri],
+        scope: 'access_as_user',
+        clientSecret: middleTier.clientSecret,
+        disableInstanceDiscovery: true,
+        ...optionalEngine(engineFrom(options.env ?? {})),
+      },
+      downstream: {
+        audiences: [downstream.clientId, downstream.appIdUri],
+        scopes: [downstreamScope],
+        scope: downstreamScope.slice(downstreamScope.lastIndexOf('/') + 1),
+      },
+      users: demoUsers.map(({ id, user, scenario }) => ({ id, name: user.name, username: user.upn, oid: user.oid, scenario })),
+      signIn: async (userId, claims) => {
+        const entry = demoUsers.find((u) => u.id === userId)
+        if (entry === undefined) throw new TypeError(`unknown demo user '${userId}'`)
+        return await emu.issueUserToken({ user: entry.user, ...(claims === undefined ? {} : { claims }) })
+      },
+      emulator: emu,
+      close: () => emu.close(),
+    }
+  } catch (error) {
+    await emu.close()
+    throw error
+  }
+}
+
+/**
+ * Describes a real tenant from the environment (nothing is started). The front end is yours: callers send
+ * tokens for the middle tier they got from Entra themselves.
+ *
+ * @example
+ * ```ts
+ * const identity = await entraIdentity(process.env)
+ * ```
+ */
+export async function entraIdentity(env: EntraEnvironment): Promise<IdentitySetup> {
+  const tenantId = need(env, 'AZURE_TENANT_ID')
+  const clientId = need(env, 'MIDDLE_TIER_CLIENT_ID')
+  const downstreamAppIdUri = need(env, 'DOWNSTREAM_APP_ID_URI').replace(/\/+$/, '')
+  const secret = nonEmpty(env.MIDDLE_TIER_CLIENT_SECRET)
+  const certificatePath = nonEmpty(env.MIDDLE_TIER_CERTIFICATE_PATH)
+  if ((secret === undefined) === (certificatePath === undefined)) {
+    throw new TypeError('Set exactly one of MIDDLE_TIER_CLIENT_SECRET and MIDDLE_TIER_CERTIFICATE_PATH.')
+  }
+  const authorityHost = (nonEmpty(env.AZURE_AUTHORITY_HOST) ?? 'https://login.microsoftonline.com').replace(/\/+$/, '')
+  const discovery = await discover(authorityHost, tenantId, undefined)
+  const downstreamScope = nonEmpty(env.DOWNSTREAM_SCOPE) ?? `${downstreamAppIdUri}/Documents.Read`
+  const downstreamClientId = nonEmpty(env.DOWNSTREAM_CLIENT_ID)
+  const password = nonEmpty(env.MIDDLE_TIER_CERTIFICATE_PASSWORD)
+  const engine = engineFrom(env)
+  return {
+    mode: 'entra',
+    authorityHost,
+    tenantId,
+    ...discovery,
+    // Apps whose manifest leaves accessTokenAcceptedVersion at null/1 get v1 tokens (another issuer).
+    extraIssuers: [`https://sts.windows.net/${tenantId}/`],
+    fetch: undefined,
+    middleTier: {
+      clientId,
+      audiences: [clientId, nonEmpty(env.MIDDLE_TIER_APP_ID_URI) ?? `api://${clientId}`],
+      scope: nonEmpty(env.MIDDLE_TIER_SCOPE) ?? 'access_as_user',
+      ...(secret === undefined ? {} : { clientSecret: secret }),
+      ...(certificatePath === undefined ? {} : { clientCertificate: await readFile(certificatePath) }),
+      ...(password === undefined ? {} : { clientCertificatePassword: password }),
+      disableInstanceDiscovery: false,
+      ...optionalEngine(engine),
+    },
+    downstream: {
+      audiences: [downstreamAppIdUri, ...(downstreamClientId === undefined ? [] : [downstreamClientId])],
+      scopes: [downstreamScope],
+      scope: downstreamScope.slice(downstreamScope.lastIndexOf('/') + 1),
+    },
+    users: [],
+    signIn: undefined,
+    emulator: undefined,
+    close: () => Promise.resolve(),
+  }
+}
+
+function optionalEngine(engine: EngineFactory | undefined): { engine?: EngineFactory } {
+  return engine === undefined ? {} : { engine }
+}
+
+async function discover(
+  authorityHost: string,
+  tenantId: string,
+  fetchFn: typeof globalThis.fetch | undefined,
+): Promise<{ issuer: string; jwksUri: string; authorizationUri: string }> {
+  const url = `${authorityHost}/${tenantId}/v2.0/.well-known/openid-configuration`
+  const response = await (fetchFn ?? globalThis.fetch)(url, { signal: AbortSignal.timeout(10_000) })
+  if (!response.ok) throw new Error(`OpenID configuration at ${url} answered HTTP ${String(response.status)}.`)
+  const document = (await response.json()) as Record<string, unknown>
+  const issuer = document['issuer']
+  const jwksUri = document['jwks_uri']
+  const authorizationUri = document['authorization_endpoint']
+  if (typeof issuer !== 'string' || typeof jwksUri !== 'string') throw new Error(`OpenID configuration at ${url} lacks issuer or jwks_uri.`)
+  return {
+    issuer,
+    jwksUri,
+    authorizationUri: typeof authorizationUri === 'string' ? authorizationUri : `${authorityHost}/${tenantId}/oauth2/v2.0/authorize`,
+  }
+}
+
+function need(env: EntraEnvironment, name: string): string {
+  const value = nonEmpty(env[name])
+  if (value === undefined) throw new TypeError(`Set ${name} to run the demo against a real Entra tenant (see apps/demo/README.md).`)
+  return value
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim()
+}

@@ -1,0 +1,147 @@
+/**
+ * Wires the demo together: identity provider (emulator or real tenant), downstream API, middle tier, page.
+ * `main.ts` runs it on fixed ports for people; `check.ts` and the tests run it on port 0.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto'
+import { Agent } from 'node:https'
+import { createMemoryTokenCache, type TokenCache } from '@onbehalf/core'
+import { createRedisTokenCache, type RedisTokenCache } from '@onbehalf/redis'
+import { Redis } from 'ioredis'
+import { createDownstreamClient } from './downstream-client.ts'
+import { startDownstreamApi, type DownstreamApi } from './downstream-api.ts'
+import { emulatorIdentity, entraIdentity, usesRealEntra, type EntraEnvironment, type IdentitySetup } from './identity.ts'
+import { listenOnLoopback } from './listen.ts'
+import { createMiddleTier, type MiddleTier } from './middle-tier.ts'
+import { createLoopbackTlsIdentity } from './tls.ts'
+import { createTokenValidator } from './token-validator.ts'
+import { registerDemoPage } from './web.ts'
+
+/** Options of {@link startDemoStack}. */
+export interface DemoStackOptions {
+  /** Environment: real-tenant variables, `REDIS_URL`, `TOKEN_CACHE_KEY`, `ONBEHALF_ENGINE`. Default: none (emulator, memory cache). */
+  readonly env?: EntraEnvironment
+  /** Port of the middle tier and the page. Default 0; a taken port falls back to a free one. */
+  readonly port?: number
+  /** Port of the downstream API. Default 0. */
+  readonly downstreamPort?: number
+  /** Port of the emulator. Default 0. */
+  readonly emulatorPort?: number
+  /** One line per middle-tier request. */
+  readonly log?: (line: string) => void
+}
+
+/** The running demo. */
+export interface DemoStack {
+  /** The page and the middle tier: `http://127.0.0.1:<port>`. */
+  readonly url: string
+  readonly identity: IdentitySetup
+  readonly downstream: DownstreamApi
+  readonly middleTier: MiddleTier
+  /** The shared token cache of every per-request credential. */
+  readonly cache: TokenCache
+  readonly cacheKind: 'memory' | 'redis'
+  close(): Promise<void>
+}
+
+/**
+ * Starts everything on loopback.
+ *
+ * @example
+ * ```ts
+ * const stack = await startDemoStack()
+ * console.log(stack.url)
+ * await stack.close()
+ * ```
+ */
+export async function startDemoStack(options: DemoStackOptions = {}): Promise<DemoStack> {
+  const env = options.env ?? {}
+  const cleanups: (() => Promise<unknown>)[] = []
+  const closeAll = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined)
+  }
+  try {
+    const identity = usesRealEntra(env)
+      ? await entraIdentity(env)
+      : await emulatorIdentity({ ...(options.emulatorPort === undefined ? {} : { port: options.emulatorPort }), env })
+    cleanups.push(() => identity.close())
+    const issuers = [identity.issuer, ...identity.extraIssuers]
+    const tls = createLoopbackTlsIdentity()
+    const downstream = await startDownstreamApi({
+      validation: {
+        jwksUri: identity.jwksUri,
+        issuers,
+        audiences: identity.downstream.audiences,
+        authorizedParties: [identity.middleTier.clientId],
+        ...(identity.fetch === undefined ? {} : { fetch: identity.fetch }),
+      },
+      requiredScope: identity.downstream.scope,
+      authorizationUri: identity.authorizationUri,
+      tls,
+      port: options.downstreamPort ?? 0,
+    })
+    cleanups.push(() => downstream.close())
+
+    const { cache, kind, close: closeCache } = createCache(env)
+    cleanups.push(closeCache)
+    // Trust exactly the downstream's certificate, for this pipeline only.
+    const agent = new Agent({ ca: tls.certificatePem, keepAlive: true })
+    cleanups.push(() => Promise.resolve(agent.destroy()))
+    const { middleTier: mt } = identity
+    const middleTier = createMiddleTier({
+      validator: createTokenValidator({
+        jwksUri: identity.jwksUri,
+        issuers,
+        audiences: mt.audiences,
+        ...(identity.fetch === undefined ? {} : { fetch: identity.fetch }),
+      }),
+      requiredScope: mt.scope,
+      credential: {
+        tenantId: identity.tenantId,
+        clientId: mt.clientId,
+        authorityHost: identity.authorityHost,
+        ...(mt.clientSecret === undefined ? {} : { clientSecret: mt.clientSecret }),
+        ...(mt.clientCertificate === undefined ? {} : { clientCertificate: mt.clientCertificate }),
+        ...(mt.clientCertificatePassword === undefined ? {} : { clientCertificatePassword: mt.clientCertificatePassword }),
+        ...(identity.fetch === undefined ? {} : { fetch: identity.fetch }),
+        disableInstanceDiscovery: mt.disableInstanceDiscovery,
+        ...(mt.engine === undefined ? {} : { engine: mt.engine }),
+      },
+      cache,
+      downstream: createDownstreamClient({ baseUrl: downstream.url, scopes: identity.downstream.scopes, agent }),
+      authorizationUri: identity.authorizationUri,
+      ...(options.log === undefined ? {} : { log: options.log }),
+    })
+    registerDemoPage(middleTier.app, { identity, downstream, cacheKind: kind })
+    cleanups.push(() => middleTier.app.close())
+    const port = await listenOnLoopback(middleTier.app, options.port ?? 0)
+    return {
+      url: `http://127.0.0.1:${String(port)}`,
+      identity,
+      downstream,
+      middleTier,
+      cache,
+      cacheKind: kind,
+      close: closeAll,
+    }
+  } catch (error) {
+    await closeAll()
+    throw error
+  }
+}
+
+function createCache(env: EntraEnvironment): { cache: TokenCache; kind: 'memory' | 'redis'; close: () => Promise<unknown> } {
+  const redisUrl = env['REDIS_URL']
+  if (redisUrl === undefined || redisUrl === '') {
+    return { cache: createMemoryTokenCache({ maxEntries: 10_000 }), kind: 'memory', close: () => Promise.resolve() }
+  }
+  // Fail fast when Redis is down: the cache treats that as a miss, never an outage.
+  const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false })
+  redis.on('error', () => undefined)
+  const configuredKey = env['TOKEN_CACHE_KEY']
+  const key = configuredKey === undefined || configuredKey === '' ? randomBytes(32) : Buffer.from(configuredKey, 'base64')
+  if (key.length !== 32) throw new TypeError('TOKEN_CACHE_KEY must be 32 bytes, base64-encoded.')
+  const cache: RedisTokenCache = createRedisTokenCache({ redis, keys: [{ id: 'demo', key }], keyPrefix: 'onbehalf-demo:' })
+  return { cache, kind: 'redis', close: () => redis.quit().catch(() => redis.disconnect()) }
+}
