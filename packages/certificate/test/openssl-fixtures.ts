@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 export const password = 'p@ss-w0rd'
+/** Non-ASCII: OpenSSL uses its UTF-8 bytes for PBES2 and its BMPString for the MAC and legacy PBEs. */
+export const unicodePassword = 'pässwörd€'
 
 export interface Fixtures {
   readonly dir: string
@@ -23,6 +25,9 @@ export interface Fixtures {
   readonly pkcs12Legacy: Uint8Array
   readonly pkcs12NoKeys: Uint8Array
   readonly pkcs12NoPassword: Uint8Array
+  readonly pkcs12UnicodeModern: Uint8Array
+  readonly pkcs12UnicodeLegacy: Uint8Array
+  readonly encryptedPkcs8UnicodePem: string
   /** Leaf signed by a CA, with the CA in the same PEM (leaf first). */
   readonly chainPem: string
   /** The same, CA block first. */
@@ -59,6 +64,9 @@ export function createFixtures(): Fixtures {
   run('pkcs12', '-export', '-legacy', '-inkey', 'key.pem', '-in', 'cert.pem', '-passout', `pass:${password}`, '-out', 'legacy.p12')
   run('pkcs12', '-export', '-nokeys', '-in', 'cert.pem', '-passout', `pass:${password}`, '-out', 'nokeys.p12')
   run('pkcs12', '-export', '-inkey', 'key.pem', '-in', 'cert.pem', '-passout', 'pass:', '-out', 'nopass.p12')
+  run('pkcs12', '-export', '-inkey', 'key.pem', '-in', 'cert.pem', '-passout', `pass:${unicodePassword}`, '-out', 'unicode.p12')
+  run('pkcs12', '-export', '-legacy', '-inkey', 'key.pem', '-in', 'cert.pem', '-passout', `pass:${unicodePassword}`, '-out', 'unicode-legacy.p12')
+  run('pkcs8', '-topk8', '-in', 'key.pem', '-v2', 'aes-256-cbc', '-passout', `pass:${unicodePassword}`, '-out', 'key-enc-unicode.pem')
 
   run('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'ca-key.pem')
   run('req', '-x509', '-new', '-key', 'ca-key.pem', '-subj', '/CN=Test CA', '-days', '30', '-out', 'ca.pem')
@@ -87,6 +95,9 @@ export function createFixtures(): Fixtures {
     pkcs12Legacy: bytes('legacy.p12'),
     pkcs12NoKeys: bytes('nokeys.p12'),
     pkcs12NoPassword: bytes('nopass.p12'),
+    pkcs12UnicodeModern: bytes('unicode.p12'),
+    pkcs12UnicodeLegacy: bytes('unicode-legacy.p12'),
+    encryptedPkcs8UnicodePem: read('key-enc-unicode.pem') + certPem,
     chainPem: read('leaf-key.pem') + read('leaf.pem') + read('ca.pem'),
     chainPemCaFirst: read('ca.pem') + read('leaf-key.pem') + read('leaf.pem'),
     chainPkcs12: bytes('chain.p12'),

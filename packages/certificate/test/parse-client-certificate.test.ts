@@ -2,7 +2,7 @@ import { createHash, createPrivateKey, createPublicKey, randomBytes, X509Certifi
 import { OboError } from '@onbehalf/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseClientCertificate, type ClientCertificate } from '../src/index.ts'
-import { createFixtures, derBase64, password, type Fixtures } from './openssl-fixtures.ts'
+import { createFixtures, derBase64, password, unicodePassword, type Fixtures } from './openssl-fixtures.ts'
 
 let fx: Fixtures
 beforeAll(() => {
@@ -145,6 +145,14 @@ describe('parseClientCertificate: PKCS#12', () => {
   it('takes the password as UTF-8 bytes too', () => {
     expectSelfSigned(parseClientCertificate(fx.pkcs12Modern, new TextEncoder().encode(password)))
     expectSelfSigned(parseClientCertificate(fx.pkcs12Legacy, new TextEncoder().encode(password)))
+  })
+
+  it('reads modern and legacy PKCS#12 and encrypted PEM with a non-ASCII password (string or UTF-8 bytes)', () => {
+    for (const input of [fx.pkcs12UnicodeModern, fx.pkcs12UnicodeLegacy, fx.encryptedPkcs8UnicodePem]) {
+      expectSelfSigned(parseClientCertificate(input, unicodePassword))
+      expectSelfSigned(parseClientCertificate(input, new TextEncoder().encode(unicodePassword)))
+      expectInvalid(() => parseClientCertificate(input, `${unicodePassword}x`), /password is wrong/)
+    }
   })
 
   it('reads a PKCS#12 with an empty password without one', () => {
