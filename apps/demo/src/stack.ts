@@ -38,6 +38,8 @@ export interface DemoStack {
   readonly url: string
   readonly identity: IdentitySetup
   readonly downstream: DownstreamApi
+  /** The downstream API's self-signed certificate (to call it directly). */
+  readonly downstreamCertificatePem: string
   readonly middleTier: MiddleTier
   /** The shared token cache of every per-request credential. */
   readonly cache: TokenCache
@@ -120,6 +122,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
       url: `http://127.0.0.1:${String(port)}`,
       identity,
       downstream,
+      downstreamCertificatePem: tls.certificatePem,
       middleTier,
       cache,
       cacheKind: kind,

@@ -47,6 +47,14 @@ function challengeClaims(header) {
 /** @param {number} ms */
 const fmtMs = (ms) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(1)) + ' ms'
 
+/** `exp` as a local time plus how far away it is. @param {number} seconds */
+function fmtExpiry(seconds) {
+  const minutes = Math.round((seconds * 1000 - Date.now()) / 60_000)
+  const away = Math.abs(minutes) >= 120 ? `${Math.round(minutes / 60)} h` : `${minutes} min`
+  const at = new Date(seconds * 1000).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })
+  return `${at} (${minutes >= 0 ? 'in ' + away : away.replace('-', '') + ' ago'})`
+}
+
 /** @param {unknown} value */
 function fmtClaim(value) {
   if (Array.isArray(value)) return value.join(', ')
@@ -190,7 +198,7 @@ async function send(token) {
   if (response.ok) {
     renderDownstream(body.downstream?.body)
     const retried = chain?.caeRetried ? ' The downstream asked for claims (CAE); the pipeline got a fresh token and retried once.' : ''
-    banner('ok', `200 OK · token ${chain?.cache ?? 'n/a'} · ${fmtMs(latencyMs)} end to end.${retried}`)
+    banner('ok', `200 OK · OBO token: cache ${chain?.cache ?? 'n/a'} · ${fmtMs(latencyMs)} end to end.${retried}`)
     return
   }
   renderDownstream(undefined)
@@ -226,15 +234,17 @@ function renderClaims(selector, claims, keys) {
   const card = $(selector)
   const list = /** @type {HTMLElement} */ (card.querySelector('dl'))
   const pre = /** @type {HTMLElement} */ (card.querySelector('pre'))
+  const details = /** @type {HTMLElement} */ (card.querySelector('details'))
   list.replaceChildren()
+  details.hidden = claims === undefined
   if (claims === undefined) {
-    list.append(h('dt', {}, '—'), h('dd', {}, 'no token'))
+    list.append(h('dt', {}, '—'), h('dd', {}, 'no token (the call stopped before it)'))
     pre.textContent = ''
     return
   }
   for (const key of keys) {
     if (!(key in claims)) continue
-    const value = key === 'exp' ? new Date(Number(claims[key]) * 1000).toLocaleTimeString() : fmtClaim(claims[key])
+    const value = key === 'exp' ? fmtExpiry(Number(claims[key])) : fmtClaim(claims[key])
     list.append(h('dt', {}, key), h('dd', {}, value))
   }
   pre.textContent = JSON.stringify(claims, null, 2)
