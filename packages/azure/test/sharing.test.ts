@@ -9,15 +9,16 @@ import { createMemoryTokenCache } from '@onbehalf/core'
 import { startEmulator, type EntraEmulator } from '@onbehalf/entra-emulator'
 import { msalEngine } from '@onbehalf/msal'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { parseClientCertificate as ParseClientCertificate } from '@onbehalf/certificate'
 import { getCredentialDiagnostics, OnBehalfOfCredential } from '../src/index.ts'
 
 // Count the real parser's calls wherever they come from (the credential, the jose engine, the msal engine).
 const parses = vi.hoisted(() => ({ count: 0 }))
 vi.mock('../../certificate/src/client-certificate.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../certificate/src/client-certificate.ts')>()
+  const original = await importOriginal<{ parseClientCertificate: typeof ParseClientCertificate }>()
   return {
     ...original,
-    parseClientCertificate: (...args: Parameters<typeof original.parseClientCertificate>) => {
+    parseClientCertificate: (...args: Parameters<typeof ParseClientCertificate>) => {
       parses.count++
       return original.parseClientCertificate(...args)
     },
