@@ -155,9 +155,6 @@ export const errors = {
   /** 50048: client assertion `sub` differs from `iss`. */
   subjectMismatch: () =>
     fail({ status: 401, error: 'invalid_client', codes: [50048], message: 'Subject mismatches Issuer claim in the client assertion.' }),
-  /** 7000222: the app has no credential of the kind presented. */
-  invalidClientCredentialKind: (detail: string) =>
-    fail({ status: 401, error: 'invalid_client', codes: [700027], message: detail }),
   /** 50013: the user assertion is malformed or its signature/issuer is invalid. */
   invalidUserAssertion: (detail: string) =>
     fail({ status: 400, error: 'invalid_grant', codes: [50013], message: `Assertion failed signature validation. [Reason - ${detail}]` }),
@@ -232,7 +229,7 @@ export const errors = {
       : reason === 'wrong-client'
         ? fail({ status: 400, error: 'invalid_grant', codes: [70000], message: 'Provided grant is invalid or malformed. The refresh token was issued to a different client.' })
         : fail({ status: 400, error: 'invalid_grant', codes: [9002313], message: 'Invalid request. Request is malformed or invalid.' }),
-  /** 90100-ish: malformed `claims` parameter. */
+  /** 90014: malformed `claims` parameter (Entra's exact code for this is not documented). */
   malformedClaims: () =>
     fail({ status: 400, error: 'invalid_request', codes: [90014], message: "The 'claims' parameter is not a valid JSON claims request." }),
   /** 50000: generic server error (fault injection). */

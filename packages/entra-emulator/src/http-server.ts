@@ -101,6 +101,14 @@ function formFields(body: string, contentType: string | undefined): Map<string, 
   return fields
 }
 
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return value
+  }
+}
+
 function headerRecord(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(req.headers)) {
@@ -316,7 +324,7 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
     const started = performance.now()
     const method = (req.method ?? 'GET').toUpperCase()
     const url = new URL(req.url ?? '/', ctx.authorityHost)
-    const segments = url.pathname.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s))
+    const segments = url.pathname.split('/').filter((s) => s !== '').map(safeDecode)
     const { endpoint, tenant, route } = classify(segments, method)
     const headers = headerRecord(req)
     let body = ''
@@ -330,7 +338,7 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
     const basicId = /^Basic\s+(.+)$/i.exec(headers['authorization'] ?? '')?.[1]
     const clientId =
       fields.get('client_id') ??
-      (basicId !== undefined ? decodeURIComponent(Buffer.from(basicId, 'base64').toString('utf8').split(':')[0] ?? '') : undefined)
+      (basicId !== undefined ? safeDecode((Buffer.from(basicId, 'base64').toString('utf8').split(':')[0] ?? '').replace(/\+/g, ' ')) : undefined)
     const record: RecordedRequest = {
       id: nextId++,
       receivedAt: Date.now(),

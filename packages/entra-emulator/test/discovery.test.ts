@@ -141,3 +141,16 @@ describe('other routes', () => {
     expect(body['error_codes']).toEqual([900561])
   })
 })
+
+describe('emu.httpsAgent', () => {
+  it('lets node:https trust the emulator', async () => {
+    const { get } = await import('node:https')
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      get(emu.jwksUri(), { agent: emu.httpsAgent }, (res) => {
+        res.resume()
+        resolve(res.statusCode)
+      }).on('error', reject)
+    })
+    expect(status).toBe(200)
+  })
+})

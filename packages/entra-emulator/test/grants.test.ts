@@ -182,3 +182,14 @@ describe('grant checks', () => {
     expect(entraError(wrongTenant).codes).toEqual([50013])
   })
 })
+
+describe('well-known tenant segments on the token endpoint', () => {
+  it("answers on /organizations for the client's home tenant, and robustly to odd encodings", async () => {
+    const answer = await postToken(emu, oboForm(emu), { tenant: 'organizations' })
+    expect(answer.status).toBe(200)
+    expect(claimsOf(answer.body['access_token'])['tid']).toBe(emu.tenantId)
+    const odd = await emu.fetch(`${emu.authorityHost}/%E0%A4%A/oauth2/v2.0/token`, { method: 'POST', body: 'grant_type=x' })
+    expect(odd.status).toBe(400)
+    expect(((await odd.json()) as Record<string, unknown>)['error_codes']).toEqual([90002])
+  })
+})
