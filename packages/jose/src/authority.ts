@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { OboError } from '@onbehalf/core'
+import { OboError, oauthErrorFromBody } from '@onbehalf/core'
 import { InvalidResponseError } from './errors.ts'
 
 /** Entra hosts trusted without a discovery request (public, US Gov, China, Germany, sovereign clouds). */
@@ -63,12 +63,13 @@ export interface AuthorityValidatorOptions {
   readonly authorityHost: string
   readonly disableInstanceDiscovery: boolean
   /** Performs the discovery GET; the engine passes its retrying, deadline-bound fetch. */
-  readonly get: (url: string, signal: AbortSignal | undefined) => Promise<{ status: number; body: unknown }>
+  readonly get: (url: string) => Promise<{ status: number; body: unknown; retryAfterMs?: number | undefined }>
 }
 
 /** Validates an authority once, then answers from memory. */
 export interface AuthorityValidator {
-  ensureValid(tenantId: string, signal: AbortSignal | undefined): Promise<void>
+  /** Resolves once the host is known valid; one check per host per process, shared by concurrent callers. */
+  ensureValid(tenantId: string): Promise<void>
 }
 
 // Per process: a host validated once is valid for every engine.
@@ -80,18 +81,18 @@ const validatedHosts = new Map<string, Promise<void>>()
  * @example
  * ```ts
  * const validator = createAuthorityValidator({ authorityHost, disableInstanceDiscovery: false, get })
- * await validator.ensureValid(tenantId, signal)
+ * await validator.ensureValid(tenantId)
  * ```
  */
 export function createAuthorityValidator(options: AuthorityValidatorOptions): AuthorityValidator {
   const host = new URL(options.authorityHost).host.toLowerCase()
   const trusted = options.disableInstanceDiscovery || knownAuthorityHosts.has(host)
   return {
-    async ensureValid(tenantId, signal) {
+    async ensureValid(tenantId) {
       if (trusted) return
       let pending = validatedHosts.get(options.authorityHost)
       if (pending === undefined) {
-        pending = discover(options, tenantId, signal)
+        pending = discover(options, tenantId)
         validatedHosts.set(options.authorityHost, pending)
         // A failed check is not remembered: the next request asks again.
         pending.catch(() => validatedHosts.delete(options.authorityHost))
@@ -101,13 +102,15 @@ export function createAuthorityValidator(options: AuthorityValidatorOptions): Au
   }
 }
 
-async function discover(options: AuthorityValidatorOptions, tenantId: string, signal: AbortSignal | undefined): Promise<void> {
+async function discover(options: AuthorityValidatorOptions, tenantId: string): Promise<void> {
   const authorize = `${options.authorityHost}/${encodeURIComponent(tenantId)}/oauth2/v2.0/authorize`
   const url = `${options.authorityHost}/common/discovery/instance?api-version=1.1&authorization_endpoint=${encodeURIComponent(authorize)}`
-  const { status, body } = await options.get(url, signal)
+  const { status, body, retryAfterMs } = await options.get(url)
   const record = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {}
   if (status === 200 && typeof record['tenant_discovery_endpoint'] === 'string') return
   if (status === 200) throw new InvalidResponseError('Instance discovery answered without tenant_discovery_endpoint', status)
+  // Throttled or failing (after retries): the host may be fine, so say so rather than calling it invalid.
+  if (status === 429 || status >= 500) throw oauthErrorFromBody(status, record, retryAfterMs === undefined ? {} : { retryAfterMs })
   throw new OboError(
     `The authority ${options.authorityHost} is not a known Entra host and failed instance discovery (HTTP ${status}` +
       `${typeof record['error'] === 'string' ? `, ${record['error']}` : ''}). Check the authority host, or set disableInstanceDiscovery for a private cloud you trust.`,

@@ -82,7 +82,7 @@ export function joseEngine(config: EngineConfig, options: JoseEngineOptions = {}
     disableInstanceDiscovery: config.disableInstanceDiscovery === true,
     get: async (url) => {
       const response = await send(fetchSource, policy, { method: 'GET', url, headers: { accept: 'application/json' } })
-      return { status: response.status, body: parseJsonObject(response.text) }
+      return { status: response.status, body: parseJsonObject(response.text), retryAfterMs: response.retryAfterMs }
     },
   })
   let closed = false
@@ -93,7 +93,8 @@ export function joseEngine(config: EngineConfig, options: JoseEngineOptions = {}
     if (request.signal?.aborted === true) {
       throw new OboError('The token request was aborted by the caller.', { code: 'ABORTED', cause: request.signal.reason })
     }
-    await abortable(validator.ensureValid(request.tenantId, undefined), request.signal)
+    // The check is shared by every caller of this host, so one caller's abort only stops its own wait.
+    await abortable(validator.ensureValid(request.tenantId), request.signal)
     const tokenEndpoint = `${authorityHost}/${request.tenantId}/oauth2/v2.0/token`
     for (let resigned = false; ; resigned = true) {
       const form = new URLSearchParams({

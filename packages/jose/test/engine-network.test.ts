@@ -206,6 +206,12 @@ describe('authority validation', () => {
     expect((await engine({}, false).exchange(request)).accessToken).toBe('ok')
   })
 
+  it('reports a failing discovery endpoint as SERVER_ERROR (not an invalid authority), after retries', async () => {
+    server.handle((_recorded, response) => json(response, 503, { error: 'temporarily_unavailable' }))
+    expect((await failure(engine({}, false).exchange(request))).code).toBe('SERVER_ERROR')
+    expect(server.requests.map((recorded) => recorded.method)).toEqual(['GET', 'GET', 'GET'])
+  })
+
   it('skips discovery with disableInstanceDiscovery', async () => {
     server.handle((recorded, response) => {
       if (recorded.method === 'GET') response.writeHead(404).end()
