@@ -302,7 +302,8 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     const text = asText(outcome.value)
     if (text === undefined) {
       const awaited = flight === undefined ? undefined : await awaitOtherInstance(key, name, startedAt)
-      if (awaited !== undefined) return awaited
+      // A value the wait found was already counted and reported (hit, decode failure or expired).
+      if (awaited !== undefined) return awaited.value
       counters.l2Misses++
       emit({ type: 'l2-miss', key: name, durationMs: performance.now() - startedAt })
       return undefined
@@ -340,9 +341,13 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
 
   /**
    * Single-flight on an L2 miss: take the key's lock (this instance will fetch: a miss), or, when another
-   * instance holds it, poll for its token within the wait budget. `undefined` means "a miss after all".
+   * instance holds it, poll for its token within the wait budget. `undefined`: nothing found, a plain miss.
    */
-  async function awaitOtherInstance(key: string, name: string, startedAt: number): Promise<CachedToken | undefined> {
+  async function awaitOtherInstance(
+    key: string,
+    name: string,
+    startedAt: number,
+  ): Promise<{ readonly value: CachedToken | undefined } | undefined> {
     if (flight === undefined || commands.setIfAbsent === undefined) return undefined
     const setIfAbsent = commands.setIfAbsent.bind(commands)
     const lockName = `${name}:lock`
@@ -365,7 +370,7 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
       if (text === undefined) continue
       const value = await use(key, name, text, startedAt)
       if (value !== undefined) counters.singleFlightHits++
-      return value
+      return { value }
     }
     return undefined
   }
