@@ -73,8 +73,8 @@ describe.each(clientKinds)('failure policy with %s', (_kind, connect) => {
 
     const skipped = await timed(() => cache.get(newKey()))
     expect(skipped.value).toBeUndefined()
-    // Not asked at all: far below the deadline.
-    expect(skipped.ms).toBeLessThan(100)
+    // Not asked at all: no deadline wait (the event below says why).
+    expect(skipped.ms).toBeLessThan(240)
     // Writes are dropped (reported), and L1 still serves what it holds.
     await cache.set(newKey(), token(), 3_600_000)
     expect(cache.get(kept)).toEqual(keptValue)
