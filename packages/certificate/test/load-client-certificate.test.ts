@@ -19,6 +19,16 @@ describe('loadClientCertificate', () => {
     expect(loadClientCertificate(fx.pkcs8Pem)).toBe(loadClientCertificate(fx.pkcs8Pem))
   })
 
+  it('notices a buffer changed in place', () => {
+    const buffer = new Uint8Array(fx.pkcs12Modern)
+    const first = loadClientCertificate(buffer, password)
+    expect(loadClientCertificate(buffer, password)).toBe(first)
+    buffer.set(fx.pkcs12Legacy.subarray(0, buffer.length))
+    expect(() => loadClientCertificate(buffer, password)).toThrow(OboError)
+    buffer.set(fx.pkcs12Modern)
+    expect(loadClientCertificate(buffer, password)).toBe(first)
+  })
+
   it('keys on the password too, and does not remember failures', () => {
     expect(() => loadClientCertificate(fx.encryptedPkcs8Pem, 'wrong')).toThrow(OboError)
     const good = loadClientCertificate(fx.encryptedPkcs8Pem, password)
