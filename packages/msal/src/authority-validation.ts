@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { OboError } from '@onbehalf/core'
+import { OboError, oauthErrorFromBody, optional } from '@onbehalf/core'
 
 /** Entra hosts trusted without a discovery request (MSAL's hard-coded clouds). */
 const knownHosts: ReadonlySet<string> = new Set([
@@ -30,6 +30,8 @@ const knownHosts: ReadonlySet<string> = new Set([
 export interface DiscoveryAnswer {
   readonly status: number
   readonly body: unknown
+  /** From `Retry-After`, when the answer had one. */
+  readonly retryAfterMs?: number
 }
 
 /** Options of {@link createAuthorityValidator}. */
@@ -88,9 +90,11 @@ export function clearAuthorityValidationMemo(): void {
 async function discover(options: AuthorityValidatorOptions, tenantId: string): Promise<void> {
   const authorize = `${options.authorityHost}/${encodeURIComponent(tenantId)}/oauth2/v2.0/authorize`
   const url = `${options.authorityHost}/common/discovery/instance?api-version=1.1&authorization_endpoint=${encodeURIComponent(authorize)}`
-  const { status, body } = await options.get(url)
+  const { status, body, retryAfterMs } = await options.get(url)
   const record = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {}
   if (status === 200 && typeof record['tenant_discovery_endpoint'] === 'string') return
+  // Throttled or failing after the retries: the host may well be valid, so do not call it invalid.
+  if (status === 429 || status >= 500) throw oauthErrorFromBody(status, record, { ...optional('retryAfterMs', retryAfterMs) })
   throw new OboError(
     `The authority ${options.authorityHost} is not a known Entra host and failed instance discovery (HTTP ${status}` +
       `${typeof record['error'] === 'string' ? `, ${record['error']}` : ''}). ` +

@@ -148,12 +148,27 @@ export function createNetworkClient(options: NetworkClientOptions): EngineNetwor
     }
   }
 
+  /** Retried like a token request; shared by every caller of the process, so it takes no caller's signal. */
   async function getDiscovery(url: string): Promise<DiscoveryAnswer> {
-    try {
-      const answer = await send(url, { method: 'GET', headers: { accept: 'application/json' } }, AbortSignal.timeout(policy.deadlineMs))
-      return { status: answer.status, body: answer.body }
-    } catch (error) {
-      throw failureOf(error, undefined, `the instance discovery endpoint at ${new URL(url).origin}`)
+    const deadline = Date.now() + policy.deadlineMs
+    const what = `the instance discovery endpoint at ${new URL(url).origin}`
+    for (let attempt = 1; ; attempt += 1) {
+      let answer: DiscoveryAnswer | undefined
+      let failure: OboError | undefined
+      try {
+        const result = await send(url, { method: 'GET', headers: { accept: 'application/json' } }, AbortSignal.timeout(Math.max(1, deadline - Date.now())))
+        answer = { status: result.status, body: result.body, ...optional('retryAfterMs', parseRetryAfterMs(result.headers['retry-after'], Date.now())) }
+        if (!isRetryableStatus(result.status)) return answer
+      } catch (error) {
+        failure = failureOf(error, undefined, what)
+        if (failure.code !== 'NETWORK_ERROR') throw failure
+      }
+      const waitMs = backoffMs(policy, attempt, answer?.retryAfterMs)
+      if (attempt >= policy.maxAttempts || Date.now() + waitMs >= deadline) {
+        if (answer !== undefined) return answer
+        throw failure ?? new OboError(`Could not reach ${what}.`, { code: 'NETWORK_ERROR' })
+      }
+      await sleep(waitMs, undefined)
     }
   }
 

@@ -418,6 +418,25 @@ export function engineConformance(name: string, factory: EngineFactory): void {
         }
       })
 
+      it('retries a failing instance discovery, and reports a throttled one as THROTTLED (not an invalid authority)', async () => {
+        await using fresh = await startEmulator()
+        const request = () => ({
+          tenantId: fresh.tenantId,
+          userAssertion: fresh.issueUserToken({ user: fresh.defaults.users.plain }),
+          scopes: [fresh.defaults.downstream.defaultScope],
+        })
+        const engine = make(middleTierConfig(fresh, { kind: 'secret', secret: fresh.defaults.middleTier.clientSecret }))
+        fresh.faults.inject({ kind: 'throttle', retryAfterSeconds: 120, times: 1, match: { endpoint: 'instance-discovery' } })
+        const throttled = await rejection(engine.exchange(request()))
+        expect(throttled.code).toBe('THROTTLED')
+        expect(fresh.requests.filter((recorded) => recorded.endpoint === 'token')).toHaveLength(0)
+        fresh.faults.inject({ kind: 'server-error', status: 503, times: 1, match: { endpoint: 'instance-discovery' } })
+        await expect(engine.exchange(request())).resolves.toBeDefined()
+        expect(fresh.requests.filter((recorded) => recorded.endpoint === 'instance-discovery').map((recorded) => recorded.status)).toEqual([
+          429, 503, 200,
+        ])
+      })
+
       it('with disableInstanceDiscovery, makes no instance-discovery request', async () => {
         await using fresh = await startEmulator()
         const engine = make(
