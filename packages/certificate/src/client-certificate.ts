@@ -13,6 +13,12 @@ import { orderChain, renderName, type CertificateEntry } from './x509.ts'
 /**
  * A parsed client certificate: the RSA key as unencrypted PKCS#8 PEM (ready for `jose.importPKCS8` or
  * msal-node), the leaf certificate, the `x5c` chain and the thumbprints in every form Entra uses.
+ *
+ * @example
+ * ```ts
+ * const { privateKeyPem, x5tS256 } = loadClientCertificate(pfxBytes, password)
+ * const key = await importPKCS8(privateKeyPem, 'PS256')
+ * ```
  */
 export interface ClientCertificate {
   /** Unencrypted PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`). Keep it in memory only. */

@@ -8,7 +8,14 @@ import { sha256Hex } from '@onbehalf/core'
 import { fnv1a, toBinaryString } from './bytes.ts'
 import { parseClientCertificate, type ClientCertificate } from './client-certificate.ts'
 
-/** How many distinct certificates the memo keeps (least recently used dropped first). */
+/**
+ * How many distinct certificates the memo keeps (least recently used dropped first).
+ *
+ * @example
+ * ```ts
+ * console.log(`up to ${clientCertificateMemoMaxEntries} certificates are remembered`)
+ * ```
+ */
 export const clientCertificateMemoMaxEntries = 32
 
 const memo = new Map<string, ClientCertificate>()

@@ -7,7 +7,14 @@
 import { OboError, oauthErrorFromBody } from '@onbehalf/core'
 import { InvalidResponseError } from './errors.ts'
 
-/** Entra hosts trusted without a discovery request (public, US Gov, China, Germany, sovereign clouds). */
+/**
+ * Entra hosts trusted without a discovery request (public, US Gov, China, Germany, sovereign clouds).
+ *
+ * @example
+ * ```ts
+ * knownAuthorityHosts.has('login.microsoftonline.us') // true
+ * ```
+ */
 export const knownAuthorityHosts: ReadonlySet<string> = new Set([
   'login.microsoftonline.com',
   'login.windows.net',

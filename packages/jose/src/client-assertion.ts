@@ -10,7 +10,15 @@ import type { ClientCertificate } from '@onbehalf/certificate'
 import { OboError } from '@onbehalf/core'
 import { importPKCS8, SignJWT, type CryptoKey } from 'jose'
 
-/** The JWS algorithms offered for client assertions. */
+/**
+ * The JWS algorithms offered for client assertions: PS256 (with `x5t#S256`, Entra's current guidance) or
+ * RS256 (with `x5t`).
+ *
+ * @example
+ * ```ts
+ * const algorithm: SigningAlgorithm = 'PS256'
+ * ```
+ */
 export type SigningAlgorithm = 'PS256' | 'RS256'
 
 /** Lifetime of a signed client assertion (what msal-node uses). */

@@ -21,7 +21,14 @@ import { createClientAuthenticator, type ClientAuthenticator } from './client-au
 import { abortable, parseJsonObject, send, type FetchSource, type HttpPolicy } from './http.ts'
 import { readTokenResponse } from './token-response.ts'
 
-/** Tuning beyond the shared {@link EngineConfig}; every field has a production default. */
+/**
+ * Tuning beyond the shared {@link EngineConfig}; every field has a production default.
+ *
+ * @example
+ * ```ts
+ * const engine = joseEngine(config, { timeoutMs: 10_000, maxRetries: 1, signingAlgorithm: 'RS256' })
+ * ```
+ */
 export interface JoseEngineOptions {
   /** Total time for one token request, retries and waits included. Default 30 000 ms. */
   readonly timeoutMs?: number
