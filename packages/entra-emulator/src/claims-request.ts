@@ -1,6 +1,12 @@
 import { errors } from './entra-error.ts'
 
-/** What the emulator reads from a `claims` request parameter. */
+/**
+ * What the emulator reads from a `claims` request parameter.
+ * @example
+ * ```ts
+ * const { cp1, capolids } = parseClaimsRequest(form.get('claims'))
+ * ```
+ */
 export interface ClaimsRequest {
   /** The client declared capability `cp1` (CAE): `access_token.xms_cc.values` contains `cp1`. */
   readonly cp1: boolean

@@ -3,16 +3,34 @@ import { compactVerify, decodeJwt, decodeProtectedHeader } from 'jose'
 import type { EmulatorApp, EmulatorDirectory, EmulatorTenant } from './directory.ts'
 import { errors } from './entra-error.ts'
 
-/** How the client proved itself, which becomes `azpacr` (1 secret, 2 certificate). */
+/**
+ * How the client proved itself, which becomes `azpacr` (1 secret, 2 certificate).
+ * @example
+ * ```ts
+ * const azpacr = method === 'private_key_jwt' ? '2' : '1'
+ * ```
+ */
 export type ClientAuthMethod = 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt'
 
-/** An authenticated client. */
+/**
+ * An authenticated client.
+ * @example
+ * ```ts
+ * const { app, method } = await authenticateClient(directory, input)
+ * ```
+ */
 export interface AuthenticatedClient {
   readonly app: EmulatorApp
   readonly method: ClientAuthMethod
 }
 
-/** What client authentication reads from a token request. */
+/**
+ * What client authentication reads from a token request.
+ * @example
+ * ```ts
+ * await authenticateClient(directory, { form, authorization, tenant, tenantSegment, acceptedAudiences, nowSeconds })
+ * ```
+ */
 export interface ClientAuthInput {
   readonly form: ReadonlyMap<string, string>
   readonly authorization: string | undefined

@@ -1,6 +1,12 @@
 import type { EmulatorDirectory, EmulatorUser, RegisteredApp } from './directory.ts'
 
-/** The default middle-tier app: a confidential client with a secret and a certificate, exposing `access_as_user`. */
+/**
+ * The default middle-tier app: a confidential client with a secret and a certificate, exposing `access_as_user`.
+ * @example
+ * ```ts
+ * const { clientId, clientSecret } = emu.defaults.middleTier
+ * ```
+ */
 export interface DefaultMiddleTier {
   readonly clientId: string
   readonly clientSecret: string
@@ -20,7 +26,13 @@ export interface DefaultMiddleTier {
   readonly app: RegisteredApp
 }
 
-/** The default downstream API: exposes `Documents.Read`, `Documents.ReadWrite` and app role `Documents.Read.All`. */
+/**
+ * The default downstream API: exposes `Documents.Read`, `Documents.ReadWrite` and app role `Documents.Read.All`.
+ * @example
+ * ```ts
+ * const scope = emu.defaults.downstream.scopes[0] // 'api://<id>/Documents.Read'
+ * ```
+ */
 export interface DefaultDownstream {
   readonly clientId: string
   readonly appIdUri: string
@@ -31,7 +43,13 @@ export interface DefaultDownstream {
   readonly app: RegisteredApp
 }
 
-/** Users for the scenarios. */
+/**
+ * Users for the scenarios.
+ * @example
+ * ```ts
+ * emu.issueUserToken({ user: emu.defaults.users.mfa, mfa: true })
+ * ```
+ */
 export interface DefaultUsers {
   /** Nothing special: OBO succeeds. */
   readonly plain: EmulatorUser
@@ -43,7 +61,13 @@ export interface DefaultUsers {
   readonly disabled: EmulatorUser
 }
 
-/** Everything the emulator registers at start, so tests and the demo need no set-up. */
+/**
+ * Everything the emulator registers at start, so tests and the demo need no set-up.
+ * @example
+ * ```ts
+ * const { middleTier, downstream, users } = emu.defaults
+ * ```
+ */
 export interface EmulatorDefaults {
   readonly middleTier: DefaultMiddleTier
   readonly downstream: DefaultDownstream

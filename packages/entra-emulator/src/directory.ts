@@ -2,7 +2,13 @@ import { describeCertificate, rsaKeyPair, selfSignedCertificate, toPkcs12 } from
 import type { CertificateInfo } from './key-store.ts'
 import { clientSecretValue, guid } from './ids.ts'
 
-/** A tenant (directory) the emulator serves. */
+/**
+ * A tenant (directory) the emulator serves.
+ * @example
+ * ```ts
+ * const tenant = emu.addTenant({ domain: 'fabrikam.onmicrosoft.com' })
+ * ```
+ */
 export interface EmulatorTenant {
   /** Tenant ID (GUID), the `tid` claim. */
   readonly id: string
@@ -11,7 +17,13 @@ export interface EmulatorTenant {
   readonly displayName: string
 }
 
-/** A certificate credential of an app registration; the private key is known when the emulator made it. */
+/**
+ * A certificate credential of an app registration; the private key is known when the emulator made it.
+ * @example
+ * ```ts
+ * const cert = emu.registerApp({ certificate: true }).certificate // { x5tS256, privateKeyPem, pkcs12, ... }
+ * ```
+ */
 export interface AppCertificate extends CertificateInfo {
   /** PKCS#8 PEM private key, when the emulator generated the certificate. */
   readonly privateKeyPem?: string
@@ -21,7 +33,13 @@ export interface AppCertificate extends CertificateInfo {
   readonly pkcs12?: Uint8Array
 }
 
-/** An app registration (plus its service principal in its tenant). */
+/**
+ * An app registration (plus its service principal in its tenant).
+ * @example
+ * ```ts
+ * const app = emu.directory.findApp(clientId)
+ * ```
+ */
 export interface EmulatorApp {
   readonly clientId: string
   readonly displayName: string
@@ -51,7 +69,14 @@ export interface EmulatorApp {
   readonly accessTokenLifetimeSeconds: number | undefined
 }
 
-/** What {@link EmulatorDirectory.registerApp} returns: the app plus its first credentials, ready to use. */
+/**
+ * What {@link EmulatorDirectory.registerApp} returns: the app plus its first credentials, ready to use.
+ * @example
+ * ```ts
+ * const api = emu.registerApp({ appIdUri: true, scopes: ['Read'] })
+ * api.fullScopes // ['api://<id>/Read']
+ * ```
+ */
 export interface RegisteredApp extends EmulatorApp {
   /** The first client secret, if any. */
   readonly clientSecret: string | undefined
@@ -61,7 +86,13 @@ export interface RegisteredApp extends EmulatorApp {
   readonly fullScopes: readonly string[]
 }
 
-/** Options of {@link EmulatorDirectory.registerApp}. */
+/**
+ * Options of {@link EmulatorDirectory.registerApp}.
+ * @example
+ * ```ts
+ * emu.registerApp({ displayName: 'Orders API', appIdUri: true, scopes: ['Orders.Read'], clientSecret: true })
+ * ```
+ */
 export interface RegisterAppOptions {
   readonly clientId?: string
   readonly displayName?: string
@@ -83,7 +114,13 @@ export interface RegisterAppOptions {
   readonly accessTokenLifetimeSeconds?: number
 }
 
-/** A test user and the scenario it plays. */
+/**
+ * A test user and the scenario it plays.
+ * @example
+ * ```ts
+ * const user = emu.addUser({ upn: 'alex@contoso.onmicrosoft.com', mfaRequired: true })
+ * ```
+ */
 export interface EmulatorUser {
   /** Object ID (GUID), the `oid` claim. */
   readonly oid: string
@@ -104,7 +141,13 @@ export interface EmulatorUser {
   readonly roles: readonly string[]
 }
 
-/** Options of {@link EmulatorDirectory.addUser}. */
+/**
+ * Options of {@link EmulatorDirectory.addUser}.
+ * @example
+ * ```ts
+ * emu.addUser({ name: 'Alex', consentMissing: [emu.defaults.graph.appIdUri] })
+ * ```
+ */
 export interface AddUserOptions {
   readonly oid?: string
   readonly upn?: string
@@ -116,7 +159,13 @@ export interface AddUserOptions {
   readonly roles?: readonly string[]
 }
 
-/** The registry of tenants, apps and users. */
+/**
+ * The registry of tenants, apps and users.
+ * @example
+ * ```ts
+ * emu.directory.findUser('adele.vance@contoso.onmicrosoft.com')
+ * ```
+ */
 export interface EmulatorDirectory {
   readonly defaultTenant: EmulatorTenant
   /** Finds a tenant by GUID or domain (case-insensitive). */

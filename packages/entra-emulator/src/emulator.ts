@@ -23,7 +23,13 @@ import type { IssueUserTokenOptions } from './token-service.ts'
 import { createMsalNetworkClient, createTrustingAgent, createTrustingFetch } from './trusting-fetch.ts'
 import type { FetchFunction, MsalNetworkClient } from './trusting-fetch.ts'
 
-/** Options of {@link startEmulator}. */
+/**
+ * Options of {@link startEmulator}.
+ * @example
+ * ```ts
+ * const emu = await startEmulator({ seed: 'demo', tokenLifetimes: { accessTokenSeconds: 120 } })
+ * ```
+ */
 export interface StartEmulatorOptions {
   /** TCP port; default 0 (any free port). */
   readonly port?: number
@@ -62,7 +68,14 @@ export interface StartEmulatorOptions {
   readonly onRequest?: (request: RecordedRequest) => void
 }
 
-/** A running emulator. */
+/**
+ * A running emulator.
+ * @example
+ * ```ts
+ * const emu: EntraEmulator = await startEmulator()
+ * const token = emu.issueUserToken({ user: emu.defaults.users.plain })
+ * ```
+ */
 export interface EntraEmulator extends AsyncDisposable {
   /** `https://127.0.0.1:<port>`: use as MSAL's authority host and `@azure/identity`'s `authorityHost`. */
   readonly authorityHost: string

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto'
 
-/** An Entra error about to be sent: OAuth `error`, AADSTS code, message and HTTP status. */
+/**
+ * An Entra error about to be sent: OAuth `error`, AADSTS code, message and HTTP status.
+ * @example
+ * ```ts
+ * throw new EntraError({ status: 400, error: 'invalid_grant', codes: [50196], message: 'Loop detected.' })
+ * ```
+ */
 export interface EntraErrorSpec {
   readonly status: number
   readonly error: string
@@ -15,7 +21,14 @@ export interface EntraErrorSpec {
   readonly headers?: Readonly<Record<string, string>>
 }
 
-/** The JSON body of an Entra error response. */
+/**
+ * The JSON body of an Entra error response.
+ * @example
+ * ```ts
+ * const body = (await res.json()) as EntraErrorBody
+ * body.error_codes // [65001]
+ * ```
+ */
 export interface EntraErrorBody {
   error: string
   error_description: string
@@ -28,7 +41,13 @@ export interface EntraErrorBody {
   claims?: string
 }
 
-/** Thrown inside request handlers to answer with an Entra error. */
+/**
+ * Thrown inside request handlers to answer with an Entra error.
+ * @example
+ * ```ts
+ * throw errors.consentRequired(app.clientId, app.displayName)
+ * ```
+ */
 export class EntraError extends Error {
   readonly spec: EntraErrorSpec
   constructor(spec: EntraErrorSpec) {
@@ -92,7 +111,13 @@ export function newTraceId(): string {
 
 const fail = (spec: EntraErrorSpec): EntraError => new EntraError(spec)
 
-/** The AADSTS errors the emulator answers with, by name. Each returns an {@link EntraError} to throw. */
+/**
+ * The AADSTS errors the emulator answers with, by name. Each returns an {@link EntraError} to throw.
+ * @example
+ * ```ts
+ * throw errors.wrongAudience(aud, app.clientId, app.displayName)
+ * ```
+ */
 export const errors = {
   /** 90002: tenant not found. */
   tenantNotFound: (tenant: string) =>

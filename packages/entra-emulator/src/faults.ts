@@ -1,4 +1,10 @@
-/** Which requests a fault applies to. Every given field must match. */
+/**
+ * Which requests a fault applies to. Every given field must match.
+ * @example
+ * ```ts
+ * emu.faults.inject({ kind: 'drop', match: { endpoint: 'jwks' } })
+ * ```
+ */
 export interface FaultMatch {
   /** Endpoint kind. Default `'token'`. */
   readonly endpoint?: EndpointKind | 'any'
@@ -8,10 +14,22 @@ export interface FaultMatch {
   readonly tenant?: string
 }
 
-/** The endpoints the emulator serves. */
+/**
+ * The endpoints the emulator serves.
+ * @example
+ * ```ts
+ * emu.requests.filter((r) => r.endpoint === 'token')
+ * ```
+ */
 export type EndpointKind = 'token' | 'openid-configuration' | 'jwks' | 'instance-discovery' | 'test' | 'other'
 
-/** When a fault fires: for the next `times` matching requests and/or with a probability. */
+/**
+ * When a fault fires: for the next `times` matching requests and/or with a probability.
+ * @example
+ * ```ts
+ * emu.faults.inject({ kind: 'server-error', times: 2, probability: 0.5 })
+ * ```
+ */
 export interface FaultTrigger {
   /** Fire for this many matching requests, then retire. Default: unlimited. */
   readonly times?: number
@@ -20,7 +38,13 @@ export interface FaultTrigger {
   readonly match?: FaultMatch
 }
 
-/** A fault to inject. `latency` delays and lets the request continue; the others answer instead of the emulator. */
+/**
+ * A fault to inject. `latency` delays and lets the request continue; the others answer instead of the emulator.
+ * @example
+ * ```ts
+ * emu.faults.inject({ kind: 'throttle', retryAfterSeconds: 5, times: 1 })
+ * ```
+ */
 export type FaultSpec = FaultTrigger &
   (
     | { readonly kind: 'latency'; readonly latencyMs: number }
@@ -39,7 +63,15 @@ export type FaultSpec = FaultTrigger &
       }
   )
 
-/** A fault that is installed. */
+/**
+ * A fault that is installed.
+ * @example
+ * ```ts
+ * const fault = emu.faults.inject({ kind: 'drop' })
+ * fault.fired // how many requests it hit
+ * fault.remove()
+ * ```
+ */
 export interface InstalledFault {
   readonly id: number
   readonly spec: FaultSpec
@@ -50,7 +82,13 @@ export interface InstalledFault {
   remove(): void
 }
 
-/** The fault injector of one emulator. */
+/**
+ * The fault injector of one emulator.
+ * @example
+ * ```ts
+ * emu.faults.clear()
+ * ```
+ */
 export interface FaultInjector {
   /** Installs a fault; returns a handle to watch or remove it. */
   inject(spec: FaultSpec): InstalledFault

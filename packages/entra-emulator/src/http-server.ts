@@ -6,7 +6,14 @@ import type { EndpointKind, FaultInjector, FaultSpec } from './faults.ts'
 import type { TokenIssuer } from './token-issuer.ts'
 import type { IssueUserTokenOptions, TokenService } from './token-service.ts'
 
-/** One request the emulator received, for assertions in tests. Secrets are recorded as received. */
+/**
+ * One request the emulator received, for assertions in tests. Secrets are recorded as received.
+ * @example
+ * ```ts
+ * const last = emu.requests.at(-1)
+ * last?.errorCodes // e.g. [50076]
+ * ```
+ */
 export interface RecordedRequest {
   readonly id: number
   /** Epoch milliseconds. */
@@ -35,7 +42,13 @@ export interface RecordedRequest {
   durationMs: number
 }
 
-/** What the request handler needs. */
+/**
+ * What the request handler needs.
+ * @example
+ * ```ts
+ * server.on('request', createRequestHandler({ authorityHost, hostAliases, directory, issuer, tokens, faults, record }))
+ * ```
+ */
 export interface HttpContext {
   readonly authorityHost: string
   /** `host:port` names this emulator answers to in instance discovery. */

@@ -3,7 +3,13 @@ import type { KeyObject } from 'node:crypto'
 import forge from 'node-forge'
 import { base64url } from './ids.ts'
 
-/** An RSA key pair as PEM (PKCS#8 private key, SPKI public key) plus Node key objects. */
+/**
+ * An RSA key pair as PEM (PKCS#8 private key, SPKI public key) plus Node key objects.
+ * @example
+ * ```ts
+ * const { privateKeyPem } = rsaKeyPair('token-signing')
+ * ```
+ */
 export interface RsaKeyPair {
   readonly privateKeyPem: string
   readonly publicKeyPem: string
@@ -11,7 +17,13 @@ export interface RsaKeyPair {
   readonly publicKey: KeyObject
 }
 
-/** An X.509 certificate with the fingerprints Entra and JOSE headers use. */
+/**
+ * An X.509 certificate with the fingerprints Entra and JOSE headers use.
+ * @example
+ * ```ts
+ * describeCertificate(pem).x5tS256
+ * ```
+ */
 export interface CertificateInfo {
   /** PEM of the certificate. */
   readonly certificatePem: string
@@ -29,7 +41,13 @@ export interface CertificateInfo {
   readonly publicKey: KeyObject
 }
 
-/** The TLS material of one emulator: a CA and a server certificate it signed. */
+/**
+ * The TLS material of one emulator: a CA and a server certificate it signed.
+ * @example
+ * ```ts
+ * https.createServer({ key: tls.serverPrivateKeyPem, cert: tls.serverCertificatePem })
+ * ```
+ */
 export interface TlsMaterial {
   readonly caCertificatePem: string
   readonly serverCertificatePem: string

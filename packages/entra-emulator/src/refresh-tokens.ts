@@ -1,6 +1,12 @@
 import { opaqueId } from './ids.ts'
 
-/** What a refresh token stands for. */
+/**
+ * What a refresh token stands for.
+ * @example
+ * ```ts
+ * store.issue({ clientId, tenantId, userOid, amr: ['pwd'], expiresAt: now + 3600 })
+ * ```
+ */
 export interface RefreshGrant {
   readonly clientId: string
   readonly tenantId: string
@@ -10,7 +16,13 @@ export interface RefreshGrant {
   readonly expiresAt: number
 }
 
-/** Opaque refresh tokens, kept in memory like Entra keeps them server-side. */
+/**
+ * Opaque refresh tokens, kept in memory like Entra keeps them server-side.
+ * @example
+ * ```ts
+ * store.find(refreshToken)?.userOid
+ * ```
+ */
 export interface RefreshTokenStore {
   issue(grant: RefreshGrant): string
   find(token: string): RefreshGrant | undefined

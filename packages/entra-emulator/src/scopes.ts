@@ -1,12 +1,24 @@
 import type { EmulatorApp, EmulatorDirectory } from './directory.ts'
 import { errors } from './entra-error.ts'
 
-/** OpenID Connect scopes: they ask for an id_token / refresh token, never name a resource. */
+/**
+ * OpenID Connect scopes: they ask for an id_token / refresh token, never name a resource.
+ * @example
+ * ```ts
+ * OIDC_SCOPES.has('offline_access') // true
+ * ```
+ */
 export const OIDC_SCOPES: ReadonlySet<string> = new Set(['openid', 'profile', 'email', 'offline_access'])
 
 const GRAPH = 'https://graph.microsoft.com'
 
-/** The outcome of checking a delegated `scope` parameter. */
+/**
+ * The outcome of checking a delegated `scope` parameter.
+ * @example
+ * ```ts
+ * resolveDelegatedScopes(directory, tenantName, 'api://x/Read').responseScope
+ * ```
+ */
 export interface ResolvedScopes {
   readonly resource: EmulatorApp
   /** Delegated permission names to put in `scp`. */

@@ -3,7 +3,13 @@ import type { EmulatorApp, EmulatorUser } from './directory.ts'
 import { base64url, opaqueId } from './ids.ts'
 import { pairwiseSubject } from './token-issuer.ts'
 
-/** Common inputs of the token payload builders. */
+/**
+ * Common inputs of the token payload builders.
+ * @example
+ * ```ts
+ * delegatedAccessToken({ issuer, tenantId, issuedAt: now, lifetimeSeconds: 3600, ... })
+ * ```
+ */
 export interface TokenTimes {
   readonly issuer: string
   readonly tenantId: string

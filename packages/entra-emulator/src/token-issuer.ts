@@ -5,7 +5,13 @@ import { describeCertificate, rsaKeyPair, selfSignedCertificate } from './key-st
 import type { CertificateInfo, RsaKeyPair } from './key-store.ts'
 import { base64url } from './ids.ts'
 
-/** A public signing key as the JWKS publishes it (Entra's shape: `kid` = `x5t`, `x5c`, `issuer`). */
+/**
+ * A public signing key as the JWKS publishes it (Entra's shape: `kid` = `x5t`, `x5c`, `issuer`).
+ * @example
+ * ```ts
+ * issuer.jwks(tenantId).keys[0]?.kid
+ * ```
+ */
 export interface PublishedJwk {
   kty: 'RSA'
   use: 'sig'
@@ -17,7 +23,13 @@ export interface PublishedJwk {
   issuer: string
 }
 
-/** Signs and verifies the tokens the emulator issues; publishes its key. */
+/**
+ * Signs and verifies the tokens the emulator issues; publishes its key.
+ * @example
+ * ```ts
+ * const jwt = issuer.sign({ aud, iss: issuer.issuerFor(tenantId) })
+ * ```
+ */
 export interface TokenIssuer {
   /** `kid` (= `x5t`) of the signing key. */
   readonly kid: string

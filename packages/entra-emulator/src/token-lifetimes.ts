@@ -1,4 +1,10 @@
-/** Token lifetimes, all in seconds. */
+/**
+ * Token lifetimes, all in seconds.
+ * @example
+ * ```ts
+ * emu.setTokenLifetimes({ accessTokenSeconds: 5, refreshIn: 'off' })
+ * ```
+ */
 export interface TokenLifetimes {
   /** Access tokens from the token endpoint. Default 3600 (Entra picks 60–90 minutes at random). */
   readonly accessTokenSeconds: number
@@ -17,7 +23,13 @@ export interface TokenLifetimes {
   readonly extendedSeconds: number
 }
 
-/** The default {@link TokenLifetimes}. */
+/**
+ * The default {@link TokenLifetimes}.
+ * @example
+ * ```ts
+ * DEFAULT_TOKEN_LIFETIMES.accessTokenSeconds // 3600
+ * ```
+ */
 export const DEFAULT_TOKEN_LIFETIMES: TokenLifetimes = {
   accessTokenSeconds: 3600,
   caeAccessTokenSeconds: 86_400,

@@ -14,10 +14,22 @@ import type { TokenIssuer } from './token-issuer.ts'
 import { refreshInFor } from './token-lifetimes.ts'
 import type { TokenLifetimes } from './token-lifetimes.ts'
 
-/** The OBO grant type (RFC 7523 jwt-bearer). */
+/**
+ * The OBO grant type (RFC 7523 jwt-bearer).
+ * @example
+ * ```ts
+ * form.get('grant_type') === JWT_BEARER
+ * ```
+ */
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 
-/** A parsed request to `/{tenant}/oauth2/v2.0/token`. */
+/**
+ * A parsed request to `/{tenant}/oauth2/v2.0/token`.
+ * @example
+ * ```ts
+ * await service.token({ tenant, tenantSegment: tenant.id, form, authorization: undefined })
+ * ```
+ */
 export interface TokenRequest {
   readonly tenant: EmulatorTenant
   /** The tenant segment as the URL named it (GUID or domain). */
@@ -27,7 +39,13 @@ export interface TokenRequest {
   readonly authorization: string | undefined
 }
 
-/** A successful token response body (Entra v2 shape). */
+/**
+ * A successful token response body (Entra v2 shape).
+ * @example
+ * ```ts
+ * const body = (await res.json()) as TokenResponseBody
+ * ```
+ */
 export interface TokenResponseBody {
   token_type: 'Bearer'
   scope?: string
@@ -40,7 +58,13 @@ export interface TokenResponseBody {
   client_info?: string
 }
 
-/** Options of {@link TokenService.mintUserToken}: a user access token as a front end would hold it. */
+/**
+ * Options of {@link TokenService.mintUserToken}: a user access token as a front end would hold it.
+ * @example
+ * ```ts
+ * emu.issueUserToken({ user: 'adele.vance@contoso.onmicrosoft.com', lifetimeSeconds: 60 })
+ * ```
+ */
 export interface IssueUserTokenOptions {
   /** The user: an {@link EmulatorUser}, its oid or UPN. Required unless `appOnly`. */
   readonly user?: EmulatorUser | string
@@ -66,7 +90,13 @@ export interface IssueUserTokenOptions {
   readonly extraClaims?: Readonly<Record<string, unknown>>
 }
 
-/** The grant logic of the token endpoint. */
+/**
+ * The grant logic of the token endpoint.
+ * @example
+ * ```ts
+ * service.mintUserToken({ user: 'adele.vance@contoso.onmicrosoft.com' })
+ * ```
+ */
 export interface TokenService {
   /** Handles a token request; throws {@link errors} results on failure. */
   token(request: TokenRequest): Promise<{ body: TokenResponseBody; clientId: string }>
@@ -74,7 +104,13 @@ export interface TokenService {
   mintUserToken(options: IssueUserTokenOptions): string
 }
 
-/** What the token service needs from the emulator. */
+/**
+ * What the token service needs from the emulator.
+ * @example
+ * ```ts
+ * createTokenService({ directory, issuer, refreshTokens, lifetimes, nowSeconds, tokenEndpoints, mfaPolicyId, ... })
+ * ```
+ */
 export interface TokenServiceOptions {
   readonly directory: EmulatorDirectory
   readonly issuer: TokenIssuer

@@ -3,7 +3,13 @@ import type { IncomingMessage } from 'node:http'
 import { Agent, request as httpsRequest } from 'node:https'
 import { rootCertificates } from 'node:tls'
 
-/** A WHATWG `fetch`. */
+/**
+ * A WHATWG `fetch`.
+ * @example
+ * ```ts
+ * const f: FetchFunction = emu.fetch
+ * ```
+ */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>
 
 /**
@@ -98,14 +104,26 @@ export function createTrustingFetch(options: { ca: string; agent?: Agent }): Fet
   }
 }
 
-/** The response shape of `@azure/msal-node`'s `INetworkModule` (structurally; msal is not imported). */
+/**
+ * The response shape of `@azure/msal-node`'s `INetworkModule` (structurally; msal is not imported).
+ * @example
+ * ```ts
+ * const { status, body } = await emu.networkClient.sendGetRequestAsync(emu.openIdConfigurationUrl())
+ * ```
+ */
 export interface MsalNetworkResponse<T> {
   headers: Record<string, string>
   body: T
   status: number
 }
 
-/** `@azure/msal-node`'s `INetworkModule`, structurally: pass it as `system.networkClient`. */
+/**
+ * `@azure/msal-node`'s `INetworkModule`, structurally: pass it as `system.networkClient`.
+ * @example
+ * ```ts
+ * new ConfidentialClientApplication({ auth, system: { networkClient: emu.networkClient } })
+ * ```
+ */
 export interface MsalNetworkClient {
   sendGetRequestAsync<T>(url: string, options?: { headers?: Record<string, string>; body?: string }, timeout?: number): Promise<MsalNetworkResponse<T>>
   sendPostRequestAsync<T>(url: string, options?: { headers?: Record<string, string>; body?: string }): Promise<MsalNetworkResponse<T>>

@@ -98,3 +98,19 @@ describe('seeded start', () => {
     }
   })
 })
+
+describe('defaults', () => {
+  it('expose the middle-tier certificate as PEM pair and as a PKCS#12 that opens with its password', async () => {
+    const { createPrivateKey, X509Certificate } = await import('node:crypto')
+    const forge = (await import('node-forge')).default
+    const mt = emu.defaults.middleTier
+    const cert = new X509Certificate(mt.certificatePem)
+    expect(cert.checkPrivateKey(createPrivateKey(mt.privateKeyPem))).toBe(true)
+    expect(cert.fingerprint256.replace(/:/g, '')).toBe(mt.thumbprintSha256Hex)
+    const p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(Buffer.from(mt.pkcs12).toString('binary')), mt.pkcs12Password)
+    const keyBags = p12.getBags({ bagType: forge.pki.oids['pkcs8ShroudedKeyBag'] ?? '' })[forge.pki.oids['pkcs8ShroudedKeyBag'] ?? ''] ?? []
+    expect(keyBags).toHaveLength(1)
+    expect(mt.scopes).toEqual([`${mt.appIdUri}/access_as_user`])
+    expect(emu.defaults.downstream.appIdUri).toBe(`api://${emu.defaults.downstream.clientId}`)
+  })
+})
