@@ -20,7 +20,7 @@ export interface Leak {
 export interface LeakScanner {
   /** Adds a canary (a secret, a password) searched for as given, URL-encoded and base64-encoded. */
   addSecret(name: string, value: string): void
-  /** Adds a JWT canary: searched for whole and by its payload and signature segments (a header is shared by many tokens). */
+  /** Adds a JWT canary: its payload and signature segments are searched for (a header is shared by many tokens). */
   addToken(name: string, token: string): void
   /** Records a text. */
   record(source: string, text: string): void
@@ -51,39 +51,59 @@ export interface LeakScanner {
 export function createLeakScanner(options: { readonly retainTexts?: boolean } = {}): LeakScanner {
   const retain = options.retainTexts ?? true
   const needles: { name: string; value: string }[] = []
+  // Token segments are looked up by exact base64url run (segments are delimited by '.'), so thousands of
+  // issued tokens cost one Set lookup per run instead of one substring search each.
+  const segments = new Map<string, string>()
+  const runsSeen = new Map<string, string>()
   const texts: { source: string; text: string }[] = []
   const found: Leak[] = []
   const scanned = { texts: 0, characters: 0 }
+  const excerptOf = (text: string, at: number, length: number, name: string): string =>
+    `${text.slice(Math.max(0, at - 60), at)}<${name}>${text.slice(at + length, at + length + 60)}`
   const search = (needle: { name: string; value: string }, source: string, text: string): void => {
     const at = text.indexOf(needle.value)
-    if (at === -1) return
-    const excerpt = `${text.slice(Math.max(0, at - 60), at)}<${needle.name}>${text.slice(at + needle.value.length, at + needle.value.length + 60)}`
-    found.push({ canary: needle.name, source, excerpt })
+    if (at !== -1) found.push({ canary: needle.name, source, excerpt: excerptOf(text, at, needle.value.length, needle.name) })
   }
-  const add = (name: string, value: string): void => {
+  const addNeedle = (name: string, value: string): void => {
     if (value.length < 12) throw new Error(`canary ${name} is too short to search for without false hits`)
     if (needles.some((needle) => needle.value === value)) return
     const needle = { name, value }
     needles.push(needle)
-    // A canary learnt late (an issued token) is searched for in what was recorded before it, too.
+    // A canary learnt late is searched for in what was recorded before it, too.
     for (const { source, text } of texts) search(needle, source, text)
+  }
+  const addSegment = (name: string, value: string): void => {
+    if (value.length < 20 || segments.has(value)) return
+    segments.set(value, name)
+    const source = runsSeen.get(value)
+    if (source !== undefined) found.push({ canary: name, source, excerpt: `<${name}>` })
   }
   const scanner: LeakScanner = {
     addSecret(name, value) {
-      add(name, value)
-      if (encodeURIComponent(value) !== value) add(`${name} (url-encoded)`, encodeURIComponent(value))
-      add(`${name} (base64)`, Buffer.from(value, 'utf8').toString('base64').replace(/=+$/, ''))
+      addNeedle(name, value)
+      if (encodeURIComponent(value) !== value) addNeedle(`${name} (url-encoded)`, encodeURIComponent(value))
+      addNeedle(`${name} (base64)`, Buffer.from(value, 'utf8').toString('base64').replace(/=+$/, ''))
     },
     addToken(name, token) {
-      add(name, token)
-      const [, payload, signature] = token.split('.')
-      if (payload !== undefined && payload.length >= 12) add(`${name} (payload)`, payload)
-      if (signature !== undefined && signature.length >= 12) add(`${name} (signature)`, signature)
+      const parts = token.split('.')
+      if (parts.length !== 3) {
+        addNeedle(name, token)
+        return
+      }
+      // The header is shared by many tokens; the payload and the signature are this token's own.
+      addSegment(`${name} (payload)`, parts[1]!)
+      addSegment(`${name} (signature)`, parts[2]!)
     },
     record(source, text) {
       scanned.texts++
       scanned.characters += text.length
       for (const needle of needles) search(needle, source, text)
+      for (const match of text.matchAll(/[A-Za-z0-9_-]{20,}/g)) {
+        const run = match[0]
+        const name = segments.get(run)
+        if (name !== undefined) found.push({ canary: name, source, excerpt: excerptOf(text, match.index, run.length, name) })
+        if (retain) runsSeen.set(run, source)
+      }
       if (retain) texts.push({ source, text })
     },
     recordError(source, error) {
@@ -104,7 +124,7 @@ export function createLeakScanner(options: { readonly retainTexts?: boolean } = 
     leaks: () => [...found],
     scanned,
     get canaryCount() {
-      return needles.length
+      return needles.length + segments.size
     },
   }
   return scanner

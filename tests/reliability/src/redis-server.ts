@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { Redis } from 'ioredis'
 
 /** Where the binary is looked for; `REDIS_SERVER_BIN` overrides. */
 export const redisServerPath = process.env['REDIS_SERVER_BIN'] ?? '/usr/bin/redis-server'
@@ -119,4 +120,50 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port))
     })
   })
+}
+
+/**
+ * An ioredis client set up as `@onbehalf/redis` recommends: no offline queue, one retry, reconnect every
+ * 100 ms, errors observed (a stopped server is expected in the soak run).
+ *
+ * @example
+ * ```ts
+ * const client = await connectIoredis(redis.port)
+ * client.disconnect()
+ * ```
+ */
+export async function connectIoredis(port: number): Promise<Redis> {
+  const client = new Redis({
+    host: '127.0.0.1',
+    port,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => 100,
+  })
+  client.on('error', () => undefined)
+  await client.connect()
+  return client
+}
+
+/**
+ * Every key and raw value in the Redis database, for the secret scan.
+ *
+ * @example
+ * ```ts
+ * for (const [key, value] of await dumpRedis(client)) scanner.record('redis', `${key} ${value}`)
+ * ```
+ */
+export async function dumpRedis(client: Redis): Promise<Map<string, string>> {
+  const entries = new Map<string, string>()
+  let cursor = '0'
+  do {
+    const [next, keys] = await client.scan(cursor, 'COUNT', 500)
+    cursor = next
+    for (const key of keys) {
+      const value = await client.get(key)
+      if (value !== null) entries.set(key, value)
+    }
+  } while (cursor !== '0')
+  return entries
 }
