@@ -2,6 +2,10 @@
  * The jose engine against the local Entra emulator over HTTPS: every credential kind, the x5c chain, refresh
  * tokens, CAE, Entra's errors, and the emulator's faults (retries, Retry-After, dropped connections, bad bodies).
  */
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { OAuthError, OboError, type ClientCredential, type OboEngine } from '@onbehalf/core'
 import { startEmulator, type EntraEmulator } from '@onbehalf/entra-emulator'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
@@ -91,6 +95,34 @@ describe('OBO against the emulator', () => {
   it('exchanges with the PKCS#12 certificate and its password', async () => {
     const { pkcs12, pkcs12Password } = emu.defaults.middleTier
     expect((await exchangeFor(engine({ kind: 'certificate', certificate: pkcs12, password: pkcs12Password }))).accessToken).toBeTruthy()
+  })
+
+  it('exchanges with the registered key re-encoded by openssl: encrypted PKCS#8, encrypted PKCS#1, legacy and modern PKCS#12', async () => {
+    const { privateKeyPem, certificatePem } = emu.defaults.middleTier
+    const dir = mkdtempSync(join(tmpdir(), 'onbehalf-jose-emu-'))
+    const openssl = (...args: string[]): void => {
+      execFileSync('/usr/bin/openssl', args, { cwd: dir, stdio: 'ignore' })
+    }
+    try {
+      writeFileSync(join(dir, 'key.pem'), privateKeyPem)
+      writeFileSync(join(dir, 'cert.pem'), certificatePem)
+      openssl('pkcs8', '-topk8', '-in', 'key.pem', '-v2', 'aes-256-cbc', '-passout', 'pass:émulateur', '-out', 'enc8.pem')
+      openssl('rsa', '-in', 'key.pem', '-aes256', '-traditional', '-passout', 'pass:émulateur', '-out', 'enc1.pem')
+      openssl('pkcs12', '-export', '-legacy', '-inkey', 'key.pem', '-in', 'cert.pem', '-passout', 'pass:émulateur', '-out', 'legacy.p12')
+      openssl('pkcs12', '-export', '-inkey', 'key.pem', '-in', 'cert.pem', '-passout', 'pass:émulateur', '-out', 'modern.p12')
+      const inputs = [
+        readFileSync(join(dir, 'enc8.pem'), 'utf8') + certificatePem,
+        new TextEncoder().encode(readFileSync(join(dir, 'enc1.pem'), 'utf8') + certificatePem),
+        new Uint8Array(readFileSync(join(dir, 'legacy.p12'))),
+        new Uint8Array(readFileSync(join(dir, 'modern.p12'))),
+      ]
+      for (const certificate of inputs) {
+        expect((await exchangeFor(engine({ kind: 'certificate', certificate, password: 'émulateur' }))).accessToken).toBeTruthy()
+      }
+      expect(tokenRequests().map((request) => request.status)).toEqual([200, 200, 200, 200])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('sends the x5c chain with sendCertificateChain, and Entra still accepts it', async () => {
