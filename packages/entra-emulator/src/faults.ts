@@ -114,6 +114,39 @@ interface FaultState {
   removed: boolean
 }
 
+const KINDS = new Set(['latency', 'throttle', 'server-error', 'drop', 'malformed', 'error'])
+
+/**
+ * Checks untrusted JSON (the `POST /test/faults` body) and returns it as a {@link FaultSpec}.
+ * Throws `TypeError` naming the first bad field.
+ *
+ * @example
+ * ```ts
+ * emu.faults.inject(parseFaultSpec(JSON.parse(body)))
+ * ```
+ */
+export function parseFaultSpec(value: unknown): FaultSpec {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError('a fault must be a JSON object')
+  const v = value as Record<string, unknown>
+  if (typeof v['kind'] !== 'string' || !KINDS.has(v['kind'])) throw new TypeError(`fault \`kind\` must be one of ${[...KINDS].join(', ')}`)
+  const numbers = ['times', 'probability', 'latencyMs', 'retryAfterSeconds', 'status', 'errorCode']
+  for (const key of numbers) {
+    if (v[key] !== undefined && typeof v[key] !== 'number') throw new TypeError(`fault \`${key}\` must be a number`)
+  }
+  const strings = ['body', 'contentType', 'error', 'message', 'suberror', 'claims']
+  for (const key of strings) {
+    if (v[key] !== undefined && typeof v[key] !== 'string') throw new TypeError(`fault \`${key}\` must be a string`)
+  }
+  if (v['kind'] === 'latency' && typeof v['latencyMs'] !== 'number') throw new TypeError('fault `latencyMs` is required')
+  if (v['kind'] === 'error' && (typeof v['error'] !== 'string' || typeof v['errorCode'] !== 'number')) {
+    throw new TypeError('fault `error` and `errorCode` are required')
+  }
+  if (v['match'] !== undefined && (typeof v['match'] !== 'object' || v['match'] === null)) throw new TypeError('fault `match` must be an object')
+  const spec = value as FaultSpec
+  validate(spec)
+  return spec
+}
+
 function validate(spec: FaultSpec): void {
   if (spec.times !== undefined && (!Number.isInteger(spec.times) || spec.times < 0)) {
     throw new TypeError('fault `times` must be a non-negative integer')

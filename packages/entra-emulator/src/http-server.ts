@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { EmulatorDirectory, EmulatorTenant } from './directory.ts'
 import { EntraError, entraErrorBody, errors, newTraceId } from './entra-error.ts'
 import type { EntraErrorSpec } from './entra-error.ts'
+import { parseFaultSpec } from './faults.ts'
 import type { EndpointKind, FaultInjector, FaultSpec } from './faults.ts'
 import type { TokenIssuer } from './token-issuer.ts'
 import type { IssueUserTokenOptions, TokenService } from './token-service.ts'
@@ -79,7 +80,7 @@ const NO_STORE = { 'Cache-Control': 'no-store, no-cache', Pragma: 'no-cache' }
 const DISCOVERY_CACHE = { 'Cache-Control': 'max-age=86400, private', 'Access-Control-Allow-Origin': '*' }
 const CORS = {
   'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+  'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',
   'Access-Control-Allow-Headers': 'Content-Type, Authorization, client-request-id',
 }
 
@@ -136,6 +137,7 @@ function classify(segments: readonly string[], method: string): { endpoint: Endp
   if (first === undefined) return { endpoint: 'other', tenant: undefined, route: 'root' }
   if (first.toLowerCase() === 'common' && tail === 'discovery/instance') return { endpoint: 'instance-discovery', tenant: first, route: 'instance' }
   if (first.toLowerCase() === 'error') return { endpoint: 'other', tenant: undefined, route: 'error-page' }
+  if (first === 'test' && tail === 'faults') return { endpoint: 'test', tenant: undefined, route: 'faults' }
   if (tail === 'v2.0/.well-known/openid-configuration') return { endpoint: 'openid-configuration', tenant: first, route: 'oidc' }
   if (tail === 'discovery/v2.0/keys' || tail === 'discovery/keys') return { endpoint: 'jwks', tenant: first, route: 'jwks' }
   if (tail === 'oauth2/v2.0/token') return { endpoint: 'token', tenant: first, route: method === 'POST' ? 'token' : 'token-get' }
@@ -287,6 +289,28 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
     )
   }
 
+  const faultControl = (method: string, body: string): Reply => {
+    const describeFault = (f: { id: number; spec: FaultSpec; fired: number; active: boolean }): Record<string, unknown> => ({
+      id: f.id,
+      fired: f.fired,
+      active: f.active,
+      spec: f.spec,
+    })
+    if (method === 'GET') return json(200, { faults: ctx.faults.list().map(describeFault) }, { ...NO_STORE, ...CORS })
+    if (method === 'DELETE') {
+      ctx.faults.clear()
+      return json(200, { faults: [] }, { ...NO_STORE, ...CORS })
+    }
+    if (method !== 'POST') return json(405, { error: 'invalid_request', error_description: 'Use GET, POST or DELETE.' }, CORS)
+    try {
+      const installed = ctx.faults.inject(parseFaultSpec(JSON.parse(body)))
+      return json(201, describeFault(installed), { ...NO_STORE, ...CORS })
+    } catch (error) {
+      const message = error instanceof TypeError ? error.message : 'the body must be a JSON fault'
+      return json(400, { error: 'invalid_request', error_description: message }, { ...NO_STORE, ...CORS })
+    }
+  }
+
   const faultReply = (spec: FaultSpec, traceId: string, correlationId: string): Reply | 'drop' => {
     switch (spec.kind) {
       case 'latency':
@@ -406,7 +430,8 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
     }
 
     try {
-      const selected = ctx.faults.select({
+      // The fault control route is exempt, so an 'any' fault can always be removed over HTTP.
+      const selected = route === 'faults' ? { latencyMs: 0, answer: undefined, fired: [] } : ctx.faults.select({
         endpoint,
         ...(record.grantType !== undefined ? { grantType: record.grantType } : {}),
         ...(clientId !== undefined ? { clientId } : {}),
@@ -469,6 +494,9 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
             return
           }
           finish(userToken(tenant ?? '', fields))
+          return
+        case 'faults':
+          finish(faultControl(method, body))
           return
         case 'directory':
           finish(directoryListing(tenant ?? ''))

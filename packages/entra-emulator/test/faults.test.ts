@@ -124,3 +124,33 @@ describe('faults', () => {
     }
   })
 })
+
+describe('fault control over HTTP (/test/faults)', () => {
+  const control = (method: string, body?: unknown): Promise<Response> =>
+    emu.fetch(`${emu.authorityHost}/test/faults`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    })
+
+  it('installs, lists and clears faults; is itself exempt from faults', async () => {
+    const created = await control('POST', { kind: 'drop', match: { endpoint: 'any' }, times: 5 })
+    expect(created.status).toBe(201)
+    expect(((await created.json()) as { id: number }).id).toBeGreaterThan(0)
+    await expect(raw()).rejects.toThrow(TypeError)
+    const listed = (await (await control('GET')).json()) as { faults: { fired: number }[] }
+    expect(listed.faults).toHaveLength(1)
+    expect(listed.faults[0]?.fired).toBe(1)
+    expect((await control('DELETE')).status).toBe(200)
+    expect((await post()).status).toBe(200)
+  })
+
+  it('rejects malformed fault specs with 400', async () => {
+    for (const bad of [{ kind: 'nope' }, { kind: 'latency' }, { kind: 'error', error: 'x' }, { kind: 'drop', times: 'many' }, { kind: 'drop', probability: 3 }, [1]]) {
+      expect((await control('POST', bad)).status).toBe(400)
+    }
+    const notJson = await emu.fetch(`${emu.authorityHost}/test/faults`, { method: 'POST', body: '{' })
+    expect(notJson.status).toBe(400)
+    expect(emu.faults.list()).toHaveLength(0)
+  })
+})
