@@ -1,0 +1,86 @@
+/**
+ * Writes a run's results: JSON, the Markdown page and its SVG charts; and renders the console summary and the
+ * root-README snippet.
+ *
+ * @module
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { dirname, join, relative } from 'node:path'
+import { headline, headlineBullets, renderMarkdown } from './report/markdown.ts'
+import { latencyChart, requestsChart } from './report/svg.ts'
+import type { ComparisonResults } from './results.ts'
+import type { ComparisonSettings } from './settings.ts'
+
+/** Where to write. */
+export interface OutputPaths {
+  readonly json: string
+  readonly markdown: string
+  /** Folder of the SVG charts. */
+  readonly chartsDir: string
+}
+
+/** The files written. */
+export interface WrittenOutputs {
+  readonly json: string
+  readonly markdown: string
+  readonly latencyChart: string
+  readonly requestsChart: string
+}
+
+/**
+ * Writes the JSON results, both charts and the Markdown page (which links the charts relatively).
+ *
+ * @example
+ * ```ts
+ * await writeOutputs(results, fullSettings, { json: 'results/latest.json', markdown: '../docs/benchmarks.md', chartsDir: '../docs/benchmarks' })
+ * ```
+ */
+export async function writeOutputs(results: ComparisonResults, settings: ComparisonSettings, paths: OutputPaths): Promise<WrittenOutputs> {
+  const latencyFile = join(paths.chartsDir, 'cache-hit-latency.svg')
+  const requestsFile = join(paths.chartsDir, 'token-requests.svg')
+  await Promise.all([mkdir(dirname(paths.json), { recursive: true }), mkdir(dirname(paths.markdown), { recursive: true }), mkdir(paths.chartsDir, { recursive: true })])
+  const link = (file: string): string => relative(dirname(paths.markdown), file).split('\\').join('/')
+  await Promise.all([
+    writeFile(paths.json, `${JSON.stringify(results, null, 2)}\n`),
+    writeFile(latencyFile, latencyChart(results, settings.barUsers)),
+    writeFile(requestsFile, requestsChart(results)),
+    writeFile(paths.markdown, renderMarkdown(results, settings, { latency: link(latencyFile), requests: link(requestsFile) })),
+  ])
+  return { json: paths.json, markdown: paths.markdown, latencyChart: latencyFile, requestsChart: requestsFile }
+}
+
+/**
+ * The block for the repository's root README: the main chart and the headline figures, with links that work
+ * from the repository root.
+ *
+ * @example
+ * ```ts
+ * console.log(readmeSnippet(results, fullSettings))
+ * ```
+ */
+export function readmeSnippet(results: ComparisonResults, settings: ComparisonSettings): string {
+  return [
+    '## Benchmarks',
+    '',
+    `Same run, same machine (${results.machine.cpuModel}, ${results.machine.cores} cores, Node ${results.machine.node}), against the local Entra emulator over HTTPS ([details and method](docs/benchmarks.md), \`pnpm bench:compare\`):`,
+    '',
+    ...headlineBullets(headline(results, settings.barUsers)),
+    '',
+    '![Cache-hit latency vs users in the cache: onbehalf vs msal-node](docs/benchmarks/cache-hit-latency.svg)',
+    '',
+  ].join('\n')
+}
+
+/**
+ * A short console summary: the headline and every bar with PASS/FAIL.
+ *
+ * @example
+ * ```ts
+ * console.log(consoleSummary(results, fullSettings))
+ * ```
+ */
+export function consoleSummary(results: ComparisonResults, settings: ComparisonSettings): string {
+  const lines = [`Run finished in ${(results.durationMs / 1000).toFixed(0)} s.`, '', ...headlineBullets(headline(results, settings.barUsers)), '']
+  for (const bar of results.bars) lines.push(`${bar.pass ? 'PASS' : 'FAIL'}  ${bar.name}: ${bar.value} (bar: ${bar.threshold})`)
+  return lines.join('\n')
+}
