@@ -115,12 +115,16 @@ export class OnBehalfOfCredential implements TokenCredential {
       }
       scopeList = normalizeScopes(scopes)
       const claims = claimsOption(options.claims)
-      tenantId = resolveTenant({
-        configuredTenant: settings.tenantId,
-        requestedTenant: options.tenantId === '' ? undefined : options.tenantId,
-        additionallyAllowedTenants: settings.additionallyAllowedTenants,
-        disableMultiTenantAuth: readEnv('AZURE_IDENTITY_DISABLE_MULTITENANTAUTH') !== undefined,
-      })
+      const requestedTenant = options.tenantId
+      if (requestedTenant !== undefined && requestedTenant !== '' && requestedTenant !== settings.tenantId) {
+        tenantId = resolveTenant({
+          configuredTenant: settings.tenantId,
+          requestedTenant,
+          additionallyAllowedTenants: settings.additionallyAllowedTenants,
+          // Read at each call, as the Azure SDK does, but only when it can matter.
+          disableMultiTenantAuth: readEnv('AZURE_IDENTITY_DISABLE_MULTITENANTAUTH') !== undefined,
+        })
+      }
       const signal = combineSignals(options.abortSignal, timeout)
       if (signal?.aborted === true) {
         throw new OboError('The token request was aborted by the caller.', { code: 'ABORTED', cause: signal.reason })

@@ -224,8 +224,8 @@ function validate(raw: RawArguments, names: ArgumentNames): CredentialSettings {
   }
   const authorityHost =
     raw.authority !== undefined
-      ? normalizeAuthorityHost(raw.authority as string, names.authority)
-      : normalizeAuthorityHost(readEnv('AZURE_AUTHORITY_HOST') ?? AzureAuthorityHosts.AzurePublicCloud, 'AZURE_AUTHORITY_HOST')
+      ? authorityOrigin(raw.authority, names.authority)
+      : authorityOrigin(readEnv('AZURE_AUTHORITY_HOST') ?? AzureAuthorityHosts.AzurePublicCloud, 'AZURE_AUTHORITY_HOST')
   return {
     tenantId: raw.tenantId,
     clientId: raw.clientId,
@@ -287,6 +287,20 @@ function credentialSource(raw: RawArguments, names: ArgumentNames): CredentialSo
       }
       return { kind: 'assertion', getAssertion: value as ClientAssertionCallback }
   }
+}
+
+// Credentials are built per request with the same few authorities: parse each URL once.
+const authorities = new Map<string, string>()
+
+function authorityOrigin(value: unknown, name: string): string {
+  if (typeof value === 'string') {
+    const known = authorities.get(value)
+    if (known !== undefined) return known
+  }
+  const origin = normalizeAuthorityHost(value as string, name)
+  if (authorities.size >= 64) authorities.clear()
+  authorities.set(value as string, origin)
+  return origin
 }
 
 function allowedTenants(value: unknown): readonly string[] {

@@ -32,7 +32,7 @@ interface EngineEntry {
   readonly providers: Map<TokenCache, TokenProvider>
 }
 
-/** Distinct client configurations kept; the least recently used is dropped (its credentials keep working). */
+/** Distinct client configurations kept; the oldest is dropped first (its credentials keep working). */
 const maxEngines = 256
 /** Distinct caches per engine kept. */
 const maxProvidersPerEngine = 16
@@ -68,9 +68,6 @@ export function sharedProvider(request: SharedEngineRequest): TokenProvider {
     // Dropped entries are not closed: credentials holding them keep working, and engines hold no sockets of
     // their own (fetch pools its connections).
     if (entries.size > maxEngines) entries.delete(entries.keys().next().value as string)
-  } else if (entries.size > 1) {
-    entries.delete(key)
-    entries.set(key, entry)
   }
   const cache = request.cache ?? getDefaultTokenCache()
   let provider = entry.providers.get(cache)
