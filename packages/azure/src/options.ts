@@ -12,7 +12,7 @@ import {
   type TokenCache,
   type TokenEvent,
 } from '@onbehalf/core'
-import { readEnv } from './env.ts'
+import { readEnvRecent } from './env.ts'
 
 /** A client-assertion callback: returns a signed JWT (e.g. a managed identity's federated token). */
 export type ClientAssertionCallback = () => string | Promise<string>
@@ -225,7 +225,7 @@ function validate(raw: RawArguments, names: ArgumentNames): CredentialSettings {
   const authorityHost =
     raw.authority !== undefined
       ? authorityOrigin(raw.authority, names.authority)
-      : authorityOrigin(readEnv('AZURE_AUTHORITY_HOST') ?? AzureAuthorityHosts.AzurePublicCloud, 'AZURE_AUTHORITY_HOST')
+      : authorityOrigin(readEnvRecent('AZURE_AUTHORITY_HOST') ?? AzureAuthorityHosts.AzurePublicCloud, 'AZURE_AUTHORITY_HOST')
   return {
     tenantId: raw.tenantId,
     clientId: raw.clientId,
@@ -243,24 +243,15 @@ function validate(raw: RawArguments, names: ArgumentNames): CredentialSettings {
 }
 
 function credentialSource(raw: RawArguments, names: ArgumentNames): CredentialSource {
-  // As in the seed, an empty value counts as not given.
-  const given = (
-    [
-      ['clientSecret', raw.clientSecret],
-      ['clientCertificate', raw.clientCertificate],
-      ['clientCertificatePath', raw.clientCertificatePath],
-      ['getClientAssertion', raw.getClientAssertion],
-    ] as const
-  ).filter(([, value]) => value !== undefined && value !== null && value !== '' && !isEmptyBytes(value))
-  const all = `"${names.clientSecret}", "${names.clientCertificate}", "${names.clientCertificatePath}" or "${names.getClientAssertion}"`
-  if (given.length === 0) {
-    throw new TypeError(`OnBehalfOfCredential: either ${all} must be provided.`)
-  }
-  if (given.length > 1) {
-    const got = given.map(([name]) => `"${names[name]}"`).join(' and ')
-    throw new TypeError(`OnBehalfOfCredential: it is invalid to specify more than one of the following: ${all} (got ${got}).`)
-  }
-  const [name, value] = given[0]!
+  // As in the seed, an empty value counts as not given. Counted without allocating: this runs per request.
+  let name: 'clientSecret' | 'clientCertificate' | 'clientCertificatePath' | 'getClientAssertion' | undefined
+  let value: unknown
+  let count = 0
+  if (isGiven(raw.clientSecret)) [name, value, count] = ['clientSecret', raw.clientSecret, count + 1]
+  if (isGiven(raw.clientCertificate)) [name, value, count] = ['clientCertificate', raw.clientCertificate, count + 1]
+  if (isGiven(raw.clientCertificatePath)) [name, value, count] = ['clientCertificatePath', raw.clientCertificatePath, count + 1]
+  if (isGiven(raw.getClientAssertion)) [name, value, count] = ['getClientAssertion', raw.getClientAssertion, count + 1]
+  if (name === undefined || count > 1) throw credentialCountError(raw, names)
   const password = passwordOption(raw.common.password)
   const sendCertificateChain = booleanOption(raw.common.sendCertificateChain, 'sendCertificateChain')
   switch (name) {
@@ -287,6 +278,25 @@ function credentialSource(raw: RawArguments, names: ArgumentNames): CredentialSo
       }
       return { kind: 'assertion', getAssertion: value as ClientAssertionCallback }
   }
+}
+
+function isGiven(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== '' && !isEmptyBytes(value)
+}
+
+function credentialCountError(raw: RawArguments, names: ArgumentNames): TypeError {
+  const given = (
+    [
+      ['clientSecret', raw.clientSecret],
+      ['clientCertificate', raw.clientCertificate],
+      ['clientCertificatePath', raw.clientCertificatePath],
+      ['getClientAssertion', raw.getClientAssertion],
+    ] as const
+  ).filter(([, value]) => isGiven(value))
+  const all = `"${names.clientSecret}", "${names.clientCertificate}", "${names.clientCertificatePath}" or "${names.getClientAssertion}"`
+  if (given.length === 0) return new TypeError(`OnBehalfOfCredential: either ${all} must be provided.`)
+  const got = given.map(([name]) => `"${names[name]}"`).join(' and ')
+  return new TypeError(`OnBehalfOfCredential: it is invalid to specify more than one of the following: ${all} (got ${got}).`)
 }
 
 // Credentials are built per request with the same few authorities: parse each URL once.

@@ -49,7 +49,29 @@ let enginesCreated = 0
  * const provider = sharedProvider({ engine: joseEngine, authorityHost, clientId, credential, disableInstanceDiscovery: false, fetch: undefined, cache: undefined })
  * ```
  */
+// Per-request credentials nearly always repeat the last configuration: answer those without building a key.
+let last: { readonly request: SharedEngineRequest; readonly provider: TokenProvider } | undefined
+
+function sameConfiguration(a: SharedEngineRequest, b: SharedEngineRequest): boolean {
+  return (
+    a.engine === b.engine &&
+    a.authorityHost === b.authorityHost &&
+    a.clientId === b.clientId &&
+    a.credential.identity === b.credential.identity &&
+    a.disableInstanceDiscovery === b.disableInstanceDiscovery &&
+    a.fetch === b.fetch &&
+    a.cache === b.cache
+  )
+}
+
 export function sharedProvider(request: SharedEngineRequest): TokenProvider {
+  if (last !== undefined && sameConfiguration(last.request, request)) return last.provider
+  const provider = lookupProvider(request)
+  last = { request, provider }
+  return provider
+}
+
+function lookupProvider(request: SharedEngineRequest): TokenProvider {
   const key = `${objectId(request.engine)}\n${request.authorityHost}\n${request.clientId}\n${request.credential.identity}\n${
     request.disableInstanceDiscovery ? 1 : 0
   }\n${request.fetch === undefined ? 0 : objectId(request.fetch)}`
