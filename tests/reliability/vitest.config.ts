@@ -1,7 +1,8 @@
-import { defineProject } from 'vitest/config'
+import { configDefaults, defineProject } from 'vitest/config'
 import { sourceConditions } from '../../vitest.shared.ts'
 
 export default defineProject({
   ...sourceConditions,
-  test: { name: 'reliability' },
+  // known-bugs/ holds failing tests of defects reported to their owners; run them with vitest.known-bugs.config.ts.
+  test: { name: 'reliability', exclude: [...configDefaults.exclude, 'known-bugs/**'] },
 })
