@@ -42,7 +42,7 @@ export async function writeOutputs(results: ComparisonResults, settings: Compari
   const link = (file: string): string => relative(dirname(paths.markdown), file).split('\\').join('/')
   await Promise.all([
     writeFile(paths.json, `${JSON.stringify(results, null, 2)}\n`),
-    writeFile(latencyFile, latencyChart(results, settings.barUsers)),
+    writeFile(latencyFile, latencyChart(results, settings.barUsers, settings.hitCapMs)),
     writeFile(requestsFile, requestsChart(results)),
     writeFile(paths.markdown, renderMarkdown(results, settings, { latency: link(latencyFile), requests: link(requestsFile) })),
   ])

@@ -54,10 +54,10 @@ function usersLabel(n: number): string {
  *
  * @example
  * ```ts
- * writeFileSync('cache-hit-latency.svg', latencyChart(results, 4_000))
+ * writeFileSync('cache-hit-latency.svg', latencyChart(results, 4_000, 250))
  * ```
  */
-export function latencyChart(results: ComparisonResults, barUsers: number): string {
+export function latencyChart(results: ComparisonResults, barUsers: number, capMs: number): string {
   const width = 760
   const height = 460
   const left = 78
@@ -104,12 +104,16 @@ export function latencyChart(results: ComparisonResults, barUsers: number): stri
     parts.push(`<polyline points="${line((p) => p.hitUs.p99)}" fill="none" stroke="${color}" stroke-width="1.3" stroke-dasharray="5 4" opacity="0.7"/>`)
     parts.push(`<polyline points="${line((p) => p.hitUs.median)}" fill="none" stroke="${color}" stroke-width="2.4"/>`)
     for (const p of s.points) parts.push(`<circle cx="${x(p.users).toFixed(1)}" cy="${y(p.hitUs.median).toFixed(1)}" r="3.6" fill="${color}"/>`)
-    const last = s.points[s.points.length - 1]
-    if (s.skipped.length > 0 && last !== undefined) {
-      parts.push(
-        text(x(last.users) + 8, y(last.hitUs.median) - 8, `skipped above ${usersLabel(last.users)} (over the lookup cap)`, `font-size="11" fill="${color}"`),
-      )
-    }
+  }
+  // Sizes a contender skipped, noted in the plot's top-right corner.
+  let noteY = top + 16
+  for (const s of series) {
+    if (s.skipped.length === 0) continue
+    const sizes = s.skipped.map(usersLabel).join(', ')
+    parts.push(
+      text(width - right - 8, noteY, `${contenderLabels[s.id]}: not run at ${sizes} users (one lookup projected over ${formatCount(capMs)} ms)`, `font-size="11" fill="${contenderColors[s.id]}" text-anchor="end"`),
+    )
+    noteY += 15
   }
   const ratioAt = (id: ContenderId): number | undefined => {
     const mine = series.find((s) => s.id === id)?.points.find((p) => p.users === barUsers)
@@ -164,14 +168,16 @@ export function requestsChart(results: ComparisonResults): string {
   if (cold.size > 0) groups.push({ label: 'Cold first call', sub: '1 call in a fresh process', values: cold })
 
   const width = 760
-  const height = 420
+  const height = 400
   const left = 64
   const right = 24
-  const top = 58
+  const top = 74
   const bottom = 104
   const maxValue = Math.max(10, ...groups.flatMap((g) => [...g.values.values()]))
   const yMax = 10 ** Math.ceil(Math.log10(maxValue))
-  const y = logScale(1, yMax, height - bottom, top)
+  // The axis starts below 1 so that a single request still shows as a bar.
+  const floor = 0.4
+  const y = logScale(floor, yMax, height - bottom, top)
   const parts: string[] = []
   parts.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`)
   parts.push(text(left, 26, 'Token requests sent to the identity provider', `font-size="17" font-weight="600" fill="#111827"`))
@@ -189,9 +195,9 @@ export function requestsChart(results: ComparisonResults): string {
       const v = g.values.get(id)
       if (v === undefined) return
       const bx = gx + i * barWidth
-      const by = y(Math.max(1, v))
       const base = height - bottom
-      // A value of 0 cannot sit on a log axis; draw a hairline at the floor and label it.
+      // A value of 0 cannot sit on a log axis: it is drawn as a hairline at the floor, with its label.
+      const by = v > 0 ? y(v) : base
       parts.push(`<rect x="${(bx + 2).toFixed(1)}" y="${Math.min(by, base - 2).toFixed(1)}" width="${(barWidth - 4).toFixed(1)}" height="${Math.max(2, base - by).toFixed(1)}" fill="${contenderColors[id]}"/>`)
       parts.push(text(bx + barWidth / 2, Math.min(by, base - 2) - 5, formatCount(v), `font-size="11" fill="#111827" text-anchor="middle"`))
     })
