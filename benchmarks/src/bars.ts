@@ -16,7 +16,10 @@ import {
 
 const ours: readonly ContenderId[] = ['ours-jose', 'ours-msal']
 
-function hitAt(result: CacheHitResult | NotApplicable | undefined, users: number): HitPoint | undefined {
+function hitAt(
+  result: CacheHitResult | NotApplicable | undefined,
+  users: number,
+): HitPoint | undefined {
   if (result === undefined || isNotApplicable(result)) return undefined
   const point = result.points.find((p) => p.users === users)
   return point === undefined || isSkipped(point) ? undefined : point
@@ -37,7 +40,11 @@ function formatRatio(ratio: number): string {
  */
 export function computeBars(
   results: Omit<ComparisonResults, 'bars'>,
-  settings: { readonly barUsers: number; readonly sizes: readonly number[]; readonly memorySizes: readonly number[] },
+  settings: {
+    readonly barUsers: number
+    readonly sizes: readonly number[]
+    readonly memorySizes: readonly number[]
+  },
 ): Bar[] {
   const bars: Bar[] = []
   const largest = settings.sizes[settings.sizes.length - 1]
@@ -48,7 +55,8 @@ export function computeBars(
     if (settings.sizes.includes(settings.barUsers)) {
       const a = hitAt(mine, settings.barUsers)
       const b = hitAt(results.cacheHits['msal-node'], settings.barUsers)
-      const ratio = a !== undefined && b !== undefined ? b.hitUs.median / a.hitUs.median : Number.NaN
+      const ratio =
+        a !== undefined && b !== undefined ? b.hitUs.median / a.hitUs.median : Number.NaN
       bars.push({
         name: `${id} vs msal-node, cache hit at ${settings.barUsers.toLocaleString('en-US')} users (median)`,
         value: Number.isNaN(ratio) ? 'not measured' : `${formatRatio(ratio)} faster`,
@@ -68,7 +76,10 @@ export function computeBars(
     if (largest !== undefined && smallest !== undefined && largest > smallest) {
       const top = hitAt(mine, largest)
       const bottom = hitAt(mine, smallest)
-      const ratio = top !== undefined && bottom !== undefined ? top.hitUs.median / bottom.hitUs.median : Number.NaN
+      const ratio =
+        top !== undefined && bottom !== undefined
+          ? top.hitUs.median / bottom.hitUs.median
+          : Number.NaN
       bars.push({
         name: `${id} hit cost at ${largest.toLocaleString('en-US')} users vs ${smallest.toLocaleString('en-US')} user(s) (median)`,
         value: Number.isNaN(ratio) ? 'not measured' : `${ratio.toFixed(2)}×`,
@@ -98,10 +109,15 @@ export function computeBars(
     const memoryTop = settings.memorySizes[settings.memorySizes.length - 1]
     if (memory !== undefined && !isNotApplicable(memory) && memoryTop !== undefined) {
       const point = memory.points.find((p) => p.users === memoryTop)
-      const overhead = point === undefined || isSkipped(point) ? Number.NaN : point.bytesPerUser - point.tokenBytesPerUser
+      const overhead =
+        point === undefined || isSkipped(point)
+          ? Number.NaN
+          : point.bytesPerUser - point.tokenBytesPerUser
       bars.push({
         name: `${id} memory overhead per cached user beyond its tokens, at ${memoryTop.toLocaleString('en-US')} users`,
-        value: Number.isNaN(overhead) ? 'not measured' : `${Math.round(overhead).toLocaleString('en-US')} B`,
+        value: Number.isNaN(overhead)
+          ? 'not measured'
+          : `${Math.round(overhead).toLocaleString('en-US')} B`,
         threshold: '≤ 2,048 B',
         pass: overhead <= 2048,
       })

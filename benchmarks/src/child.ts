@@ -27,7 +27,9 @@ function listParam(spec: ChildSpec, name: string): readonly number[] {
 
 async function run(spec: ChildSpec): Promise<unknown> {
   const parent = connectToParent()
-  const contender = await createContender(spec.contender, spec.emulator, { maxEntries: numberParam(spec, 'maxEntries') })
+  const contender = await createContender(spec.contender, spec.emulator, {
+    maxEntries: numberParam(spec, 'maxEntries'),
+  })
   switch (spec.scenario) {
     case 'cache-hits':
       return runCacheHits(contender, parent, {
@@ -63,6 +65,9 @@ try {
   await reportOutcome({ type: 'result', result })
   process.exit(0)
 } catch (error) {
-  await reportOutcome({ type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) })
+  await reportOutcome({
+    type: 'failed',
+    message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  })
   process.exit(1)
 }

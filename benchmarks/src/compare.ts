@@ -24,15 +24,21 @@ if (sizesArg !== undefined) {
     .slice('--sizes='.length)
     .split(',')
     .map((s) => Number(s.replace(/_/g, '')))
-  if (sizes.some((s) => !Number.isInteger(s) || s < 1)) throw new TypeError('--sizes takes positive integers, e.g. --sizes=1,100,4000')
+  if (sizes.some((s) => !Number.isInteger(s) || s < 1)) {
+    throw new TypeError('--sizes takes positive integers, e.g. --sizes=1,100,4000')
+  }
   settings = { ...settings, sizes: [...sizes].sort((a, b) => a - b) }
 }
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
 const packageDir = fileURLToPath(new URL('../', import.meta.url))
 
-process.stdout.write(`onbehalf benchmark: ${quick ? 'quick' : 'full'} run, scenario 1 sizes ${settings.sizes.join(', ')}\n`)
-const results = await runComparison(settings, { onProgress: (line) => process.stdout.write(`${line}\n`) })
+process.stdout.write(
+  `onbehalf benchmark: ${quick ? 'quick' : 'full'} run, scenario 1 sizes ${settings.sizes.join(', ')}\n`,
+)
+const results = await runComparison(settings, {
+  onProgress: (line) => process.stdout.write(`${line}\n`),
+})
 process.stdout.write(`\n${consoleSummary(results, settings)}\n`)
 
 if (!args.has('--no-write')) {
@@ -40,11 +46,21 @@ if (!args.has('--no-write')) {
     quick && !args.has('--write')
       ? await (async () => {
           const dir = await mkdtemp(join(tmpdir(), 'onbehalf-bench-out-'))
-          return { json: join(dir, 'latest.json'), markdown: join(dir, 'benchmarks.md'), chartsDir: join(dir, 'benchmarks') }
+          return {
+            json: join(dir, 'latest.json'),
+            markdown: join(dir, 'benchmarks.md'),
+            chartsDir: join(dir, 'benchmarks'),
+          }
         })()
-      : { json: join(packageDir, 'results', 'latest.json'), markdown: join(repoRoot, 'docs', 'benchmarks.md'), chartsDir: join(repoRoot, 'docs', 'benchmarks') }
+      : {
+          json: join(packageDir, 'results', 'latest.json'),
+          markdown: join(repoRoot, 'docs', 'benchmarks.md'),
+          chartsDir: join(repoRoot, 'docs', 'benchmarks'),
+        }
   const written = await writeOutputs(results, settings, target)
-  process.stdout.write(`\nWrote ${written.json}\n      ${written.markdown}\n      ${written.latencyChart}\n      ${written.requestsChart}\n`)
+  process.stdout.write(
+    `\nWrote ${written.json}\n      ${written.markdown}\n      ${written.latencyChart}\n      ${written.requestsChart}\n`,
+  )
   process.stdout.write(`\nSnippet for the root README:\n\n${readmeSnippet(results, settings)}\n`)
 }
 if (args.has('--strict') && results.bars.some((bar) => !bar.pass)) process.exitCode = 1

@@ -11,17 +11,18 @@ import { computeBars } from './bars.ts'
 import type { ChildSpec } from './child-protocol.ts'
 import { startLane, type EmulatorLane } from './emulator-lane.ts'
 import { machineInfo, versionInfo } from './machine.ts'
-import type {
-  CacheHitResult,
-  ColdResult,
-  ComparisonResults,
-  ContenderId,
-  HerdResult,
-  MemoryResult,
-  NotApplicable,
-  PerRequestResult,
-  ScenarioId,
-  Skipped,
+import {
+  isNotApplicable,
+  type CacheHitResult,
+  type ColdResult,
+  type ComparisonResults,
+  type ContenderId,
+  type HerdResult,
+  type MemoryResult,
+  type NotApplicable,
+  type PerRequestResult,
+  type ScenarioId,
+  type Skipped,
 } from './results.ts'
 import { runChild } from './run-child.ts'
 import type { ColdRun } from './scenarios/cold.ts'
@@ -56,13 +57,19 @@ function planJobs(settings: ComparisonSettings): Job[] {
       const sharedCache = contender !== 'azure-identity'
       switch (scenario) {
         case 'cold':
-          for (let run = 0; run < settings.coldRuns; run++) jobs.push({ scenario, contender, params: { ...common, run } })
+          for (let run = 0; run < settings.coldRuns; run++) {
+            jobs.push({ scenario, contender, params: { ...common, run } })
+          }
           break
         case 'per-request':
           jobs.push({ scenario, contender, params: { ...common, calls: settings.perRequestCalls } })
           break
         case 'herd':
-          jobs.push({ scenario, contender, params: { ...common, concurrency: settings.herdConcurrency } })
+          jobs.push({
+            scenario,
+            contender,
+            params: { ...common, concurrency: settings.herdConcurrency },
+          })
           break
         case 'cache-hits':
           if (sharedCache) {
@@ -84,8 +91,16 @@ function planJobs(settings: ComparisonSettings): Job[] {
           break
         case 'memory':
           if (sharedCache) {
-            const sizes = settings.memorySizes.filter((n) => contender !== 'msal-node' || n <= settings.msalMemoryMaxUsers)
-            if (sizes.length > 0) jobs.push({ scenario, contender, params: { ...common, sizes, batch: settings.prefillBatch } })
+            const sizes = settings.memorySizes.filter(
+              (n) => contender !== 'msal-node' || n <= settings.msalMemoryMaxUsers,
+            )
+            if (sizes.length > 0) {
+              jobs.push({
+                scenario,
+                contender,
+                params: { ...common, sizes, batch: settings.prefillBatch },
+              })
+            }
           }
           break
       }
@@ -105,7 +120,10 @@ const msalMemorySkip = (settings: ComparisonSettings): string =>
  * const results = await runComparison(fullSettings, { onProgress: console.log })
  * ```
  */
-export async function runComparison(settings: ComparisonSettings, options: RunOptions = {}): Promise<ComparisonResults> {
+export async function runComparison(
+  settings: ComparisonSettings,
+  options: RunOptions = {},
+): Promise<ComparisonResults> {
   const started = Date.now()
   const machine = machineInfo()
   const dir = await mkdtemp(join(tmpdir(), 'onbehalf-bench-'))
@@ -120,10 +138,25 @@ export async function runComparison(settings: ComparisonSettings, options: RunOp
       while (next < jobs.length) {
         const job = jobs[next++] as Job
         const t0 = Date.now()
-        const result = await runChild(lane, { ...job, emulator: lane.access }, settings.childTimeoutMs)
-        outcomes.set(job, result)
+        let status: string
+        try {
+          outcomes.set(
+            job,
+            await runChild(lane, { ...job, emulator: lane.access }, settings.childTimeoutMs),
+          )
+          status = `${((Date.now() - t0) / 1000).toFixed(1)} s`
+        } catch (error) {
+          // One failing process must not lose the rest of the run: the report shows what failed.
+          const message =
+            (error instanceof Error ? error.message : String(error)).split('\n')[0] ??
+            'unknown error'
+          outcomes.set(job, notApplicable(`the scenario process failed (${message})`))
+          status = `FAILED: ${message}`
+        }
         done++
-        options.onProgress?.(`[${done}/${jobs.length}] ${job.scenario} · ${job.contender}: ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+        options.onProgress?.(
+          `[${done}/${jobs.length}] ${job.scenario} · ${job.contender}: ${status}`,
+        )
       }
     }
     await Promise.all(lanes.map(work))
@@ -150,7 +183,9 @@ export async function runComparison(settings: ComparisonSettings, options: RunOp
     const memories = byScenario<MemoryResult>('memory')
     for (const id of settings.contenders) {
       const has = (scenario: ScenarioId): boolean => settings.scenarios.includes(scenario)
-      if (has('cache-hits')) cacheHits[id] = hits.get(id)?.[0] ?? notApplicable(identityHasNoSharedCache)
+      if (has('cache-hits')) {
+        cacheHits[id] = hits.get(id)?.[0] ?? notApplicable(identityHasNoSharedCache)
+      }
       if (has('per-request')) {
         const r = perRequests.get(id)?.[0]
         if (r !== undefined) perRequest[id] = r
@@ -159,19 +194,34 @@ export async function runComparison(settings: ComparisonSettings, options: RunOp
         const r = herds.get(id)?.[0]
         if (r !== undefined) herd[id] = r
       }
-      const runs = colds.get(id)
-      if (has('cold') && runs !== undefined && runs[0] !== undefined) {
+      const allRuns = colds.get(id) ?? []
+      const runs = allRuns.filter((r): r is ColdRun => !isNotApplicable(r))
+      if (has('cold') && runs[0] !== undefined) {
         const times = runs.map((r) => r.firstCallMs)
-        cold[id] = { runs: runs.length, firstCallMs: times, medianMs: quantile([...times].sort((a, b) => a - b), 0.5), requests: runs[0].requests }
+        cold[id] = {
+          runs: runs.length,
+          firstCallMs: times,
+          medianMs: quantile(
+            [...times].sort((a, b) => a - b),
+            0.5,
+          ),
+          requests: runs[0].requests,
+        }
+      } else if (has('cold') && allRuns[0] !== undefined) {
+        cold[id] = allRuns[0] as unknown as NotApplicable
       }
       if (has('memory')) {
         const measured = memories.get(id)?.[0]
         if (measured === undefined) memory[id] = notApplicable(identityHasNoSharedCache)
+        else if (isNotApplicable(measured)) memory[id] = measured
         else {
           const skipped: Skipped[] = settings.memorySizes
             .filter((n) => !measured.points.some((p) => p.users === n))
             .map((users) => ({ users, skipped: msalMemorySkip(settings) }))
-          memory[id] = { ...measured, points: [...measured.points, ...skipped].sort((a, b) => a.users - b.users) }
+          memory[id] = {
+            ...measured,
+            points: [...measured.points, ...skipped].sort((a, b) => a.users - b.users),
+          }
         }
       }
     }

@@ -35,18 +35,60 @@ export interface WrittenOutputs {
  * await writeOutputs(results, fullSettings, { json: 'results/latest.json', markdown: '../docs/benchmarks.md', chartsDir: '../docs/benchmarks' })
  * ```
  */
-export async function writeOutputs(results: ComparisonResults, settings: ComparisonSettings, paths: OutputPaths): Promise<WrittenOutputs> {
+export async function writeOutputs(
+  results: ComparisonResults,
+  settings: ComparisonSettings,
+  paths: OutputPaths,
+): Promise<WrittenOutputs> {
   const latencyFile = join(paths.chartsDir, 'cache-hit-latency.svg')
   const requestsFile = join(paths.chartsDir, 'token-requests.svg')
-  await Promise.all([mkdir(dirname(paths.json), { recursive: true }), mkdir(dirname(paths.markdown), { recursive: true }), mkdir(paths.chartsDir, { recursive: true })])
-  const link = (file: string): string => relative(dirname(paths.markdown), file).split('\\').join('/')
+  await Promise.all([
+    mkdir(dirname(paths.json), { recursive: true }),
+    mkdir(dirname(paths.markdown), { recursive: true }),
+    mkdir(paths.chartsDir, { recursive: true }),
+  ])
+  const link = (file: string): string =>
+    relative(dirname(paths.markdown), file).split('\\').join('/')
   await Promise.all([
     writeFile(paths.json, `${JSON.stringify(results, null, 2)}\n`),
     writeFile(latencyFile, latencyChart(results, settings.barUsers, settings.hitCapMs)),
     writeFile(requestsFile, requestsChart(results)),
-    writeFile(paths.markdown, renderMarkdown(results, settings, { latency: link(latencyFile), requests: link(requestsFile) })),
+    writeFile(
+      paths.markdown,
+      await formatMarkdown(
+        renderMarkdown(results, settings, {
+          latency: link(latencyFile),
+          requests: link(requestsFile),
+        }),
+        paths.markdown,
+      ),
+    ),
   ])
-  return { json: paths.json, markdown: paths.markdown, latencyChart: latencyFile, requestsChart: requestsFile }
+  return {
+    json: paths.json,
+    markdown: paths.markdown,
+    latencyChart: latencyFile,
+    requestsChart: requestsFile,
+  }
+}
+
+/**
+ * Formats Markdown with the repository's Prettier settings (so `prettier --check` accepts the generated page);
+ * returns it unchanged when Prettier is not installed.
+ *
+ * @example
+ * ```ts
+ * const text = await formatMarkdown('| a |\n|---|\n| b |', 'docs/benchmarks.md')
+ * ```
+ */
+export async function formatMarkdown(markdown: string, filePath: string): Promise<string> {
+  try {
+    const prettier = await import('prettier')
+    const config = (await prettier.resolveConfig(filePath)) ?? {}
+    return await prettier.format(markdown, { ...config, parser: 'markdown' })
+  } catch {
+    return markdown
+  }
 }
 
 /**
@@ -80,7 +122,14 @@ export function readmeSnippet(results: ComparisonResults, settings: ComparisonSe
  * ```
  */
 export function consoleSummary(results: ComparisonResults, settings: ComparisonSettings): string {
-  const lines = [`Run finished in ${(results.durationMs / 1000).toFixed(0)} s.`, '', ...headlineBullets(headline(results, settings.barUsers)), '']
-  for (const bar of results.bars) lines.push(`${bar.pass ? 'PASS' : 'FAIL'}  ${bar.name}: ${bar.value} (bar: ${bar.threshold})`)
+  const lines = [
+    `Run finished in ${(results.durationMs / 1000).toFixed(0)} s.`,
+    '',
+    ...headlineBullets(headline(results, settings.barUsers)),
+    '',
+  ]
+  for (const bar of results.bars) {
+    lines.push(`${bar.pass ? 'PASS' : 'FAIL'}  ${bar.name}: ${bar.value} (bar: ${bar.threshold})`)
+  }
   return lines.join('\n')
 }

@@ -14,7 +14,11 @@ export interface ParentClient {
   counts(): Promise<RequestCounts>
 }
 
-type Question = ChildQuestion extends infer Q ? (Q extends { id: number } ? Omit<Q, 'id'> : never) : never
+type Question = ChildQuestion extends infer Q
+  ? Q extends { id: number }
+    ? Omit<Q, 'id'>
+    : never
+  : never
 
 /**
  * Connects to the parent over the IPC channel this process was started with.
@@ -28,8 +32,13 @@ type Question = ChildQuestion extends infer Q ? (Q extends { id: number } ? Omit
  */
 export function connectToParent(): ParentClient {
   const send = process.send?.bind(process)
-  if (send === undefined) throw new Error('This script is a scenario process: start it through the benchmark harness.')
-  const pending = new Map<number, { resolve: (a: ParentAnswer) => void; reject: (e: Error) => void }>()
+  if (send === undefined) {
+    throw new Error('This script is a scenario process: start it through the benchmark harness.')
+  }
+  const pending = new Map<
+    number,
+    { resolve: (a: ParentAnswer) => void; reject: (e: Error) => void }
+  >()
   let nextId = 1
   process.on('message', (message: ParentAnswer) => {
     const waiter = pending.get(message.id)

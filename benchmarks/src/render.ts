@@ -16,5 +16,11 @@ const packageDir = fileURLToPath(new URL('../', import.meta.url))
 const json = join(packageDir, 'results', 'latest.json')
 const results = JSON.parse(await readFile(json, 'utf8')) as ComparisonResults
 const settings = results.settings as unknown as ComparisonSettings
-const written = await writeOutputs(results, settings, { json, markdown: join(repoRoot, 'docs', 'benchmarks.md'), chartsDir: join(repoRoot, 'docs', 'benchmarks') })
-process.stdout.write(`Rewrote ${written.markdown}, ${written.latencyChart}, ${written.requestsChart}\n\n${readmeSnippet(results, settings)}\n`)
+const written = await writeOutputs(results, settings, {
+  json,
+  markdown: join(repoRoot, 'docs', 'benchmarks.md'),
+  chartsDir: join(repoRoot, 'docs', 'benchmarks'),
+})
+process.stdout.write(
+  `Rewrote ${written.markdown}, ${written.latencyChart}, ${written.requestsChart}\n\n${readmeSnippet(results, settings)}\n`,
+)

@@ -5,7 +5,13 @@
  */
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { childSpecVariable, type ChildOutcome, type ChildQuestion, type ChildSpec, type ParentAnswer } from './child-protocol.ts'
+import {
+  childSpecVariable,
+  type ChildOutcome,
+  type ChildQuestion,
+  type ChildSpec,
+  type ParentAnswer,
+} from './child-protocol.ts'
 import type { EmulatorLane } from './emulator-lane.ts'
 
 const childEntry = fileURLToPath(new URL('./child.ts', import.meta.url))
@@ -23,11 +29,19 @@ const packageDir = fileURLToPath(new URL('..', import.meta.url))
  */
 export function runChild(lane: EmulatorLane, spec: ChildSpec, timeoutMs: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--conditions=@onbehalf/source', '--import', 'tsx', childEntry], {
-      cwd: packageDir,
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: lane.caFile, [childSpecVariable]: JSON.stringify(spec) },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    })
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', '--conditions=@onbehalf/source', '--import', 'tsx', childEntry],
+      {
+        cwd: packageDir,
+        env: {
+          ...process.env,
+          NODE_EXTRA_CA_CERTS: lane.caFile,
+          [childSpecVariable]: JSON.stringify(spec),
+        },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      },
+    )
     let output = ''
     const keep = (chunk: Buffer): void => {
       output = (output + chunk.toString('utf8')).slice(-4_000)
@@ -46,7 +60,10 @@ export function runChild(lane: EmulatorLane, spec: ChildSpec, timeoutMs: number)
       }
       let answer: ParentAnswer
       try {
-        answer = message.type === 'users' ? { id: message.id, users: lane.users(message.count) } : { id: message.id, counts: lane.counts() }
+        answer =
+          message.type === 'users'
+            ? { id: message.id, users: lane.users(message.count) }
+            : { id: message.id, counts: lane.counts() }
       } catch (error) {
         answer = { id: message.id, error: error instanceof Error ? error.message : String(error) }
       }
@@ -59,8 +76,15 @@ export function runChild(lane: EmulatorLane, spec: ChildSpec, timeoutMs: number)
     child.on('exit', (code) => {
       clearTimeout(timer)
       if (outcome?.type === 'result') resolve(outcome.result)
-      else if (outcome?.type === 'failed') reject(new Error(`${spec.scenario}/${spec.contender} failed: ${outcome.message}`))
-      else reject(new Error(`${spec.scenario}/${spec.contender} exited with code ${String(code)} without a result:\n${output}`))
+      else if (outcome?.type === 'failed') {
+        reject(new Error(`${spec.scenario}/${spec.contender} failed: ${outcome.message}`))
+      } else {
+        reject(
+          new Error(
+            `${spec.scenario}/${spec.contender} exited with code ${String(code)} without a result:\n${output}`,
+          ),
+        )
+      }
     })
   })
 }

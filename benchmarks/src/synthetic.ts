@@ -55,11 +55,18 @@ function poolBytes(length: number): Buffer {
  */
 export function jwtSynthesizer(template: string): JwtSynthesizer {
   const [header, payload, signature] = template.split('.')
-  if (header === undefined || payload === undefined || signature === undefined) throw new TypeError('template is not a JWT')
-  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>
+  if (header === undefined || payload === undefined || signature === undefined) {
+    throw new TypeError('template is not a JWT')
+  }
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<
+    string,
+    unknown
+  >
   const signatureBytes = Buffer.from(signature, 'base64url').length
   return (overrides) => {
-    const body = Buffer.from(JSON.stringify({ ...claims, ...overrides }), 'utf8').toString('base64url')
+    const body = Buffer.from(JSON.stringify({ ...claims, ...overrides }), 'utf8').toString(
+      'base64url',
+    )
     return `${header}.${body}.${poolBytes(signatureBytes).toString('base64url')}`
   }
 }
@@ -73,7 +80,10 @@ export function jwtSynthesizer(template: string): JwtSynthesizer {
  * ```
  */
 export function jwtClaims(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<
+    string,
+    unknown
+  >
 }
 
 /**
@@ -103,7 +113,9 @@ function opaque(length: number): string {
  * const batch = make(0, 1000)
  * ```
  */
-export function syntheticUsers(templates: SyntheticTemplates): (from: number, count: number) => SyntheticUser[] {
+export function syntheticUsers(
+  templates: SyntheticTemplates,
+): (from: number, count: number) => SyntheticUser[] {
   const assertion = jwtSynthesizer(templates.assertion)
   const accessToken = jwtSynthesizer(templates.accessToken)
   const issuedAt = Math.floor(Date.now() / 1000)

@@ -2,11 +2,22 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { isNotApplicable, isSkipped, quickSettings, runComparison, writeOutputs, type ComparisonResults, type ComparisonSettings } from '../src/index.ts'
+import {
+  isNotApplicable,
+  isSkipped,
+  quickSettings,
+  runComparison,
+  writeOutputs,
+  type ComparisonResults,
+  type ComparisonSettings,
+} from '../src/index.ts'
 
 // A tiny run of the real harness: emulators, one process per scenario and contender, IPC, outputs. The figures
 // are meaningless at this size; the behaviour (request counts, hits being hits) is not.
-const settings: ComparisonSettings = { ...quickSettings, contenders: ['ours-jose', 'msal-node', 'azure-identity'] }
+const settings: ComparisonSettings = {
+  ...quickSettings,
+  contenders: ['ours-jose', 'msal-node', 'azure-identity'],
+}
 let results: ComparisonResults | undefined
 const dirs: string[] = []
 
@@ -25,7 +36,14 @@ describe('benchmark harness (tiny run)', () => {
     const ours = perRequest['ours-jose']
     const identity = perRequest['azure-identity']
     const msal = perRequest['msal-node']
-    if (ours === undefined || isNotApplicable(ours) || identity === undefined || isNotApplicable(identity) || msal === undefined || isNotApplicable(msal)) {
+    if (
+      ours === undefined ||
+      isNotApplicable(ours) ||
+      identity === undefined ||
+      isNotApplicable(identity) ||
+      msal === undefined ||
+      isNotApplicable(msal)
+    ) {
       throw new Error('per-request results missing')
     }
     expect(ours.requests.token).toBe(1)
@@ -38,7 +56,14 @@ describe('benchmark harness (tiny run)', () => {
     const { herd } = await run()
     const ours = herd['ours-jose']
     const msal = herd['msal-node']
-    if (ours === undefined || isNotApplicable(ours) || msal === undefined || isNotApplicable(msal)) throw new Error('herd results missing')
+    if (
+      ours === undefined ||
+      isNotApplicable(ours) ||
+      msal === undefined ||
+      isNotApplicable(msal)
+    ) {
+      throw new Error('herd results missing')
+    }
     expect(ours).toMatchObject({ failed: 0, distinctTokens: 1 })
     expect(ours.requests.token).toBe(1)
     expect(msal.requests.token).toBeGreaterThan(1)
@@ -70,8 +95,12 @@ describe('benchmark harness (tiny run)', () => {
     if (memory === undefined || isNotApplicable(memory)) throw new Error('memory result missing')
     expect(memory.points.map((p) => p.users)).toEqual(settings.memorySizes)
     const msalMemory = r.memory['msal-node']
-    if (msalMemory === undefined || isNotApplicable(msalMemory)) throw new Error('msal-node memory result missing')
-    expect(msalMemory.points.filter(isSkipped).map((p) => p.users)).toEqual(settings.memorySizes.filter((n) => n > settings.msalMemoryMaxUsers))
+    if (msalMemory === undefined || isNotApplicable(msalMemory)) {
+      throw new Error('msal-node memory result missing')
+    }
+    expect(msalMemory.points.filter(isSkipped).map((p) => p.users)).toEqual(
+      settings.memorySizes.filter((n) => n > settings.msalMemoryMaxUsers),
+    )
     for (const id of settings.contenders) {
       const cold = r.cold[id]
       if (cold === undefined || isNotApplicable(cold)) throw new Error(`${id} has no cold result`)
@@ -80,7 +109,11 @@ describe('benchmark harness (tiny run)', () => {
 
     const dir = await mkdtemp(join(tmpdir(), 'onbehalf-bench-test-'))
     dirs.push(dir)
-    const written = await writeOutputs(r, settings, { json: join(dir, 'latest.json'), markdown: join(dir, 'docs', 'benchmarks.md'), chartsDir: join(dir, 'docs', 'benchmarks') })
+    const written = await writeOutputs(r, settings, {
+      json: join(dir, 'latest.json'),
+      markdown: join(dir, 'docs', 'benchmarks.md'),
+      chartsDir: join(dir, 'docs', 'benchmarks'),
+    })
     expect(JSON.parse(await readFile(written.json, 'utf8'))).toEqual(JSON.parse(JSON.stringify(r)))
     const page = await readFile(written.markdown, 'utf8')
     expect(page).toContain('](benchmarks/cache-hit-latency.svg)')

@@ -15,7 +15,11 @@ import type { Contender } from './contender.ts'
  * const contender = await createContender('msal-node', access, { maxEntries: 250_000 })
  * ```
  */
-export async function createContender(id: ContenderId, access: EmulatorAccess, options: { maxEntries: number }): Promise<Contender> {
+export async function createContender(
+  id: ContenderId,
+  access: EmulatorAccess,
+  options: { maxEntries: number },
+): Promise<Contender> {
   switch (id) {
     case 'ours-jose':
     case 'ours-msal':

@@ -53,7 +53,10 @@ export function msalNodeContender(access: EmulatorAccess): Contender {
   let template: UserTemplate | undefined
 
   const call = async (assertion: string): Promise<string> => {
-    const result = await app.acquireTokenOnBehalfOf({ oboAssertion: assertion, scopes: [access.scope] })
+    const result = await app.acquireTokenOnBehalfOf({
+      oboAssertion: assertion,
+      scopes: [access.scope],
+    })
     if (result === null) throw new Error('msal-node returned no result')
     return result.accessToken
   }
@@ -71,8 +74,12 @@ export function msalNodeContender(access: EmulatorAccess): Contender {
       let refreshTokenLength = 0
       let tokenChars = 0
       for (const section of userSections) {
-        const found = Object.entries(cache[section] ?? {}).find(([, entry]) => String(entry['home_account_id']).startsWith(`${oid}.`))
-        if (found === undefined) throw new Error(`msal-node cached no ${section} for the template user`)
+        const found = Object.entries(cache[section] ?? {}).find(([, entry]) =>
+          String(entry['home_account_id']).startsWith(`${oid}.`),
+        )
+        if (found === undefined) {
+          throw new Error(`msal-node cached no ${section} for the template user`)
+        }
         const [key, entry] = found
         entries.push({ section, key, json: JSON.stringify(entry) })
         if (typeof entry['secret'] === 'string') tokenChars += entry['secret'].length
@@ -80,7 +87,13 @@ export function msalNodeContender(access: EmulatorAccess): Contender {
         if (section === 'RefreshToken') refreshTokenLength = String(entry['secret']).length
       }
       if (idTokenTemplate === undefined) throw new Error('no id token')
-      template = { oid, upn: String(claims['preferred_username']), entries, idToken: jwtSynthesizer(idTokenTemplate), tokenChars }
+      template = {
+        oid,
+        upn: String(claims['preferred_username']),
+        entries,
+        idToken: jwtSynthesizer(idTokenTemplate),
+        tokenChars,
+      }
       return { assertion, accessToken, refreshTokenLength }
     },
     prefill: (users) => {
@@ -94,15 +107,28 @@ export function msalNodeContender(access: EmulatorAccess): Contender {
   }
 }
 
-function addUser(cache: Entries, template: UserTemplate, user: SyntheticUser, tenantId: string): void {
+function addUser(
+  cache: Entries,
+  template: UserTemplate,
+  user: SyntheticUser,
+  tenantId: string,
+): void {
   for (const { section, key, json } of template.entries) {
-    const entry = JSON.parse(json.replaceAll(template.oid, user.oid).replaceAll(template.upn, user.upn)) as Record<string, unknown>
+    const entry = JSON.parse(
+      json.replaceAll(template.oid, user.oid).replaceAll(template.upn, user.upn),
+    ) as Record<string, unknown>
     switch (section) {
       case 'Account':
-        entry['client_info'] = Buffer.from(JSON.stringify({ uid: user.oid, utid: tenantId })).toString('base64url')
+        entry['client_info'] = Buffer.from(
+          JSON.stringify({ uid: user.oid, utid: tenantId }),
+        ).toString('base64url')
         break
       case 'IdToken':
-        entry['secret'] = template.idToken({ oid: user.oid, preferred_username: user.upn, sub: user.oid })
+        entry['secret'] = template.idToken({
+          oid: user.oid,
+          preferred_username: user.upn,
+          sub: user.oid,
+        })
         break
       case 'AccessToken':
         entry['secret'] = user.accessToken

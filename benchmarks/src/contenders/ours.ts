@@ -5,7 +5,12 @@
  * @module
  */
 import { OnBehalfOfCredential } from '@onbehalf/azure'
-import { createMemoryTokenCache, type EngineFactory, type OboEngine, type TokenResult } from '@onbehalf/core'
+import {
+  createMemoryTokenCache,
+  type EngineFactory,
+  type OboEngine,
+  type TokenResult,
+} from '@onbehalf/core'
 import { joseEngine } from '@onbehalf/jose'
 import { msalEngine } from '@onbehalf/msal'
 import type { EmulatorAccess } from '../child-protocol.ts'
@@ -26,10 +31,21 @@ import type { Contender } from './contender.ts'
  * const token = await ours.call(assertion)
  * ```
  */
-export function oursContender(id: 'ours-jose' | 'ours-msal', access: EmulatorAccess, options: { maxEntries: number }): Contender {
+export function oursContender(
+  id: 'ours-jose' | 'ours-msal',
+  access: EmulatorAccess,
+  options: { maxEntries: number },
+): Contender {
   const engine: EngineFactory = id === 'ours-jose' ? joseEngine : msalEngine
   const cache = createMemoryTokenCache({ maxEntries: options.maxEntries })
-  const common = { clientSecret: access.clientSecret, authority: access.authorityHost, cache }
+  // Instance discovery is off for every contender: the emulator is a private authority (msal-node trusts it
+  // through knownAuthorities, @azure/identity through disableInstanceDiscovery).
+  const common = {
+    clientSecret: access.clientSecret,
+    authority: access.authorityHost,
+    cache,
+    disableInstanceDiscovery: true,
+  }
   let template: TokenResult | undefined
   const pending = new Map<string, SyntheticUser>()
 
@@ -40,9 +56,15 @@ export function oursContender(id: 'ours-jose' | 'ours-msal', access: EmulatorAcc
       fingerprint: real.fingerprint,
       exchange: (request) => {
         const user = pending.get(request.userAssertion)
-        if (user === undefined || template === undefined) return Promise.reject(new Error('not a synthetic user'))
+        if (user === undefined || template === undefined) {
+          return Promise.reject(new Error('not a synthetic user'))
+        }
         const { refreshToken, ...rest } = template
-        return Promise.resolve({ ...rest, accessToken: user.accessToken, ...(refreshToken === undefined ? {} : { refreshToken: user.refreshToken }) })
+        return Promise.resolve({
+          ...rest,
+          accessToken: user.accessToken,
+          ...(refreshToken === undefined ? {} : { refreshToken: user.refreshToken }),
+        })
       },
       redeemRefreshToken: () => Promise.reject(new Error('not used by the benchmark')),
       close: () => real.close(),
@@ -50,7 +72,11 @@ export function oursContender(id: 'ours-jose' | 'ours-msal', access: EmulatorAcc
   }
 
   const call = async (assertion: string): Promise<string> => {
-    const credential = new OnBehalfOfCredential(access.tenantId, access.clientId, { ...common, userAssertion: assertion, engine })
+    const credential = new OnBehalfOfCredential(access.tenantId, access.clientId, {
+      ...common,
+      userAssertion: assertion,
+      engine,
+    })
     return (await credential.getToken(access.scope)).token
   }
 
@@ -58,13 +84,26 @@ export function oursContender(id: 'ours-jose' | 'ours-msal', access: EmulatorAcc
     id,
     call,
     learnTemplate: async (assertion) => {
-      const direct = engine({ clientId: access.clientId, credential: { kind: 'secret', secret: access.clientSecret }, authorityHost: access.authorityHost })
+      const direct = engine({
+        clientId: access.clientId,
+        credential: { kind: 'secret', secret: access.clientSecret },
+        authorityHost: access.authorityHost,
+        disableInstanceDiscovery: true,
+      })
       try {
-        template = await direct.exchange({ tenantId: access.tenantId, userAssertion: assertion, scopes: [access.scope] })
+        template = await direct.exchange({
+          tenantId: access.tenantId,
+          userAssertion: assertion,
+          scopes: [access.scope],
+        })
       } finally {
         await direct.close()
       }
-      return { assertion, accessToken: template.accessToken, refreshTokenLength: template.refreshToken?.length ?? 0 }
+      return {
+        assertion,
+        accessToken: template.accessToken,
+        refreshTokenLength: template.refreshToken?.length ?? 0,
+      }
     },
     prefill: async (users) => {
       if (template === undefined) throw new Error('learnTemplate first')
@@ -74,14 +113,23 @@ export function oursContender(id: 'ours-jose' | 'ours-msal', access: EmulatorAcc
         for (const user of slice) pending.set(user.assertion, user)
         const tokens = await Promise.all(
           slice.map(async (user) => {
-            const credential = new OnBehalfOfCredential(access.tenantId, access.clientId, { ...common, userAssertion: user.assertion, engine: prefillEngine })
+            const credential = new OnBehalfOfCredential(access.tenantId, access.clientId, {
+              ...common,
+              userAssertion: user.assertion,
+              engine: prefillEngine,
+            })
             return (await credential.getToken(access.scope)).token
           }),
         )
         pending.clear()
-        if (tokens.some((token, k) => token !== slice[k]?.accessToken)) throw new Error('pre-filled entries did not round-trip')
+        if (tokens.some((token, k) => token !== slice[k]?.accessToken)) {
+          throw new Error('pre-filled entries did not round-trip')
+        }
       }
     },
-    tokenBytesPerUser: () => (template === undefined ? 0 : template.accessToken.length + (template.refreshToken?.length ?? 0)),
+    tokenBytesPerUser: () =>
+      template === undefined
+        ? 0
+        : template.accessToken.length + (template.refreshToken?.length ?? 0),
   }
 }

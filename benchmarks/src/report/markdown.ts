@@ -22,7 +22,11 @@ export interface ChartLinks {
   readonly requests: string
 }
 
-function hitPoint(results: ComparisonResults, id: ContenderId, users: number): HitPoint | undefined {
+function hitPoint(
+  results: ComparisonResults,
+  id: ContenderId,
+  users: number,
+): HitPoint | undefined {
   const r = results.cacheHits[id]
   if (r === undefined || isNotApplicable(r)) return undefined
   const p = r.points.find((q) => q.users === users)
@@ -35,8 +39,18 @@ export interface Headline {
   readonly oursHitUs: number | undefined
   readonly msalHitUs: number | undefined
   readonly hitRatio: number | undefined
-  readonly perRequest: { readonly calls: number; readonly ours: number | undefined; readonly identity: number | undefined; readonly msal: number | undefined }
-  readonly herd: { readonly concurrency: number; readonly ours: number | undefined; readonly msal: number | undefined; readonly identity: number | undefined }
+  readonly perRequest: {
+    readonly calls: number
+    readonly ours: number | undefined
+    readonly identity: number | undefined
+    readonly msal: number | undefined
+  }
+  readonly herd: {
+    readonly concurrency: number
+    readonly ours: number | undefined
+    readonly msal: number | undefined
+    readonly identity: number | undefined
+  }
 }
 
 /**
@@ -58,15 +72,19 @@ export function headline(results: ComparisonResults, barUsers: number): Headline
     const r = results.herd[id]
     return r === undefined || isNotApplicable(r) ? undefined : r.requests.token
   }
-  const anyPerRequest = Object.values(results.perRequest).find((r) => r !== undefined && !isNotApplicable(r))
+  const anyPerRequest = Object.values(results.perRequest).find(
+    (r) => r !== undefined && !isNotApplicable(r),
+  )
   const anyHerd = Object.values(results.herd).find((r) => r !== undefined && !isNotApplicable(r))
   return {
     barUsers,
     oursHitUs: ours?.hitUs.median,
     msalHitUs: msal?.hitUs.median,
-    hitRatio: ours !== undefined && msal !== undefined ? msal.hitUs.median / ours.hitUs.median : undefined,
+    hitRatio:
+      ours !== undefined && msal !== undefined ? msal.hitUs.median / ours.hitUs.median : undefined,
     perRequest: {
-      calls: anyPerRequest !== undefined && !isNotApplicable(anyPerRequest) ? anyPerRequest.calls : 0,
+      calls:
+        anyPerRequest !== undefined && !isNotApplicable(anyPerRequest) ? anyPerRequest.calls : 0,
       ours: pr('ours-jose'),
       identity: pr('azure-identity'),
       msal: pr('msal-node'),
@@ -110,9 +128,17 @@ export function headlineBullets(h: Headline): string[] {
   return lines
 }
 
-function table(header: readonly string[], rows: readonly (readonly string[])[], align?: readonly ('l' | 'r')[]): string {
+function table(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  align?: readonly ('l' | 'r')[],
+): string {
   const sep = header.map((_, i) => ((align?.[i] ?? 'l') === 'r' ? '---:' : '---'))
-  return [`| ${header.join(' | ')} |`, `| ${sep.join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${sep.join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n')
 }
 
 function requestsBreakdown(byEndpoint: Readonly<Record<string, number>>): string {
@@ -128,7 +154,11 @@ function requestsBreakdown(byEndpoint: Readonly<Record<string, number>>): string
  * writeFileSync('docs/benchmarks.md', renderMarkdown(results, settings, { latency: 'benchmarks/cache-hit-latency.svg', requests: 'benchmarks/token-requests.svg' }))
  * ```
  */
-export function renderMarkdown(results: ComparisonResults, settings: ComparisonSettings, charts: ChartLinks): string {
+export function renderMarkdown(
+  results: ComparisonResults,
+  settings: ComparisonSettings,
+  charts: ChartLinks,
+): string {
   const out: string[] = []
   const ids = contenderIds.filter((id) => settings.contenders.includes(id))
   const h = headline(results, settings.barUsers)
@@ -147,9 +177,16 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
 
   out.push('## Bars')
   out.push('')
-  out.push('The bars of the specification (§7) that this run can decide, computed from its own figures.')
+  out.push(
+    'The bars of the specification (§7) that this run can decide, computed from its own figures.',
+  )
   out.push('')
-  out.push(table(['bar', 'measured', 'threshold', 'result'], results.bars.map((b) => [b.name, b.value, b.threshold, b.pass ? '**PASS**' : '**FAIL**'])))
+  out.push(
+    table(
+      ['bar', 'measured', 'threshold', 'result'],
+      results.bars.map((b) => [b.name, b.value, b.threshold, b.pass ? '**PASS**' : '**FAIL**']),
+    ),
+  )
   out.push('')
 
   out.push('## 1. Cache hit vs users served')
@@ -158,14 +195,17 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
     `Time for one \`getToken\` that is served from the cache, with N distinct users cached. onbehalf builds a **new \`OnBehalfOfCredential\` per call** (the per-request pattern, construction included in the time); msal-node calls \`acquireTokenOnBehalfOf\` on **one shared \`ConfidentialClientApplication\`**. Each hit picks a random cached user; a hit counts only if it returns that user's own token, and the emulator confirms no token request was made while measuring. Median and p99 over up to ${formatCount(settings.hitMaxSamples)} hits (or ${formatCount(settings.hitBudgetMs / 1000)} s) per size.`,
   )
   out.push('')
-  const hitIds = ids.filter((id) => results.cacheHits[id] !== undefined && !isNotApplicable(results.cacheHits[id]))
+  const hitIds = ids.filter(
+    (id) => results.cacheHits[id] !== undefined && !isNotApplicable(results.cacheHits[id]),
+  )
   const hitRows: string[][] = []
   const skippedNotes: string[] = []
   for (const users of settings.sizes) {
     const row = [formatCount(users)]
     for (const id of hitIds) {
       const r = results.cacheHits[id]
-      const p = r === undefined || isNotApplicable(r) ? undefined : r.points.find((q) => q.users === users)
+      const p =
+        r === undefined || isNotApplicable(r) ? undefined : r.points.find((q) => q.users === users)
       if (p === undefined) row.push('–')
       else if (isSkipped(p)) {
         row.push('skipped¹')
@@ -175,13 +215,26 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
     if (hitIds.includes('msal-node')) {
       const msal = hitPoint(results, 'msal-node', users)
       const ours = hitPoint(results, 'ours-jose', users)
-      row.push(msal !== undefined && ours !== undefined ? formatRatio(msal.hitUs.median / ours.hitUs.median) : '–')
+      row.push(
+        msal !== undefined && ours !== undefined
+          ? formatRatio(msal.hitUs.median / ours.hitUs.median)
+          : '–',
+      )
     }
     hitRows.push(row)
   }
-  const hitHeader = ['cached users', ...hitIds.map((id) => `${contenderLabels[id]}<br>median / p99`)]
+  const hitHeader = [
+    'cached users',
+    ...hitIds.map((id) => `${contenderLabels[id]}<br>median / p99`),
+  ]
   if (hitIds.includes('msal-node')) hitHeader.push('msal-node ÷ onbehalf (jose)')
-  out.push(table(hitHeader, hitRows, hitHeader.map((_, i) => (i === 0 ? 'r' : 'r'))))
+  out.push(
+    table(
+      hitHeader,
+      hitRows,
+      hitHeader.map((_, i) => (i === 0 ? 'r' : 'r')),
+    ),
+  )
   out.push('')
   if (skippedNotes.length > 0) {
     out.push(`¹ ${skippedNotes.join(' ')}`)
@@ -196,7 +249,9 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
   for (const id of hitIds) {
     const r = results.cacheHits[id]
     if (r === undefined || isNotApplicable(r)) continue
-    const fills = r.points.filter((p): p is HitPoint => !isSkipped(p)).map((p) => `${formatCount(p.users)}: ${formatMillis(p.fillMs)}`)
+    const fills = r.points
+      .filter((p): p is HitPoint => !isSkipped(p))
+      .map((p) => `${formatCount(p.users)}: ${formatMillis(p.fillMs)}`)
     fillNotes.push(`${contenderLabels[id]}: ${fills.join(', ')}`)
   }
   out.push(
@@ -207,25 +262,26 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
   out.push('## 2. Per-request credential, returning user')
   out.push('')
   out.push(
-    'One user, sequential calls (the first is the user\'s first visit). onbehalf and `@azure/identity` build a new credential per call, since the user assertion is a constructor argument; msal-node uses its one shared app. Token requests are counted at the emulator.',
+    "One user, sequential calls (the first is the user's first visit). onbehalf and `@azure/identity` build a new credential per call, since the user assertion is a constructor argument; msal-node uses its one shared app. Token requests are counted at the emulator.",
   )
   out.push('')
   out.push(
     table(
       ['contender', 'pattern', 'token requests', 'all requests', 'median / p99 per call'],
-      ids
-        .map((id) => [id, results.perRequest[id]] as const)
-        .filter((e): e is [ContenderId, Exclude<(typeof e)[1], undefined>] => e[1] !== undefined && !isNotApplicable(e[1]))
-        .map(([id, r]) => {
-          if (isNotApplicable(r)) return [contenderLabels[id], '–', '–', '–', '–']
-          return [
+      ids.flatMap((id) => {
+        const r = results.perRequest[id]
+        if (r === undefined) return []
+        if (isNotApplicable(r)) return [[contenderLabels[id], r.notApplicable, '–', '–', '–']]
+        return [
+          [
             contenderLabels[id],
             r.pattern,
             `${formatCount(r.requests.token)} per ${formatCount(r.calls)} calls`,
             `${formatCount(r.requests.total)} (${requestsBreakdown(r.requests.byEndpoint)})`,
             `${formatMillis(r.latencyMs.median)} / ${formatMillis(r.latencyMs.p99)}`,
-          ]
-        }),
+          ],
+        ]
+      }),
       ['l', 'l', 'r', 'l', 'r'],
     ),
   )
@@ -233,14 +289,27 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
 
   out.push('## 3. Thundering herd')
   out.push('')
-  out.push('In a fresh process, that many calls for one user start at once (a new credential each for onbehalf and `@azure/identity`; the shared app for msal-node).')
+  out.push(
+    'In a fresh process, that many calls for one user start at once (a new credential each for onbehalf and `@azure/identity`; the shared app for msal-node).',
+  )
   out.push('')
   out.push(
     table(
-      ['contender', 'concurrent calls', 'token requests', 'all requests', 'until all served', 'failed', 'distinct tokens'],
+      [
+        'contender',
+        'concurrent calls',
+        'token requests',
+        'all requests',
+        'until all served',
+        'failed',
+        'distinct tokens',
+      ],
       ids.flatMap((id) => {
         const r = results.herd[id]
-        if (r === undefined || isNotApplicable(r)) return []
+        if (r === undefined) return []
+        if (isNotApplicable(r)) {
+          return [[contenderLabels[id], r.notApplicable, '–', '–', '–', '–', '–']]
+        }
         return [
           [
             contenderLabels[id],
@@ -269,8 +338,17 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
       ['contender', 'first call (median)', 'runs', 'token requests', 'all requests'],
       ids.flatMap((id) => {
         const r = results.cold[id]
-        if (r === undefined || isNotApplicable(r)) return []
-        return [[contenderLabels[id], formatMillis(r.medianMs), r.firstCallMs.map((ms) => formatMillis(ms)).join(', '), formatCount(r.requests.token), `${formatCount(r.requests.total)} (${requestsBreakdown(r.requests.byEndpoint)})`]]
+        if (r === undefined) return []
+        if (isNotApplicable(r)) return [[contenderLabels[id], r.notApplicable, '–', '–', '–']]
+        return [
+          [
+            contenderLabels[id],
+            formatMillis(r.medianMs),
+            r.firstCallMs.map((ms) => formatMillis(ms)).join(', '),
+            formatCount(r.requests.token),
+            `${formatCount(r.requests.total)} (${requestsBreakdown(r.requests.byEndpoint)})`,
+          ],
+        ]
       }),
       ['l', 'r', 'l', 'r', 'l'],
     ),
@@ -297,11 +375,25 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
         memoryRows.push([contenderLabels[id], formatCount(p.users), 'skipped²', '–', '–'])
         memoryNotes.push(`² ${contenderLabels[id]} at ${formatCount(p.users)} users: ${p.skipped}.`)
       } else {
-        memoryRows.push([contenderLabels[id], formatCount(p.users), formatBytes(p.bytesPerUser), formatBytes(p.tokenBytesPerUser), formatBytes(p.bytesPerUser - p.tokenBytesPerUser)])
+        memoryRows.push([
+          contenderLabels[id],
+          formatCount(p.users),
+          formatBytes(p.bytesPerUser),
+          formatBytes(p.tokenBytesPerUser),
+          formatBytes(p.bytesPerUser - p.tokenBytesPerUser),
+        ])
       }
     }
   }
-  out.push(table(['contender', 'cached users', 'heap per user', 'tokens', 'overhead'], memoryRows, ['l', 'r', 'r', 'r', 'r']))
+  out.push(
+    table(['contender', 'cached users', 'heap per user', 'tokens', 'overhead'], memoryRows, [
+      'l',
+      'r',
+      'r',
+      'r',
+      'r',
+    ]),
+  )
   out.push('')
   if (memoryNotes.length > 0) {
     out.push(memoryNotes.join('\n\n'))
@@ -336,9 +428,9 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
   out.push('')
   out.push(
     [
-      '- **One emulator, one run.** `@onbehalf/entra-emulator` runs in the parent process (HTTPS on 127.0.0.1 with a generated CA). Every scenario runs for every contender in its own Node process (`node --expose-gc --conditions=@onbehalf/source --import tsx`), one at a time, started with `NODE_EXTRA_CA_CERTS` pointing at the emulator CA so each library uses its own default HTTP stack. Processes ask the parent for user assertions and read the emulator\'s request counters over IPC.',
-      '- **Contenders.** onbehalf: `new OnBehalfOfCredential(tenantId, clientId, { userAssertion, clientSecret, authority, cache, engine })` per call, with `joseEngine` or `msalEngine`, and a memory cache created with `maxEntries` above the largest size (the default holds 10,000 entries). msal-node: one `ConfidentialClientApplication` (`authority` = emulator tenant, `knownAuthorities` = emulator host), `acquireTokenOnBehalfOf` per call. `@azure/identity`: `new OnBehalfOfCredential({ tenantId, clientId, clientSecret, userAssertionToken, authorityHost, disableInstanceDiscovery: true })` per call (discovery against the public cloud is impossible offline).',
-      '- **Scope.** Every contender asks for the same delegated scope of the emulator\'s downstream API (`api://…/Documents.Read`). With `/.default`, msal-node stores the scopes the server granted and never matches its own entries (every call goes to the network), which would make the comparison meaningless.',
+      "- **One emulator, one run.** `@onbehalf/entra-emulator` runs in the parent process (HTTPS on 127.0.0.1 with a generated CA). Every scenario runs for every contender in its own Node process (`node --expose-gc --conditions=@onbehalf/source --import tsx`), one at a time, started with `NODE_EXTRA_CA_CERTS` pointing at the emulator CA so each library uses its own default HTTP stack. Processes ask the parent for user assertions and read the emulator's request counters over IPC.",
+      '- **Contenders.** onbehalf: `new OnBehalfOfCredential(tenantId, clientId, { userAssertion, clientSecret, authority, disableInstanceDiscovery: true, cache, engine })` per call, with `joseEngine` or `msalEngine`, and a memory cache created with `maxEntries` above the largest size (the default holds 10,000 entries). msal-node: one `ConfidentialClientApplication` (`authority` = emulator tenant, `knownAuthorities` = emulator host), `acquireTokenOnBehalfOf` per call. `@azure/identity`: `new OnBehalfOfCredential({ tenantId, clientId, clientSecret, userAssertionToken, authorityHost, disableInstanceDiscovery: true })` per call. Instance discovery is skipped by every contender (`knownAuthorities` for msal-node, `disableInstanceDiscovery` for the others): the emulator is a private authority, and discovery through the public cloud is impossible offline.',
+      "- **Scope.** Every contender asks for the same delegated scope of the emulator's downstream API (`api://…/Documents.Read`). With `/.default`, msal-node stores the scopes the server granted and never matches its own entries (every call goes to the network), which would make the comparison meaningless.",
       `- **Pre-filling beyond ${formatCount(settings.realUsers)} real users.** Minting and exchanging 100,000 RS256 tokens would take most of the time budget, and msal-node scans its whole cache on every write, so filling it call by call is O(N²). Extra users get assertions and tokens with the exact shape and length of the emulator's (same header and claims; new oid, sub, uti; random signature bytes) and are written through each contender's public API: onbehalf through \`OnBehalfOfCredential\` with an engine factory that wraps the real engine (same name and fingerprint, so the same cache keys) and returns the synthetic token instead of calling the emulator; msal-node through \`getTokenCache().serialize()\`, copying a real user's four entries (account, ID token, access token with its \`userAssertionHash\`, refresh token) per synthetic user, and \`deserialize()\`. Lookups are then measured through the normal calls, over real and pre-filled users alike.`,
       `- **Caps.** A contender is skipped at a size when one lookup, projected linearly from the previous size, exceeds ${formatCount(settings.hitCapMs)} ms (the run must finish in under 10 minutes on 2 cores).`,
       '- **Timing.** `process.hrtime` around each awaited call, after a warm-up per size. Latencies include the `await` and, for per-request credentials, construction.',

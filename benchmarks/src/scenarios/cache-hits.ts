@@ -41,7 +41,11 @@ interface CachedUser {
  * const result = await runCacheHits(contender, parent, { sizes: [1, 100], realUsers: 100, capMs: 250, ... })
  * ```
  */
-export async function runCacheHits(contender: Contender, parent: ParentClient, params: CacheHitParams): Promise<CacheHitResult> {
+export async function runCacheHits(
+  contender: Contender,
+  parent: ParentClient,
+  params: CacheHitParams,
+): Promise<CacheHitResult> {
   const users: CachedUser[] = []
   let real = 0
   let synthetic = 0
@@ -62,7 +66,10 @@ export async function runCacheHits(contender: Contender, parent: ParentClient, p
     }
     const realTarget = Math.min(size, params.realUsers)
     const syntheticTarget = size - realTarget
-    if (syntheticTarget > 0 && (contender.prefill === undefined || contender.learnTemplate === undefined)) {
+    if (
+      syntheticTarget > 0 &&
+      (contender.prefill === undefined || contender.learnTemplate === undefined)
+    ) {
       points.push({ users: size, skipped: 'the contender has no public way to pre-fill its cache' })
       continue
     }
@@ -73,7 +80,11 @@ export async function runCacheHits(contender: Contender, parent: ParentClient, p
       assertions.forEach((assertion, i) => users.push({ assertion, token: tokens[i] ?? '' }))
       real = realTarget
     }
-    if (syntheticTarget > synthetic && contender.prefill !== undefined && contender.learnTemplate !== undefined) {
+    if (
+      syntheticTarget > synthetic &&
+      contender.prefill !== undefined &&
+      contender.learnTemplate !== undefined
+    ) {
       const first = users[0]
       if (first === undefined) throw new Error('no real user to learn the entry shape from')
       makeSynthetic ??= syntheticUsers(await contender.learnTemplate(first.assertion))
@@ -86,13 +97,18 @@ export async function runCacheHits(contender: Contender, parent: ParentClient, p
 
     const pick = (): CachedUser => users[Math.floor(Math.random() * users.length)] as CachedUser
     const warmupEnd = nowMs() + params.warmupMs
-    for (let i = 0; i < 2 || (nowMs() < warmupEnd && i < params.maxSamples); i++) await contender.call(pick().assertion)
+    for (let i = 0; i < 2 || (nowMs() < warmupEnd && i < params.maxSamples); i++) {
+      await contender.call(pick().assertion)
+    }
 
     const before = await parent.counts()
     const samplesUs: number[] = []
     let wrongTokens = 0
     const end = nowMs() + params.budgetMs
-    while (samplesUs.length < params.maxSamples && (samplesUs.length < params.minSamples || nowMs() < end)) {
+    while (
+      samplesUs.length < params.maxSamples &&
+      (samplesUs.length < params.minSamples || nowMs() < end)
+    ) {
       const user = pick()
       const start = process.hrtime.bigint()
       const token = await contender.call(user.assertion)
@@ -101,7 +117,15 @@ export async function runCacheHits(contender: Contender, parent: ParentClient, p
     }
     const after = await parent.counts()
     const hitUs = summarize(samplesUs)
-    points.push({ users: size, realUsers: real, prefilledUsers: synthetic, fillMs, hitUs, tokenRequestsDuringHits: after.token - before.token, wrongTokens })
+    points.push({
+      users: size,
+      realUsers: real,
+      prefilledUsers: synthetic,
+      fillMs,
+      hitUs,
+      tokenRequestsDuringHits: after.token - before.token,
+      wrongTokens,
+    })
     previous = { users: size, medianMs: hitUs.median / 1000 }
   }
   return { points }

@@ -17,12 +17,18 @@ import { nowMs } from './timing.ts'
  * const result = await runHerd(contender, parent, { concurrency: 1000 })
  * ```
  */
-export async function runHerd(contender: Contender, parent: ParentClient, params: { concurrency: number }): Promise<HerdResult> {
+export async function runHerd(
+  contender: Contender,
+  parent: ParentClient,
+  params: { concurrency: number },
+): Promise<HerdResult> {
   const [assertion] = await parent.users(1)
   if (assertion === undefined) throw new Error('no user')
   const before = await parent.counts()
   const start = nowMs()
-  const settled = await Promise.allSettled(Array.from({ length: params.concurrency }, () => contender.call(assertion)))
+  const settled = await Promise.allSettled(
+    Array.from({ length: params.concurrency }, () => contender.call(assertion)),
+  )
   const totalMs = nowMs() - start
   const requests = countsBetween(before, await parent.counts())
   const tokens = new Set<string>()

@@ -26,9 +26,15 @@ export interface MemoryParams {
  * const result = await runMemory(contender, parent, { sizes: [10_000, 100_000], batch: 5_000 })
  * ```
  */
-export async function runMemory(contender: Contender, parent: ParentClient, params: MemoryParams): Promise<MemoryResult> {
+export async function runMemory(
+  contender: Contender,
+  parent: ParentClient,
+  params: MemoryParams,
+): Promise<MemoryResult> {
   const { prefill, learnTemplate } = contender
-  if (prefill === undefined || learnTemplate === undefined) throw new Error('this contender cannot be pre-filled')
+  if (prefill === undefined || learnTemplate === undefined) {
+    throw new Error('this contender cannot be pre-filled')
+  }
   const [assertion] = await parent.users(1)
   if (assertion === undefined) throw new Error('no user')
   await contender.call(assertion)

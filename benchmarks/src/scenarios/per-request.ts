@@ -20,7 +20,11 @@ import { nowMs } from './timing.ts'
  * const result = await runPerRequest(contender, parent, { calls: 1000 })
  * ```
  */
-export async function runPerRequest(contender: Contender, parent: ParentClient, params: { calls: number }): Promise<PerRequestResult> {
+export async function runPerRequest(
+  contender: Contender,
+  parent: ParentClient,
+  params: { calls: number },
+): Promise<PerRequestResult> {
   const [assertion] = await parent.users(1)
   if (assertion === undefined) throw new Error('no user')
   const before = await parent.counts()
@@ -35,6 +39,9 @@ export async function runPerRequest(contender: Contender, parent: ParentClient, 
     calls: params.calls,
     requests,
     latencyMs: summarize(latencyMs),
-    pattern: contender.id === 'msal-node' ? 'one shared ConfidentialClientApplication' : 'new credential per call',
+    pattern:
+      contender.id === 'msal-node'
+        ? 'one shared ConfidentialClientApplication'
+        : 'new credential per call',
   }
 }
