@@ -32,6 +32,13 @@ export type { CacheKeyParts } from './cache-key.ts'
 export { assertTenantId, resolveTenant } from './tenant.ts'
 export type { ResolveTenantOptions } from './tenant.ts'
 export { AzureAuthorityHosts, normalizeAuthorityHost } from './authority.ts'
+export {
+  clearAuthorityValidationMemo,
+  createAuthorityValidator,
+  instanceDiscoveryOrigin,
+  knownAuthorityHosts,
+} from './authority-validation.ts'
+export type { AuthorityValidator, AuthorityValidatorOptions, DiscoveryAnswer } from './authority-validation.ts'
 export { normalizeScopes, scopeKey } from './scopes.ts'
 export { caeClaims, mergeClaims } from './claims.ts'
 export { decodeJwtPayload, jwtExpiresAt } from './jwt.ts'

@@ -123,7 +123,10 @@ export interface EntraEmulator extends AsyncDisposable {
   openIdConfigurationUrl(tenant?: string): string
   /** The claims challenge (JSON text) that AADSTS50076 carries. */
   readonly mfaClaimsChallenge: string
-  /** A WHATWG fetch that trusts the emulator CA. */
+  /**
+   * A WHATWG fetch that trusts the emulator CA, and answers for `login.microsoftonline.com` (instance
+   * discovery) from the emulator, so nothing leaves the machine.
+   */
   readonly fetch: FetchFunction
   /** An `https.Agent` trusting the emulator CA (`undefined` for plain HTTP). */
   readonly httpsAgent: Agent | undefined
@@ -224,7 +227,13 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
 
   const caCertificate = tls?.caCertificatePem ?? ''
   const httpsAgent = tls === undefined ? undefined : createTrustingAgent(caCertificate)
-  const fetchFn = createTrustingFetch({ ca: caCertificate, ...(httpsAgent !== undefined ? { agent: httpsAgent } : {}) })
+  // Engines validate unknown authority hosts with Entra's instance discovery on the public cloud, as MSAL
+  // does: the emulator answers those requests in its place, so validation runs for real, offline.
+  const fetchFn = createTrustingFetch({
+    ca: caCertificate,
+    routes: { 'login.microsoftonline.com': authorityHost },
+    ...(httpsAgent !== undefined ? { agent: httpsAgent } : {}),
+  })
   const tenantPath = (tenant?: string): string => tenant ?? directory.defaultTenant.id
   let closed: Promise<void> | undefined
 

@@ -45,21 +45,41 @@ function readAll(stream: IncomingMessage): Promise<Buffer> {
   })
 }
 
+/** Options for {@link createTrustingFetch}. */
+export interface TrustingFetchOptions {
+  /** PEM of the CA to trust besides the system roots. */
+  readonly ca: string
+  readonly agent?: Agent
+  /**
+   * Hosts (`host` or `host:port`) whose requests go to another origin instead, e.g.
+   * `{ 'login.microsoftonline.com': emu.authorityHost }` so instance discovery, which engines ask of Entra's
+   * public cloud, is answered by the emulator. Nothing is ever sent to a routed host itself.
+   */
+  readonly routes?: Readonly<Record<string, string>>
+}
+
 /**
  * A WHATWG `fetch` over `node:https` that trusts an extra CA (the emulator's), for code that takes a
  * `fetch` (jose's `createRemoteJWKSet` via `[customFetch]`, the onbehalf engines). Redirects are not followed.
  *
  * @example
  * ```ts
- * const fetch = createTrustingFetch({ ca: emu.caCertificate })
+ * const fetch = createTrustingFetch({ ca: emu.caCertificate, routes: { 'login.microsoftonline.com': emu.authorityHost } })
  * const res = await fetch(`${emu.authorityHost}/${emu.tenantId}/discovery/v2.0/keys`)
  * ```
  */
-export function createTrustingFetch(options: { ca: string; agent?: Agent }): FetchFunction {
+export function createTrustingFetch(options: TrustingFetchOptions): FetchFunction {
+  const routes = new Map(Object.entries(options.routes ?? {}).map(([host, origin]) => [host.toLowerCase(), new URL(origin)]))
   const agent = options.agent ?? createTrustingAgent(options.ca)
   return async (input, init) => {
     const request = input instanceof Request ? input : undefined
-    const url = new URL(request !== undefined ? request.url : input instanceof URL ? input.href : String(input))
+    const requested = new URL(request !== undefined ? request.url : input instanceof URL ? input.href : String(input))
+    const route = routes.get(requested.host.toLowerCase())
+    const url = new URL(requested.href)
+    if (route !== undefined) {
+      url.protocol = route.protocol
+      url.host = route.host
+    }
     const method = (init?.method ?? request?.method ?? 'GET').toUpperCase()
     const headers = new Headers(request?.headers)
     for (const [k, v] of new Headers(init?.headers)) headers.set(k, v)
@@ -86,7 +106,7 @@ export function createTrustingFetch(options: { ca: string; agent?: Agent }): Fet
             const status = res.statusCode ?? 500
             const nullBody = status === 204 || status === 205 || status === 304 || method === 'HEAD'
             const response = new Response(nullBody ? null : new Uint8Array(buffer), { status, statusText: res.statusMessage ?? '', headers: responseHeaders })
-            Object.defineProperty(response, 'url', { value: url.href })
+            Object.defineProperty(response, 'url', { value: requested.href })
             resolve(response)
           },
           (error: unknown) => reject(new TypeError('fetch failed', { cause: error })),

@@ -14,8 +14,9 @@ import {
   type RefreshRequest,
   type TokenRequestBase,
   type TokenResult,
+  createAuthorityValidator,
 } from '@onbehalf/core'
-import { createAuthorityValidator, normalizeAuthorityHost } from './authority.ts'
+import { normalizeAuthorityHost } from './authority.ts'
 import type { SigningAlgorithm } from './client-assertion.ts'
 import { createClientAuthenticator, type ClientAuthenticator } from './client-auth.ts'
 import { abortable, parseJsonObject, send, type FetchSource, type HttpPolicy } from './http.ts'

@@ -19,12 +19,26 @@ beforeAll(async () => {
 afterAll(() => server.close())
 beforeEach(() => {
   server.requests.length = 0
+  discoveryHosts.length = 0
   clearAuthorityValidationMemo()
 })
 
+// Instance discovery is asked of Entra's public cloud; in these tests the local server answers in its place.
+const discoveryHosts: string[] = []
+const routedFetch: typeof fetch = (input, init) => {
+  const url = new URL(input instanceof Request ? input.url : String(input))
+  if (url.host === 'login.microsoftonline.com') {
+    discoveryHosts.push(url.host)
+    const origin = new URL(server.origin)
+    url.protocol = origin.protocol
+    url.host = origin.host
+  }
+  return server.fetch(url.href, init)
+}
+
 function engine(options: JoseEngineOptions = {}, disableInstanceDiscovery = true) {
   return joseEngine(
-    { clientId, credential: { kind: 'secret', secret }, authorityHost: server.origin, disableInstanceDiscovery, fetch: server.fetch },
+    { clientId, credential: { kind: 'secret', secret }, authorityHost: server.origin, disableInstanceDiscovery, fetch: routedFetch },
     { retryBaseDelayMs: 5, retryMaxDelayMs: 20, ...options },
   )
 }
@@ -187,6 +201,8 @@ describe('authority validation', () => {
     await engine({}, false).exchange(request)
     const gets = server.requests.filter((recorded) => recorded.method === 'GET')
     expect(gets).toHaveLength(1)
+    // Asked of Entra (as MSAL does), never of the unknown host about itself.
+    expect(discoveryHosts).toEqual(['login.microsoftonline.com'])
     const url = new URL(gets[0]?.path ?? '', server.origin)
     expect(url.pathname).toBe('/common/discovery/instance')
     expect(url.searchParams.get('api-version')).toBe('1.1')

@@ -18,9 +18,9 @@ import {
   type RefreshRequest,
   type TokenRequestBase,
   type TokenResult,
+  createAuthorityValidator,
 } from '@onbehalf/core'
 import { abortedError, raceAbort } from './abort.ts'
-import { createAuthorityValidator } from './authority-validation.ts'
 import { createCallContext, runInCallContext } from './call-context.ts'
 import { prepareCredential } from './credential.ts'
 import { toOboError } from './error-mapping.ts'
@@ -90,7 +90,7 @@ export function msalEngine(config: EngineConfig): OboEngine {
         // Only a default: every request names its own tenant's authority.
         authority: `${authorityHost}/organizations`,
         ...credential.msalOptions,
-        // The engine validated the host already (authority-validation.ts). Naming it here stops MSAL from asking
+        // The engine validated the host already (core's createAuthorityValidator). Naming it here stops MSAL from asking
         // login.microsoftonline.com about it; MSAL still reads the host's OpenID configuration (memoised).
         knownAuthorities: [authorityHost],
       },

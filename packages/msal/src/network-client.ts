@@ -10,7 +10,7 @@
  */
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node'
 import { OboError, oauthErrorFromBody, optional } from '@onbehalf/core'
-import type { DiscoveryAnswer } from './authority-validation.ts'
+import type { DiscoveryAnswer } from '@onbehalf/core'
 import { currentCallContext, type CallContext } from './call-context.ts'
 import { memoisedMetadata, type MetadataResponse } from './metadata-memo.ts'
 import {

@@ -1,16 +1,15 @@
 /**
- * Authority validation with the same rule as the jose engine: well-known Entra hosts pass; any other host
- * must answer instance discovery (`/common/discovery/instance` on that host) once per process, unless the
- * caller set `disableInstanceDiscovery`. MSAL's own instance discovery would always ask
- * `login.microsoftonline.com`, which private clouds and the emulator cannot answer, so the engine validates
- * here and then names the host in MSAL's `knownAuthorities`.
+ * Authority validation as MSAL does it, shared by every engine: a known Entra cloud host is trusted; any other
+ * host is sent once per process to Entra's instance-discovery endpoint on the public cloud, which vouches for
+ * the hosts it knows and answers `invalid_instance` (AADSTS50049) for the rest. Asking the unknown host about
+ * itself would prove nothing. `disableInstanceDiscovery` skips the check for private clouds the caller trusts.
  *
  * @module
  */
-import { OboError, oauthErrorFromBody, optional } from '@onbehalf/core'
+import { OboError, oauthErrorFromBody, optional } from './errors.ts'
 
-/** Entra hosts trusted without a discovery request (MSAL's hard-coded clouds). */
-const knownHosts: ReadonlySet<string> = new Set([
+/** Entra hosts trusted without a discovery request (the clouds MSAL hard-codes). */
+export const knownAuthorityHosts: ReadonlySet<string> = new Set([
   'login.microsoftonline.com',
   'login.windows.net',
   'login.microsoft.com',
@@ -21,47 +20,53 @@ const knownHosts: ReadonlySet<string> = new Set([
   'login.chinacloudapi.cn',
   'login.partner.microsoftonline.cn',
   'login.microsoftonline.de',
+  'login.sts.microsoft.com',
   'login.sovcloud-identity.fr',
   'login.sovcloud-identity.de',
   'login.sovcloud-identity.sg',
 ])
 
-/** The answer of a discovery GET. */
+/** Where instance discovery is asked: Entra's public cloud, as in MSAL. */
+export const instanceDiscoveryOrigin = 'https://login.microsoftonline.com'
+
+/** The answer of a discovery GET, as the engine's HTTP layer returns it (after its retries). */
 export interface DiscoveryAnswer {
   readonly status: number
   readonly body: unknown
-  /** From `Retry-After`, when the answer had one. */
-  readonly retryAfterMs?: number
+  readonly retryAfterMs?: number | undefined
 }
 
-/** Options of {@link createAuthorityValidator}. */
+/** Options for {@link createAuthorityValidator}. */
 export interface AuthorityValidatorOptions {
-  /** An https origin. */
+  /** The normalised authority origin, e.g. `https://login.microsoftonline.com`. */
   readonly authorityHost: string
   readonly disableInstanceDiscovery: boolean
+  /** Sends a GET through the engine's own fetch, retries and deadline. */
   readonly get: (url: string) => Promise<DiscoveryAnswer>
 }
 
-/** Validates the authority host once per process, then answers from memory. */
+/** Checks, once per process and host, that an authority host is a real Entra instance. */
 export interface AuthorityValidator {
+  /** Resolves when the host is trusted; rejects with `INVALID_AUTHORITY` (or the failure of the check). */
   ensureValid(tenantId: string): Promise<void>
 }
 
 const validated = new Map<string, Promise<void>>()
 
 /**
- * Creates the validator of one authority host.
+ * Creates the validator an engine awaits before it sends a credential anywhere.
  *
  * @example
  * ```ts
- * const validator = createAuthorityValidator({ authorityHost, disableInstanceDiscovery: false, get })
+ * const validator = createAuthorityValidator({ authorityHost, disableInstanceDiscovery: false, get: getJson })
  * await validator.ensureValid(tenantId)
  * ```
  */
 export function createAuthorityValidator(options: AuthorityValidatorOptions): AuthorityValidator {
-  const trusted = options.disableInstanceDiscovery || knownHosts.has(new URL(options.authorityHost).hostname.toLowerCase())
+  const trusted =
+    options.disableInstanceDiscovery || knownAuthorityHosts.has(new URL(options.authorityHost).hostname.toLowerCase())
   return {
-    ensureValid(tenantId: string): Promise<void> {
+    ensureValid(tenantId) {
       if (trusted) return Promise.resolve()
       let pending = validated.get(options.authorityHost)
       if (pending === undefined) {
@@ -75,28 +80,21 @@ export function createAuthorityValidator(options: AuthorityValidatorOptions): Au
   }
 }
 
-/**
- * Forgets every validated host (tests only: a fresh process's view).
- *
- * @example
- * ```ts
- * clearAuthorityValidationMemo()
- * ```
- */
+/** Forgets which hosts were validated (for tests). */
 export function clearAuthorityValidationMemo(): void {
   validated.clear()
 }
 
 async function discover(options: AuthorityValidatorOptions, tenantId: string): Promise<void> {
   const authorize = `${options.authorityHost}/${encodeURIComponent(tenantId)}/oauth2/v2.0/authorize`
-  const url = `${options.authorityHost}/common/discovery/instance?api-version=1.1&authorization_endpoint=${encodeURIComponent(authorize)}`
+  const url = `${instanceDiscoveryOrigin}/common/discovery/instance?api-version=1.1&authorization_endpoint=${encodeURIComponent(authorize)}`
   const { status, body, retryAfterMs } = await options.get(url)
   const record = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {}
   if (status === 200 && typeof record['tenant_discovery_endpoint'] === 'string') return
   // Throttled or failing after the retries: the host may well be valid, so do not call it invalid.
   if (status === 429 || status >= 500) throw oauthErrorFromBody(status, record, { ...optional('retryAfterMs', retryAfterMs) })
   throw new OboError(
-    `The authority ${options.authorityHost} is not a known Entra host and failed instance discovery (HTTP ${status}` +
+    `The authority ${options.authorityHost} is not a known Entra host and Entra's instance discovery did not vouch for it (HTTP ${status}` +
       `${typeof record['error'] === 'string' ? `, ${record['error']}` : ''}). ` +
       'Check the authority host, or set disableInstanceDiscovery for a private cloud you trust.',
     { code: status === 200 ? 'INVALID_RESPONSE' : 'INVALID_AUTHORITY' },
