@@ -1,6 +1,7 @@
 /**
  * `@onbehalf/core`: the On-Behalf-Of contract (engine and cache interfaces), the token provider (cache +
- * single-flight + proactive refresh), cache keys, the shared argument rules, errors and a bounded LRU.
+ * single-flight + proactive refresh), cache keys, the shared argument rules, errors, a bounded LRU, and the
+ * protocol logic both engines share (bounded body reads, retries, token-answer reading, fingerprints).
  * Zero runtime dependencies; Web-standard globals only (plus `node:crypto` on Node for a synchronous SHA-256).
  *
  * @module
@@ -45,3 +46,18 @@ export { decodeJwtPayload, jwtExpiresAt } from './jwt.ts'
 export { OAuthError, OboError, oauthErrorFromBody, optional, renderClaimsChallenge } from './errors.ts'
 export type { OAuthErrorBody, OAuthErrorOptions, OboErrorCode, OboErrorOptions } from './errors.ts'
 export { sha256Base64Url, sha256Hex } from './hash.ts'
+// For engine authors: the protocol logic both engines share.
+export { abortableDelay, abortedError, raceAbort } from './protocol/caller-abort.ts'
+export { callClientAssertion } from './protocol/client-assertion-callback.ts'
+export { assertClientId, engineAuthorityHost } from './protocol/engine-config.ts'
+export { callbackIdentity, certificateIdentity, engineFingerprint, secretIdentity } from './protocol/engine-fingerprint.ts'
+export type { EngineFingerprintParts } from './protocol/engine-fingerprint.ts'
+export { assertRefreshToken, assertTokenRequest, assertUserAssertion } from './protocol/engine-request.ts'
+export { InvalidResponseError } from './protocol/invalid-response-error.ts'
+export { parseJsonObject } from './protocol/parse-json-object.ts'
+export { readBoundedBody } from './protocol/read-bounded-body.ts'
+export { parseRetryAfterMs } from './protocol/retry-after.ts'
+export { backoffMs, defaultRetryPolicy, isRetryableStatus, retryTransient } from './protocol/retry-policy.ts'
+export type { RetryableAnswer, RetryPolicy, RetryTransientOptions } from './protocol/retry-policy.ts'
+export { checkTokenAnswer, parseSeconds, tokenResultFromBody } from './protocol/token-answer.ts'
+export type { TokenAnswer, TokenResultOptions } from './protocol/token-answer.ts'

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest'
+import { OboError } from '../errors.ts'
+import { assertClientId, engineAuthorityHost } from './engine-config.ts'
+
+function codeOf(run: () => unknown): string | undefined {
+  try {
+    run()
+    return undefined
+  } catch (error) {
+    return error instanceof OboError ? error.code : 'not an OboError'
+  }
+}
+
+describe('assertClientId', () => {
+  it('accepts an ID and refuses a missing or blank one', () => {
+    expect(codeOf(() => assertClientId('00000000-0000-0000-0000-000000000001'))).toBeUndefined()
+    for (const value of [undefined, '', '  ', 42]) expect(codeOf(() => assertClientId(value))).toBe('INVALID_ARGUMENT')
+  })
+})
+
+describe('engineAuthorityHost', () => {
+  it('normalises to the https origin', () => {
+    expect(engineAuthorityHost('https://login.microsoftonline.com/')).toBe('https://login.microsoftonline.com')
+    expect(engineAuthorityHost('https://127.0.0.1:8443')).toBe('https://127.0.0.1:8443')
+  })
+
+  it.each([
+    ['not a URL', 'login.microsoftonline.com'],
+    ['plain http', 'http://login.microsoftonline.com'],
+    ['a path', 'https://login.microsoftonline.com/common'],
+    ['a query', 'https://login.microsoftonline.com/?x=1'],
+    ['user info', 'https://user:pw@login.microsoftonline.com'],
+  ])('refuses %s as INVALID_AUTHORITY', (_name, value) => {
+    expect(codeOf(() => engineAuthorityHost(value))).toBe('INVALID_AUTHORITY')
+  })
+
+  it('never echoes user info in the message', () => {
+    try {
+      engineAuthorityHost('https://user:hunter2@login.microsoftonline.com')
+    } catch (error) {
+      expect((error as Error).message).not.toContain('hunter2')
+    }
+  })
+})
