@@ -78,6 +78,8 @@ export interface HerdResult {
   /** From the first call until every call settled. */
   readonly totalMs: number
   readonly failed: number
+  /** Distinct error messages of failed calls (at most 3, shortened). */
+  readonly errors: readonly string[]
   readonly distinctTokens: number
 }
 

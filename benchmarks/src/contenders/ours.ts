@@ -38,14 +38,7 @@ export function oursContender(
 ): Contender {
   const engine: EngineFactory = id === 'ours-jose' ? joseEngine : msalEngine
   const cache = createMemoryTokenCache({ maxEntries: options.maxEntries })
-  // Instance discovery is off for every contender: the emulator is a private authority (msal-node trusts it
-  // through knownAuthorities, @azure/identity through disableInstanceDiscovery).
-  const common = {
-    clientSecret: access.clientSecret,
-    authority: access.authorityHost,
-    cache,
-    disableInstanceDiscovery: true,
-  }
+  const { tenantId, clientId, clientSecret, authorityHost: authority, scope } = access
   let template: TokenResult | undefined
   const pending = new Map<string, SyntheticUser>()
 
@@ -71,13 +64,19 @@ export function oursContender(
     }
   }
 
+  // Options written out per call, as application code does (the README's per-request pattern). Instance
+  // discovery is off for every contender: the emulator is a private authority (msal-node trusts it through
+  // knownAuthorities, @azure/identity through disableInstanceDiscovery).
   const call = async (assertion: string): Promise<string> => {
-    const credential = new OnBehalfOfCredential(access.tenantId, access.clientId, {
-      ...common,
+    const credential = new OnBehalfOfCredential(tenantId, clientId, {
       userAssertion: assertion,
+      clientSecret,
+      authority,
+      disableInstanceDiscovery: true,
+      cache,
       engine,
     })
-    return (await credential.getToken(access.scope)).token
+    return (await credential.getToken(scope)).token
   }
 
   return {
@@ -113,12 +112,15 @@ export function oursContender(
         for (const user of slice) pending.set(user.assertion, user)
         const tokens = await Promise.all(
           slice.map(async (user) => {
-            const credential = new OnBehalfOfCredential(access.tenantId, access.clientId, {
-              ...common,
+            const credential = new OnBehalfOfCredential(tenantId, clientId, {
               userAssertion: user.assertion,
+              clientSecret,
+              authority,
+              disableInstanceDiscovery: true,
+              cache,
               engine: prefillEngine,
             })
-            return (await credential.getToken(access.scope)).token
+            return (await credential.getToken(scope)).token
           }),
         )
         pending.clear()

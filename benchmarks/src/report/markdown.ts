@@ -290,7 +290,7 @@ export function renderMarkdown(
   out.push('## 3. Thundering herd')
   out.push('')
   out.push(
-    'In a fresh process, that many calls for one user start at once (a new credential each for onbehalf and `@azure/identity`; the shared app for msal-node).',
+    "In a fresh process, that many calls for one user start at once (a new credential each for onbehalf and `@azure/identity`; the shared app for msal-node). The emulator is one Node process on the same machine: a herd that reaches it as 1,000 or more simultaneous HTTPS requests queues there, so times are long and a contender's failures under that load are reported as they happened (msal-node does not retry token requests; `@azure/identity` retries up to 3 times).",
   )
   out.push('')
   out.push(
@@ -326,6 +326,15 @@ export function renderMarkdown(
     ),
   )
   out.push('')
+
+  for (const id of ids) {
+    const r = results.herd[id]
+    if (r === undefined || isNotApplicable(r) || r.failed === 0) continue
+    out.push(
+      `${contenderLabels[id]}: ${formatCount(r.failed)} call(s) failed: ${r.errors.map((e) => `\`${e.replace(/`/g, "'")}\``).join('; ')}`,
+    )
+    out.push('')
+  }
 
   out.push('## 4. Cold exchange')
   out.push('')

@@ -32,10 +32,36 @@ export async function runHerd(
   const totalMs = nowMs() - start
   const requests = countsBetween(before, await parent.counts())
   const tokens = new Set<string>()
+  const errors = new Set<string>()
   let failed = 0
   for (const outcome of settled) {
     if (outcome.status === 'fulfilled') tokens.add(outcome.value)
-    else failed++
+    else {
+      failed++
+      // Library error messages name codes and endpoints, never the assertion or the secret.
+      if (errors.size < 3) errors.add(describeError(outcome.reason))
+    }
   }
-  return { concurrency: params.concurrency, requests, totalMs, failed, distinctTokens: tokens.size }
+  return {
+    concurrency: params.concurrency,
+    requests,
+    totalMs,
+    failed,
+    errors: [...errors],
+    distinctTokens: tokens.size,
+  }
+}
+
+/** `name: message`, plus what caused it (e.g. the socket error under a library's network error). */
+function describeError(reason: unknown): string {
+  if (!(reason instanceof Error)) return String(reason).slice(0, 200)
+  const causes: string[] = []
+  let cause: unknown = reason.cause
+  for (let depth = 0; depth < 4 && cause instanceof Error; depth++) {
+    const code = (cause as Error & { code?: unknown }).code
+    causes.push(typeof code === 'string' ? code : cause.message.slice(0, 60))
+    cause = cause.cause
+  }
+  const text = `${reason.name}: ${reason.message}`.slice(0, 200)
+  return causes.length === 0 ? text : `${text} (cause: ${causes.join(' ← ')})`
 }
