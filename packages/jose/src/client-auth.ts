@@ -5,7 +5,16 @@
  * @module
  */
 import { loadClientCertificate } from '@onbehalf/certificate'
-import { OboError, sha256Hex, type ClientCredential } from '@onbehalf/core'
+import {
+  OboError,
+  assertAssertionCallback,
+  assertClientSecret,
+  callClientAssertion,
+  callbackIdentity,
+  certificateIdentity,
+  secretIdentity,
+  type ClientCredential,
+} from '@onbehalf/core'
 import { createAssertionSigner, type SigningAlgorithm } from './client-assertion.ts'
 
 const assertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
@@ -20,19 +29,6 @@ export interface ClientAuthenticator {
   assertionRejected(tokenEndpoint: string): void
   /** Whether a rejected assertion can be replaced by signing again (certificates only). */
   readonly canResign: boolean
-}
-
-// Callbacks have no stable value to hash; each function object gets a process-local id instead.
-const callbackIds = new WeakMap<object, number>()
-let nextCallbackId = 1
-
-function callbackIdentity(callback: object): number {
-  let id = callbackIds.get(callback)
-  if (id === undefined) {
-    id = nextCallbackId++
-    callbackIds.set(callback, id)
-  }
-  return id
 }
 
 /**
@@ -52,12 +48,10 @@ export function createClientAuthenticator(
   switch (credential.kind) {
     case 'secret': {
       const secret = credential.secret
-      if (typeof secret !== 'string' || secret.length === 0) {
-        throw new OboError('The client secret is empty. Pass the secret value (not its ID).', { code: 'INVALID_ARGUMENT' })
-      }
+      assertClientSecret(secret)
       const parameters = { client_secret: secret }
       return {
-        identity: `secret:${sha256Hex(secret)}`,
+        identity: secretIdentity(secret),
         parameters: () => Promise.resolve(parameters),
         assertionRejected: () => undefined,
         canResign: false,
@@ -72,7 +66,7 @@ export function createClientAuthenticator(
         sendCertificateChain: credential.sendCertificateChain === true,
       })
       return {
-        identity: `certificate:${certificate.thumbprintSha256}`,
+        identity: certificateIdentity(certificate.thumbprintSha256),
         parameters: async (tokenEndpoint) => ({
           client_assertion_type: assertionType,
           client_assertion: await signer.assertionFor(tokenEndpoint),
@@ -83,12 +77,11 @@ export function createClientAuthenticator(
     }
     case 'assertion': {
       const getAssertion = credential.getAssertion
-      if (typeof getAssertion !== 'function') {
-        throw new OboError('getAssertion must be a function returning the client assertion JWT.', { code: 'INVALID_ARGUMENT' })
-      }
+      assertAssertionCallback(getAssertion)
       return {
-        identity: `callback:${callbackIdentity(getAssertion)}`,
-        parameters: async () => ({ client_assertion_type: assertionType, client_assertion: await callAssertion(getAssertion) }),
+        // Namespaced per engine: see callbackIdentity.
+        identity: callbackIdentity(getAssertion, 'callback'),
+        parameters: async () => ({ client_assertion_type: assertionType, client_assertion: await callClientAssertion(getAssertion) }),
         assertionRejected: () => undefined,
         canResign: false,
       }
@@ -100,22 +93,4 @@ export function createClientAuthenticator(
       })
     }
   }
-}
-
-async function callAssertion(getAssertion: () => string | Promise<string>): Promise<string> {
-  let assertion: unknown
-  try {
-    assertion = await getAssertion()
-  } catch (error) {
-    throw new OboError('The client assertion callback (getAssertion) threw; no token was requested.', {
-      code: 'CLIENT_ASSERTION_FAILED',
-      cause: error,
-    })
-  }
-  if (typeof assertion !== 'string' || assertion.trim().length === 0) {
-    throw new OboError('The client assertion callback (getAssertion) returned no assertion; it must return a signed JWT string.', {
-      code: 'CLIENT_ASSERTION_FAILED',
-    })
-  }
-  return assertion
 }

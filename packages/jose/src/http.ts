@@ -4,17 +4,10 @@
  *
  * @module
  */
-import { OboError } from '@onbehalf/core'
-import { InvalidResponseError } from './errors.ts'
+import { OboError, abortedError, parseRetryAfterMs, readBoundedBody, retryTransient, type RetryPolicy } from '@onbehalf/core'
 
-/** Retry and deadline settings. */
-export interface HttpPolicy {
-  /** Total time for one token request, retries and waits included. */
-  readonly timeoutMs: number
-  /** Retries after the first attempt. */
-  readonly maxRetries: number
-  readonly retryBaseDelayMs: number
-  readonly retryMaxDelayMs: number
+/** Retry, deadline and size limits of one request. */
+export interface HttpPolicy extends RetryPolicy {
   /** Bodies larger than this are refused. */
   readonly maxResponseBytes: number
 }
@@ -53,38 +46,15 @@ export type FetchSource = () => typeof globalThis.fetch
  * const response = await send(() => fetch, policy, { method: 'GET', url, headers: {} })
  * ```
  */
-export async function send(fetchSource: FetchSource, policy: HttpPolicy, request: HttpRequest): Promise<HttpResponse> {
-  const deadline = Date.now() + policy.timeoutMs
-  for (let attempt = 0; ; attempt++) {
-    let outcome: HttpResponse | OboError
-    try {
-      outcome = await sendOnce(fetchSource, policy, request, deadline)
-    } catch (error) {
-      if (!(error instanceof OboError) || error.code !== 'NETWORK_ERROR') throw error
-      outcome = error
-    }
-    if (!(outcome instanceof OboError) && !isRetryableStatus(outcome.status)) return outcome
-    const exponentialMs = Math.min(policy.retryMaxDelayMs, policy.retryBaseDelayMs * 2 ** attempt)
-    // Full jitter spreads a burst of retrying clients; Retry-After is honoured as given.
-    const retryAfterMs = outcome instanceof OboError ? undefined : outcome.retryAfterMs
-    const delayMs = retryAfterMs ?? Math.random() * exponentialMs
-    if (attempt >= policy.maxRetries || Date.now() + delayMs >= deadline) {
-      if (outcome instanceof OboError) throw outcome
-      return outcome
-    }
-    await sleep(delayMs, request.signal)
-  }
-}
-
-function isRetryableStatus(status: number): boolean {
-  return status === 429 || status >= 500
+export function send(fetchSource: FetchSource, policy: HttpPolicy, request: HttpRequest): Promise<HttpResponse> {
+  return retryTransient({ policy, signal: request.signal, attempt: (deadlineAt) => sendOnce(fetchSource, policy, request, deadlineAt) })
 }
 
 async function sendOnce(fetchSource: FetchSource, policy: HttpPolicy, request: HttpRequest, deadline: number): Promise<HttpResponse> {
   const callerSignal = request.signal
-  if (callerSignal?.aborted === true) throw abortedError(callerSignal.reason)
+  if (callerSignal?.aborted === true) throw abortedError(callerSignal)
   const remainingMs = deadline - Date.now()
-  if (remainingMs <= 0) throw timeoutError(policy.timeoutMs)
+  if (remainingMs <= 0) throw timeoutError(policy.deadlineMs)
   const controller = new AbortController()
   let timedOut = false
   const timer = setTimeout(() => {
@@ -94,8 +64,8 @@ async function sendOnce(fetchSource: FetchSource, policy: HttpPolicy, request: H
   const onAbort = (): void => controller.abort()
   callerSignal?.addEventListener('abort', onAbort, { once: true })
   const failure = (error: unknown): OboError => {
-    if (callerSignal?.aborted === true) return abortedError(callerSignal.reason)
-    if (timedOut) return timeoutError(policy.timeoutMs)
+    if (callerSignal?.aborted === true) return abortedError(callerSignal)
+    if (timedOut) return timeoutError(policy.deadlineMs)
     if (error instanceof OboError) return error
     return new OboError(`Could not reach ${new URL(request.url).host}: ${describeNetworkError(error)}. Check the network and the authority host.`, {
       code: 'NETWORK_ERROR',
@@ -118,131 +88,15 @@ async function sendOnce(fetchSource: FetchSource, policy: HttpPolicy, request: H
     }
     let text: string
     try {
-      text = await readBody(response, policy.maxResponseBytes)
+      text = await readBoundedBody(response, policy.maxResponseBytes)
     } catch (error) {
       throw failure(error)
     }
-    return { status: response.status, headers: response.headers, text, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) }
+    return { status: response.status, headers: response.headers, text, retryAfterMs: parseRetryAfterMs(response.headers.get('retry-after')) }
   } finally {
     clearTimeout(timer)
     callerSignal?.removeEventListener('abort', onAbort)
   }
-}
-
-async function readBody(response: Response, maxBytes: number): Promise<string> {
-  const tooLarge = (): InvalidResponseError =>
-    new InvalidResponseError(`The answer is larger than ${maxBytes} bytes and was refused`, response.status)
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN)
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body?.cancel().catch(() => undefined)
-    throw tooLarge()
-  }
-  if (response.body === null) return ''
-  const reader = response.body.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    total += value.byteLength
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined)
-      throw tooLarge()
-    }
-    chunks.push(value)
-  }
-  const bytes = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return new TextDecoder().decode(bytes)
-}
-
-/**
- * `Retry-After` in milliseconds: integer seconds (what Entra sends) or an HTTP date; `undefined` when absent
- * or unreadable.
- *
- * @example
- * ```ts
- * parseRetryAfter('2') // 2000
- * ```
- */
-export function parseRetryAfter(value: string | null): number | undefined {
-  if (value === null) return undefined
-  const trimmed = value.trim()
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
-  const date = Date.parse(trimmed)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
-}
-
-/** The JSON object in `text`, or `undefined` when it is not a JSON object. */
-export function parseJsonObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text)
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * Resolves after `ms`, or rejects with `ABORTED` as soon as `signal` fires.
- *
- * @example
- * ```ts
- * await sleep(250, request.signal)
- * ```
- */
-export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(abortedError(signal.reason))
-      return
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(abortedError(signal?.reason))
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
-
-/**
- * Waits for `promise`, but rejects with `ABORTED` as soon as `signal` fires (the promise itself goes on, for
- * other waiters).
- *
- * @example
- * ```ts
- * await abortable(sharedDiscovery, request.signal)
- * ```
- */
-export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise
-  if (signal.aborted) return Promise.reject(abortedError(signal.reason))
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortedError(signal.reason))
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error instanceof Error ? error : new Error(String(error)))
-      },
-    )
-  })
-}
-
-function abortedError(reason: unknown): OboError {
-  return new OboError('The token request was aborted by the caller.', { code: 'ABORTED', cause: reason })
 }
 
 function timeoutError(timeoutMs: number): OboError {

@@ -7,7 +7,17 @@
 import {
   OAuthError,
   OboError,
-  sha256Hex,
+  abortedError,
+  assertClientId,
+  assertRefreshToken,
+  assertTokenRequest,
+  assertUserAssertion,
+  checkTokenAnswer,
+  engineAuthorityHost,
+  engineFingerprint,
+  parseJsonObject,
+  raceAbort,
+  tokenResultFromBody,
   type EngineConfig,
   type ExchangeRequest,
   type OboEngine,
@@ -15,12 +25,11 @@ import {
   type TokenRequestBase,
   type TokenResult,
   createAuthorityValidator,
+  defaultRetryPolicy,
 } from '@onbehalf/core'
-import { normalizeAuthorityHost } from './authority.ts'
 import type { SigningAlgorithm } from './client-assertion.ts'
 import { createClientAuthenticator, type ClientAuthenticator } from './client-auth.ts'
-import { abortable, parseJsonObject, send, type FetchSource, type HttpPolicy } from './http.ts'
-import { readTokenResponse } from './token-response.ts'
+import { send, type FetchSource, type HttpPolicy } from './http.ts'
 
 /**
  * Tuning beyond the shared {@link EngineConfig}; every field has a production default.
@@ -46,7 +55,6 @@ export interface JoseEngineOptions {
 }
 
 const jwtBearerGrant = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
-const tenantPattern = /^[A-Za-z0-9.-]+$/
 // AADSTS700024: the client assertion is not within its valid time range (clock skew): sign a new one.
 const assertionTimeRangeCode = 700024
 
@@ -68,19 +76,17 @@ const assertionTimeRangeCode = 700024
  * ```
  */
 export function joseEngine(config: EngineConfig, options: JoseEngineOptions = {}): OboEngine {
-  if (typeof config.clientId !== 'string' || config.clientId.trim().length === 0) {
-    throw new OboError('clientId is required: the application (client) ID of the middle tier.', { code: 'INVALID_ARGUMENT' })
-  }
-  const authorityHost = normalizeAuthorityHost(config.authorityHost)
+  assertClientId(config.clientId)
+  const authorityHost = engineAuthorityHost(config.authorityHost)
   const algorithm = options.signingAlgorithm ?? 'PS256'
   if (algorithm !== 'PS256' && algorithm !== 'RS256') {
     throw new OboError(`signingAlgorithm must be 'PS256' or 'RS256'.`, { code: 'INVALID_ARGUMENT' })
   }
   const policy: HttpPolicy = {
-    timeoutMs: positive(options.timeoutMs, 'timeoutMs') ?? 30_000,
-    maxRetries: nonNegativeInteger(options.maxRetries, 'maxRetries') ?? 2,
-    retryBaseDelayMs: positive(options.retryBaseDelayMs, 'retryBaseDelayMs') ?? 250,
-    retryMaxDelayMs: positive(options.retryMaxDelayMs, 'retryMaxDelayMs') ?? 4_000,
+    deadlineMs: positive(options.timeoutMs, 'timeoutMs') ?? defaultRetryPolicy.deadlineMs,
+    maxAttempts: (nonNegativeInteger(options.maxRetries, 'maxRetries') ?? defaultRetryPolicy.maxAttempts - 1) + 1,
+    baseDelayMs: positive(options.retryBaseDelayMs, 'retryBaseDelayMs') ?? defaultRetryPolicy.baseDelayMs,
+    maxDelayMs: positive(options.retryMaxDelayMs, 'retryMaxDelayMs') ?? defaultRetryPolicy.maxDelayMs,
     maxResponseBytes: positive(options.maxResponseBytes, 'maxResponseBytes') ?? 1024 * 1024,
   }
   const fetchSource: FetchSource = () => config.fetch ?? globalThis.fetch
@@ -97,12 +103,10 @@ export function joseEngine(config: EngineConfig, options: JoseEngineOptions = {}
 
   const requestToken = async (request: TokenRequestBase, grant: Record<string, string>): Promise<TokenResult> => {
     if (closed) throw new OboError('The engine is closed.', { code: 'CLOSED' })
-    checkRequest(request)
-    if (request.signal?.aborted === true) {
-      throw new OboError('The token request was aborted by the caller.', { code: 'ABORTED', cause: request.signal.reason })
-    }
+    assertTokenRequest(request)
+    if (request.signal?.aborted === true) throw abortedError(request.signal)
     // The check is shared by every caller of this host, so one caller's abort only stops its own wait.
-    await abortable(validator.ensureValid(request.tenantId), request.signal)
+    await raceAbort(validator.ensureValid(request.tenantId), request.signal)
     const tokenEndpoint = `${authorityHost}/${request.tenantId}/oauth2/v2.0/token`
     for (let resigned = false; ; resigned = true) {
       const form = new URLSearchParams({
@@ -128,7 +132,8 @@ export function joseEngine(config: EngineConfig, options: JoseEngineOptions = {}
         signal: request.signal,
       })
       try {
-        return readTokenResponse(response, request.scopes, startedAt)
+        const body = checkTokenAnswer({ status: response.status, body: parseJsonObject(response.text), retryAfterMs: response.retryAfterMs })
+        return tokenResultFromBody(body, { requestedScopes: request.scopes, sentAt: startedAt })
       } catch (error) {
         if (!resigned && auth.canResign && error instanceof OAuthError && error.errorCodes.includes(assertionTimeRangeCode)) {
           auth.assertionRejected(tokenEndpoint)
@@ -141,10 +146,12 @@ export function joseEngine(config: EngineConfig, options: JoseEngineOptions = {}
 
   return {
     name: 'jose',
-    fingerprint: sha256Hex(`onbehalf-engine-fingerprint/v1|${authorityHost}|${config.clientId}|${auth.identity}`),
+    fingerprint: engineFingerprint({ authorityHost, clientId: config.clientId, credentialIdentity: auth.identity }),
     exchange(request: ExchangeRequest) {
-      if (typeof request.userAssertion !== 'string' || request.userAssertion.length === 0) {
-        return Promise.reject(new OboError('userAssertion is required: the incoming user access token.', { code: 'INVALID_ARGUMENT' }))
+      try {
+        assertUserAssertion(request.userAssertion)
+      } catch (error) {
+        return Promise.reject(error as OboError)
       }
       return requestToken(request, {
         grant_type: jwtBearerGrant,
@@ -153,8 +160,10 @@ export function joseEngine(config: EngineConfig, options: JoseEngineOptions = {}
       })
     },
     redeemRefreshToken(request: RefreshRequest) {
-      if (typeof request.refreshToken !== 'string' || request.refreshToken.length === 0) {
-        return Promise.reject(new OboError('refreshToken is required.', { code: 'INVALID_ARGUMENT' }))
+      try {
+        assertRefreshToken(request.refreshToken)
+      } catch (error) {
+        return Promise.reject(error as OboError)
       }
       return requestToken(request, { grant_type: 'refresh_token', refresh_token: request.refreshToken })
     },
@@ -162,19 +171,6 @@ export function joseEngine(config: EngineConfig, options: JoseEngineOptions = {}
       closed = true
       return Promise.resolve()
     },
-  }
-}
-
-function checkRequest(request: TokenRequestBase): void {
-  if (typeof request.tenantId !== 'string' || !tenantPattern.test(request.tenantId)) {
-    throw new OboError('tenantId must be a tenant GUID or domain (characters A-Z, a-z, 0-9, "." and "-").', {
-      code: 'INVALID_ARGUMENT',
-    })
-  }
-  if (!Array.isArray(request.scopes) || request.scopes.length === 0 || request.scopes.some((scope) => typeof scope !== 'string' || scope.trim() === '' || /\s/.test(scope))) {
-    throw new OboError('scopes must be a non-empty list of scopes of one resource, e.g. ["https://graph.microsoft.com/.default"].', {
-      code: 'INVALID_ARGUMENT',
-    })
   }
 }
 

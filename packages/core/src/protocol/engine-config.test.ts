@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { OboError } from '../errors.ts'
-import { assertClientId, engineAuthorityHost } from './engine-config.ts'
+import { assertAssertionCallback, assertClientId, assertClientSecret, engineAuthorityHost } from './engine-config.ts'
 
 function codeOf(run: () => unknown): string | undefined {
   try {
@@ -15,6 +15,17 @@ describe('assertClientId', () => {
   it('accepts an ID and refuses a missing or blank one', () => {
     expect(codeOf(() => assertClientId('00000000-0000-0000-0000-000000000001'))).toBeUndefined()
     for (const value of [undefined, '', '  ', 42]) expect(codeOf(() => assertClientId(value))).toBe('INVALID_ARGUMENT')
+  })
+})
+
+describe('assertClientSecret / assertAssertionCallback', () => {
+  it('accept a secret and a callback, and refuse anything else', () => {
+    expect(codeOf(() => assertClientSecret('s3cr3t'))).toBeUndefined()
+    expect(codeOf(() => assertAssertionCallback(() => 'eyJ.a.b'))).toBeUndefined()
+    for (const value of ['', undefined, 42]) {
+      expect(codeOf(() => assertClientSecret(value))).toBe('INVALID_ARGUMENT')
+      expect(codeOf(() => assertAssertionCallback(value))).toBe('INVALID_ARGUMENT')
+    }
   })
 })
 

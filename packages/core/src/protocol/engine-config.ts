@@ -22,6 +22,38 @@ export function assertClientId(clientId: unknown): asserts clientId is string {
 }
 
 /**
+ * Throws unless a secret credential's `secret` is a non-empty string. The message never contains the value.
+ *
+ * @throws OboError `INVALID_ARGUMENT`.
+ * @example
+ * ```ts
+ * if (credential.kind === 'secret') assertClientSecret(credential.secret)
+ * ```
+ */
+export function assertClientSecret(secret: unknown): asserts secret is string {
+  if (typeof secret !== 'string' || secret.length === 0) {
+    throw new OboError('The client secret is empty; pass the secret value from the app registration (not its ID).', {
+      code: 'INVALID_ARGUMENT',
+    })
+  }
+}
+
+/**
+ * Throws unless an assertion credential's `getAssertion` is a function.
+ *
+ * @throws OboError `INVALID_ARGUMENT`.
+ * @example
+ * ```ts
+ * if (credential.kind === 'assertion') assertAssertionCallback(credential.getAssertion)
+ * ```
+ */
+export function assertAssertionCallback(getAssertion: unknown): asserts getAssertion is () => string | Promise<string> {
+  if (typeof getAssertion !== 'function') {
+    throw new OboError('getAssertion must be a function returning a signed client assertion JWT.', { code: 'INVALID_ARGUMENT' })
+  }
+}
+
+/**
  * The engine's authority host as an https origin, refusing anything else: plain http, a path, a query, user
  * info. The tenant is given per request, so a path here would be silently ignored: refused instead.
  *
