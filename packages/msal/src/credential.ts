@@ -5,7 +5,16 @@
  */
 import type { NodeAuthOptions } from '@azure/msal-node'
 import { loadClientCertificate } from '@onbehalf/certificate'
-import { OboError, sha256Hex, type ClientCredential } from '@onbehalf/core'
+import {
+  OboError,
+  assertAssertionCallback,
+  assertClientSecret,
+  callClientAssertion,
+  callbackIdentity,
+  certificateIdentity,
+  secretIdentity,
+  type ClientCredential,
+} from '@onbehalf/core'
 
 /** The credential part of MSAL's `auth` options. */
 export type MsalCredentialOptions = Pick<NodeAuthOptions, 'clientSecret' | 'clientCertificate' | 'clientAssertion'>
@@ -16,9 +25,6 @@ export interface PreparedCredential {
   /** `secret:<sha256>`, `certificate:<sha256 thumbprint>` or `msal-callback:<callback id>`. */
   readonly identity: string
 }
-
-const callbackIds = new WeakMap<object, number>()
-let nextCallbackId = 1
 
 /**
  * Maps core's credential to MSAL's options. A certificate (PEM or PKCS#12, possibly encrypted) is parsed here,
@@ -35,12 +41,8 @@ let nextCallbackId = 1
 export function prepareCredential(credential: ClientCredential): PreparedCredential {
   switch (credential.kind) {
     case 'secret': {
-      if (typeof credential.secret !== 'string' || credential.secret.length === 0) {
-        throw new OboError('The client secret is empty; pass the secret from the app registration.', {
-          code: 'INVALID_ARGUMENT',
-        })
-      }
-      return { msalOptions: { clientSecret: credential.secret }, identity: `secret:${sha256Hex(credential.secret)}` }
+      assertClientSecret(credential.secret)
+      return { msalOptions: { clientSecret: credential.secret }, identity: secretIdentity(credential.secret) }
     }
     case 'certificate': {
       const certificate = loadClientCertificate(credential.certificate, credential.password)
@@ -52,20 +54,17 @@ export function prepareCredential(credential: ClientCredential): PreparedCredent
             ...(credential.sendCertificateChain === true ? { x5c: x5cToPem(certificate.x5c) } : {}),
           },
         },
-        identity: `certificate:${certificate.thumbprintSha256}`,
+        identity: certificateIdentity(certificate.thumbprintSha256),
       }
     }
     case 'assertion': {
       const getAssertion = credential.getAssertion
-      if (typeof getAssertion !== 'function') {
-        throw new OboError('getAssertion must be a function returning a signed client assertion.', {
-          code: 'INVALID_ARGUMENT',
-        })
-      }
+      assertAssertionCallback(getAssertion)
       return {
-        msalOptions: { clientAssertion: () => callAssertion(getAssertion) },
-        // Callback ids are per package; the prefix keeps them apart from the jose engine's.
-        identity: `msal-callback:${callbackId(getAssertion)}`,
+        // MSAL calls this once per token request (never for a cached answer: the engine always skips MSAL's cache).
+        msalOptions: { clientAssertion: () => callClientAssertion(getAssertion) },
+        // Namespaced per engine (see callbackIdentity): the fingerprint stays what it was.
+        identity: callbackIdentity(getAssertion, 'msal-callback'),
       }
     }
     default:
@@ -73,35 +72,6 @@ export function prepareCredential(credential: ClientCredential): PreparedCredent
         code: 'INVALID_ARGUMENT',
       })
   }
-}
-
-/** MSAL calls this once per token request (never for a cached answer: the engine always skips MSAL's cache). */
-async function callAssertion(getAssertion: () => string | Promise<string>): Promise<string> {
-  let assertion: unknown
-  try {
-    assertion = await getAssertion()
-  } catch (error) {
-    throw new OboError('The client assertion callback failed; see the cause.', {
-      code: 'CLIENT_ASSERTION_FAILED',
-      cause: error,
-    })
-  }
-  if (typeof assertion !== 'string' || assertion.trim() === '') {
-    throw new OboError('The client assertion callback returned no assertion; it must return a signed JWT string.', {
-      code: 'CLIENT_ASSERTION_FAILED',
-    })
-  }
-  return assertion
-}
-
-function callbackId(callback: object): number {
-  let id = callbackIds.get(callback)
-  if (id === undefined) {
-    id = nextCallbackId
-    nextCallbackId += 1
-    callbackIds.set(callback, id)
-  }
-  return id
 }
 
 /** MSAL takes the chain as PEM text and extracts every certificate block from it, in order. */

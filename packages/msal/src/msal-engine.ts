@@ -10,8 +10,15 @@ import { randomUUID } from 'node:crypto'
 import { ConfidentialClientApplication, LogLevel, type AuthenticationResult } from '@azure/msal-node'
 import {
   OboError,
+  abortedError,
+  assertClientId,
+  assertRefreshToken,
+  assertTokenRequest,
+  assertUserAssertion,
+  engineAuthorityHost,
+  engineFingerprint,
   optional,
-  sha256Hex,
+  raceAbort,
   type EngineConfig,
   type ExchangeRequest,
   type OboEngine,
@@ -20,14 +27,11 @@ import {
   type TokenResult,
   createAuthorityValidator,
 } from '@onbehalf/core'
-import { abortedError, raceAbort } from './abort.ts'
 import { createCallContext, runInCallContext } from './call-context.ts'
 import { prepareCredential } from './credential.ts'
 import { toOboError } from './error-mapping.ts'
 import { createNetworkClient } from './network-client.ts'
 import { toTokenResult } from './token-result.ts'
-
-const tenantPattern = /^[0-9A-Za-z.-]+$/
 
 /** What {@link inspectMsalEngine} reports. */
 export interface MsalEngineDiagnostics {
@@ -67,10 +71,8 @@ const diagnostics = new WeakMap<OboEngine, () => MsalEngineDiagnostics>()
  * ```
  */
 export function msalEngine(config: EngineConfig): OboEngine {
-  if (typeof config.clientId !== 'string' || config.clientId.trim() === '') {
-    throw new OboError('clientId is required: the application (client) ID of the middle tier.', { code: 'INVALID_ARGUMENT' })
-  }
-  const authorityHost = httpsOrigin(config.authorityHost)
+  assertClientId(config.clientId)
+  const authorityHost = engineAuthorityHost(config.authorityHost)
   const credential = prepareCredential(config.credential)
   const fetchImpl = config.fetch ?? globalThis.fetch
   const networkClient = createNetworkClient({ fetch: fetchImpl })
@@ -106,10 +108,10 @@ export function msalEngine(config: EngineConfig): OboEngine {
     request: TokenRequestBase,
     acquire: (cca: ConfidentialClientApplication, common: CommonRequest) => Promise<AuthenticationResult | null>,
   ): Promise<TokenResult> {
-    validate(request)
+    assertTokenRequest(request)
     if (request.signal?.aborted === true) throw abortedError(request.signal)
     const cca = app()
-    await raceAbort(validator.ensureValid(request.tenantId), request.signal, () => undefined)
+    await raceAbort(validator.ensureValid(request.tenantId), request.signal)
     const context = createCallContext()
     const common: CommonRequest = {
       scopes: [...request.scopes],
@@ -135,20 +137,16 @@ export function msalEngine(config: EngineConfig): OboEngine {
   const engine: OboEngine = {
     name: 'msal',
     // The jose engine's format: the same app and credential give the same fingerprint under either engine.
-    fingerprint: sha256Hex(`onbehalf-engine-fingerprint/v1|${authorityHost}|${config.clientId}|${credential.identity}`),
+    fingerprint: engineFingerprint({ authorityHost, clientId: config.clientId, credentialIdentity: credential.identity }),
     exchange(request: ExchangeRequest): Promise<TokenResult> {
       return call(request, (cca, common) => {
-        if (typeof request.userAssertion !== 'string' || request.userAssertion === '') {
-          throw new OboError('The user assertion is empty; pass the access token the caller sent.', { code: 'INVALID_ARGUMENT' })
-        }
+        assertUserAssertion(request.userAssertion)
         return cca.acquireTokenOnBehalfOf({ ...common, oboAssertion: request.userAssertion, skipCache: true })
       })
     },
     redeemRefreshToken(request: RefreshRequest): Promise<TokenResult> {
       return call(request, (cca, common) => {
-        if (typeof request.refreshToken !== 'string' || request.refreshToken === '') {
-          throw new OboError('The refresh token is empty.', { code: 'INVALID_ARGUMENT' })
-        }
+        assertRefreshToken(request.refreshToken)
         return cca.acquireTokenByRefreshToken({ ...common, refreshToken: request.refreshToken })
       })
     },
@@ -188,35 +186,4 @@ interface CommonRequest {
   authority: string
   correlationId: string
   claims?: string
-}
-
-function validate(request: TokenRequestBase): void {
-  if (typeof request.tenantId !== 'string' || !tenantPattern.test(request.tenantId)) {
-    throw new OboError('tenantId must be a tenant ID or domain made of letters, digits, "." and "-".', {
-      code: 'INVALID_ARGUMENT',
-    })
-  }
-  if (!Array.isArray(request.scopes) || request.scopes.length === 0 || request.scopes.some((scope) => typeof scope !== 'string' || scope.trim() === '' || /\s/.test(scope))) {
-    throw new OboError('scopes must name at least one scope, e.g. https://graph.microsoft.com/.default.', {
-      code: 'INVALID_ARGUMENT',
-    })
-  }
-}
-
-function httpsOrigin(authorityHost: string): string {
-  let url: URL
-  try {
-    url = new URL(authorityHost)
-  } catch (error) {
-    throw new OboError('authorityHost is not a valid URL; pass an https origin such as https://login.microsoftonline.com.', {
-      code: 'INVALID_AUTHORITY',
-      cause: error,
-    })
-  }
-  if (url.protocol !== 'https:') {
-    throw new OboError('authorityHost must use https; tokens and secrets are never sent over plain HTTP.', {
-      code: 'INVALID_AUTHORITY',
-    })
-  }
-  return url.origin
 }

@@ -9,17 +9,20 @@
  * @module
  */
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node'
-import { OboError, oauthErrorFromBody, optional } from '@onbehalf/core'
-import type { DiscoveryAnswer } from '@onbehalf/core'
+import {
+  OboError,
+  checkTokenAnswer,
+  defaultRetryPolicy,
+  oauthErrorFromBody,
+  parseJsonObject,
+  parseRetryAfterMs,
+  readBoundedBody,
+  retryTransient,
+  type DiscoveryAnswer,
+  type RetryPolicy,
+} from '@onbehalf/core'
 import { currentCallContext, type CallContext } from './call-context.ts'
 import { memoisedMetadata, type MetadataResponse } from './metadata-memo.ts'
-import {
-  backoffMs,
-  defaultRetryPolicy,
-  isRetryableStatus,
-  parseRetryAfterMs,
-  type RetryPolicy,
-} from './retry-policy.ts'
 
 /** Larger token answers are refused rather than parsed. */
 const maxBodyBytes = 1024 * 1024
@@ -29,6 +32,8 @@ interface Answer {
   readonly headers: Record<string, string>
   /** The parsed JSON object, or `undefined` when the body was not a JSON object. */
   readonly body: Record<string, unknown> | undefined
+  /** From `Retry-After`, when present and valid. */
+  readonly retryAfterMs: number | undefined
 }
 
 /** MSAL's network module plus the engine's own instance-discovery GET. */
@@ -61,8 +66,8 @@ export function createNetworkClient(options: NetworkClientOptions): EngineNetwor
     response.headers.forEach((value, name) => {
       headers[name.toLowerCase()] = value
     })
-    const text = await readBoundedText(response)
-    return { status: response.status, headers, body: parseObject(text) }
+    const text = await readBoundedBody(response, maxBodyBytes)
+    return { status: response.status, headers, body: parseJsonObject(text), retryAfterMs: parseRetryAfterMs(headers['retry-after']) }
   }
 
   function failureOf(error: unknown, context: CallContext | undefined, what: string): OboError {
@@ -81,43 +86,37 @@ export function createNetworkClient(options: NetworkClientOptions): EngineNetwor
 
   async function postToken<T>(url: string, requestOptions: NetworkRequestOptions | undefined): Promise<NetworkResponse<T>> {
     const context = currentCallContext()
-    const deadline = Date.now() + policy.deadlineMs
     const endpoint = new URL(url).origin + new URL(url).pathname
-    for (let attempt = 1; ; attempt += 1) {
-      const sentAt = Date.now()
-      const signals = [AbortSignal.timeout(Math.max(1, deadline - sentAt))]
-      if (context !== undefined) signals.push(context.controller.signal)
-      let failure: OboError
-      let retryAfterMs: number | undefined
-      try {
-        const answer = await send(
-          url,
-          { method: 'POST', headers: requestOptions?.headers ?? {}, body: requestOptions?.body ?? '' },
-          AbortSignal.any(signals),
-        )
-        retryAfterMs = parseRetryAfterMs(answer.headers['retry-after'], Date.now())
-        const outcome = readTokenAnswer(answer, retryAfterMs)
-        if (!(outcome instanceof OboError)) {
-          if (context !== undefined) {
-            context.tokenResponse = { status: answer.status, headers: answer.headers, body: outcome, sentAt }
+    let answer: Answer & { readonly sentAt: number }
+    try {
+      answer = await retryTransient({
+        policy,
+        signal: context?.controller.signal,
+        attempt: async (deadlineAt) => {
+          const sentAt = Date.now()
+          const signals = [AbortSignal.timeout(Math.max(1, deadlineAt - sentAt))]
+          if (context !== undefined) signals.push(context.controller.signal)
+          try {
+            const init = { method: 'POST', headers: requestOptions?.headers ?? {}, body: requestOptions?.body ?? '' }
+            return { ...(await send(url, init, AbortSignal.any(signals))), sentAt }
+          } catch (error) {
+            throw failureOf(error, context, endpoint)
           }
-          return { status: answer.status, headers: answer.headers, body: outcome as T }
-        }
-        failure = outcome
-        if (!isRetryableStatus(answer.status)) return giveUp(context, failure)
-      } catch (error) {
-        failure = failureOf(error, context, endpoint)
-        // Only a connection failure is worth another attempt: an abort is final and a timeout used the deadline.
-        if (failure.code !== 'NETWORK_ERROR') return giveUp(context, failure)
-      }
-      const waitMs = backoffMs(policy, attempt, retryAfterMs)
-      if (attempt >= policy.maxAttempts || Date.now() + waitMs >= deadline) return giveUp(context, failure)
-      try {
-        await sleep(waitMs, context?.controller.signal)
-      } catch (error) {
-        return giveUp(context, failureOf(error, context, endpoint))
-      }
+        },
+      })
+    } catch (error) {
+      return giveUp(context, failureOf(error, context, endpoint))
     }
+    let body: Readonly<Record<string, unknown>>
+    try {
+      body = checkTokenAnswer(answer)
+    } catch (error) {
+      return giveUp(context, error as OboError)
+    }
+    if (context !== undefined) {
+      context.tokenResponse = { status: answer.status, headers: answer.headers, body, sentAt: answer.sentAt }
+    }
+    return { status: answer.status, headers: answer.headers, body: body as T }
   }
 
   async function getMetadata<T>(url: string): Promise<NetworkResponse<T>> {
@@ -150,26 +149,18 @@ export function createNetworkClient(options: NetworkClientOptions): EngineNetwor
 
   /** Retried like a token request; shared by every caller of the process, so it takes no caller's signal. */
   async function getDiscovery(url: string): Promise<DiscoveryAnswer> {
-    const deadline = Date.now() + policy.deadlineMs
     const what = `the instance discovery endpoint at ${new URL(url).origin}`
-    for (let attempt = 1; ; attempt += 1) {
-      let answer: DiscoveryAnswer | undefined
-      let failure: OboError | undefined
-      try {
-        const result = await send(url, { method: 'GET', headers: { accept: 'application/json' } }, AbortSignal.timeout(Math.max(1, deadline - Date.now())))
-        answer = { status: result.status, body: result.body, ...optional('retryAfterMs', parseRetryAfterMs(result.headers['retry-after'], Date.now())) }
-        if (!isRetryableStatus(result.status)) return answer
-      } catch (error) {
-        failure = failureOf(error, undefined, what)
-        if (failure.code !== 'NETWORK_ERROR') throw failure
-      }
-      const waitMs = backoffMs(policy, attempt, answer?.retryAfterMs)
-      if (attempt >= policy.maxAttempts || Date.now() + waitMs >= deadline) {
-        if (answer !== undefined) return answer
-        throw failure ?? new OboError(`Could not reach ${what}.`, { code: 'NETWORK_ERROR' })
-      }
-      await sleep(waitMs, undefined)
-    }
+    const answer = await retryTransient({
+      policy,
+      attempt: async (deadlineAt) => {
+        try {
+          return await send(url, { method: 'GET', headers: { accept: 'application/json' } }, AbortSignal.timeout(Math.max(1, deadlineAt - Date.now())))
+        } catch (error) {
+          throw failureOf(error, undefined, what)
+        }
+      },
+    })
+    return { status: answer.status, body: answer.body, retryAfterMs: answer.retryAfterMs }
   }
 
   return {
@@ -182,112 +173,4 @@ export function createNetworkClient(options: NetworkClientOptions): EngineNetwor
 function giveUp(context: CallContext | undefined, failure: OboError): never {
   if (context !== undefined) context.failure = failure
   throw failure
-}
-
-/**
- * The body of a usable token answer, or the typed error the answer stands for. The same rules as the jose
- * engine: an Entra error body (any status) is an `OAuthError` with every field; a 429 or 5xx without one keeps
- * its meaning (throttled / server error); anything else unusable is `INVALID_RESPONSE`.
- */
-function readTokenAnswer(answer: Answer, retryAfterMs: number | undefined): Record<string, unknown> | OboError {
-  const extra = { ...optional('retryAfterMs', retryAfterMs) }
-  const { status, body } = answer
-  if (body === undefined) {
-    if (isRetryableStatus(status)) return oauthErrorFromBody(status, {}, extra)
-    return invalidResponse('a body that is not a JSON object', status)
-  }
-  if (status < 200 || status > 299 || body['error'] !== undefined) return oauthErrorFromBody(status, body, extra)
-  const accessToken = body['access_token']
-  if (typeof accessToken !== 'string' || accessToken.length === 0) return invalidResponse('no access_token', status)
-  const expiresIn = body['expires_in']
-  if (expiresIn === undefined) return invalidResponse('no expires_in', status)
-  const expiresInSeconds = parseSeconds(expiresIn)
-  if (expiresInSeconds === undefined || expiresInSeconds <= 0) return invalidResponse('an invalid expires_in', status)
-  for (const name of ['ext_expires_in', 'refresh_in']) {
-    if (body[name] !== undefined && body[name] !== null && parseSeconds(body[name]) === undefined) {
-      return invalidResponse(`an invalid ${name}`, status)
-    }
-  }
-  for (const name of ['token_type', 'scope', 'refresh_token']) {
-    if (body[name] !== undefined && typeof body[name] !== 'string') return invalidResponse(`an invalid ${name}`, status)
-  }
-  if (body['token_type'] === '') return invalidResponse('an invalid token_type', status)
-  return body
-}
-
-function invalidResponse(what: string, status: number): OboError {
-  return new OboError(`The token endpoint answered with ${what} (HTTP ${status}).`, { code: 'INVALID_RESPONSE' })
-}
-
-/**
- * A non-negative number of seconds from a number or numeric string, as Entra sends both.
- *
- * @example
- * ```ts
- * parseSeconds('3599') // 3599
- * ```
- */
-export function parseSeconds(value: unknown): number | undefined {
-  const number = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : NaN
-  return Number.isFinite(number) && number >= 0 ? number : undefined
-}
-
-async function readBoundedText(response: Response): Promise<string> {
-  const tooLarge = (): OboError =>
-    new OboError(`The answer is larger than ${maxBodyBytes} bytes and was refused (HTTP ${response.status}).`, {
-      code: 'INVALID_RESPONSE',
-    })
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN)
-  if (Number.isFinite(declared) && declared > maxBodyBytes) {
-    await response.body?.cancel().catch(() => undefined)
-    throw tooLarge()
-  }
-  if (response.body === null) return ''
-  const reader = response.body.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    total += value.byteLength
-    if (total > maxBodyBytes) {
-      await reader.cancel().catch(() => undefined)
-      throw tooLarge()
-    }
-    chunks.push(value)
-  }
-  const bytes = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return new TextDecoder().decode(bytes)
-}
-
-function parseObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text)
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
-  } catch {
-    return undefined
-  }
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(signal.reason as Error)
-      return
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(signal?.reason as Error)
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
 }

@@ -6,9 +6,8 @@
  * @module
  */
 import type { AuthenticationResult } from '@azure/msal-node'
-import { OboError, optional, type TokenResult } from '@onbehalf/core'
+import { OboError, optional, tokenResultFromBody, type TokenResult } from '@onbehalf/core'
 import type { RawTokenResponse } from './call-context.ts'
-import { parseSeconds } from './network-client.ts'
 
 /**
  * Builds the {@link TokenResult} for a successful call.
@@ -30,25 +29,9 @@ export function toTokenResult(
       cause: msalResult?.fromCache,
     })
   }
-  const body = raw.body
-  const expiresInSeconds = parseSeconds(body['expires_in']) ?? 0
-  const refreshInSeconds = parseSeconds(body['refresh_in'])
-  const refreshAt = refreshInSeconds !== undefined && refreshInSeconds > 0 ? raw.sentAt + refreshInSeconds * 1000 : undefined
-  const scope = body['scope']
-  const tokenType = body['token_type']
-  const refreshToken = body['refresh_token']
+  const { refreshToken, ...result } = tokenResultFromBody(raw.body, { requestedScopes, sentAt: raw.sentAt })
   // MSAL always adds offline_access, so Entra always returns a refresh token. Like the jose engine, hand it on
   // only when the caller asked for one: no long-lived credential lands in a cache nobody meant to fill.
   const wantsRefreshToken = requestedScopes.some((item) => item.toLowerCase() === 'offline_access')
-  return {
-    accessToken: body['access_token'] as string,
-    tokenType: typeof tokenType === 'string' && tokenType.length > 0 ? tokenType : 'Bearer',
-    scopes: typeof scope === 'string' && scope.trim() !== '' ? scope.trim().split(/\s+/) : [...requestedScopes],
-    expiresAt: raw.sentAt + expiresInSeconds * 1000,
-    ...optional('refreshAt', refreshAt),
-    ...optional(
-      'refreshToken',
-      wantsRefreshToken && typeof refreshToken === 'string' && refreshToken.length > 0 ? refreshToken : undefined,
-    ),
-  }
+  return { ...result, ...optional('refreshToken', wantsRefreshToken ? refreshToken : undefined) }
 }
