@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { OboError } from '../errors.ts'
+import { rejection } from '../../test/error-code.ts'
 import { abortableDelay, abortedError, raceAbort } from './caller-abort.ts'
 
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  return promise.then(
-    () => undefined,
-    (error: unknown) => (error instanceof OboError ? error.code : 'not an OboError'),
-  )
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  return (await rejection(promise)).code
 }
 
 describe('abortedError', () => {

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { OboError } from '../errors.ts'
+import { rejection as failure } from '../../test/error-code.ts'
 import { callClientAssertion } from './client-assertion-callback.ts'
-
-async function failure(promise: Promise<unknown>): Promise<OboError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  )
-  if (!(error instanceof OboError)) throw new Error('expected an OboError')
-  return error
-}
 
 describe('callClientAssertion', () => {
   it('returns what a sync or async callback returns', async () => {

@@ -1,30 +1,21 @@
 import { describe, expect, it } from 'vitest'
-import { OboError } from '../errors.ts'
+import { thrownCode } from '../../test/error-code.ts'
 import { assertAssertionCallback, assertClientId, assertClientSecret, engineAuthorityHost } from './engine-config.ts'
-
-function codeOf(run: () => unknown): string | undefined {
-  try {
-    run()
-    return undefined
-  } catch (error) {
-    return error instanceof OboError ? error.code : 'not an OboError'
-  }
-}
 
 describe('assertClientId', () => {
   it('accepts an ID and refuses a missing or blank one', () => {
-    expect(codeOf(() => assertClientId('00000000-0000-0000-0000-000000000001'))).toBeUndefined()
-    for (const value of [undefined, '', '  ', 42]) expect(codeOf(() => assertClientId(value))).toBe('INVALID_ARGUMENT')
+    expect(thrownCode(() => assertClientId('00000000-0000-0000-0000-000000000001'))).toBeUndefined()
+    for (const value of [undefined, '', '  ', 42]) expect(thrownCode(() => assertClientId(value))).toBe('INVALID_ARGUMENT')
   })
 })
 
 describe('assertClientSecret / assertAssertionCallback', () => {
   it('accept a secret and a callback, and refuse anything else', () => {
-    expect(codeOf(() => assertClientSecret('s3cr3t'))).toBeUndefined()
-    expect(codeOf(() => assertAssertionCallback(() => 'eyJ.a.b'))).toBeUndefined()
+    expect(thrownCode(() => assertClientSecret('s3cr3t'))).toBeUndefined()
+    expect(thrownCode(() => assertAssertionCallback(() => 'eyJ.a.b'))).toBeUndefined()
     for (const value of ['', undefined, 42]) {
-      expect(codeOf(() => assertClientSecret(value))).toBe('INVALID_ARGUMENT')
-      expect(codeOf(() => assertAssertionCallback(value))).toBe('INVALID_ARGUMENT')
+      expect(thrownCode(() => assertClientSecret(value))).toBe('INVALID_ARGUMENT')
+      expect(thrownCode(() => assertAssertionCallback(value))).toBe('INVALID_ARGUMENT')
     }
   })
 })
@@ -42,7 +33,7 @@ describe('engineAuthorityHost', () => {
     ['a query', 'https://login.microsoftonline.com/?x=1'],
     ['user info', 'https://user:pw@login.microsoftonline.com'],
   ])('refuses %s as INVALID_AUTHORITY', (_name, value) => {
-    expect(codeOf(() => engineAuthorityHost(value))).toBe('INVALID_AUTHORITY')
+    expect(thrownCode(() => engineAuthorityHost(value))).toBe('INVALID_AUTHORITY')
   })
 
   it('never echoes user info in the message', () => {
