@@ -53,6 +53,8 @@ export { assertAssertionCallback, assertClientId, assertClientSecret, engineAuth
 export { callbackIdentity, certificateIdentity, engineFingerprint, secretIdentity } from './protocol/engine-fingerprint.ts'
 export type { EngineFingerprintParts } from './protocol/engine-fingerprint.ts'
 export { assertRefreshToken, assertTokenRequest, assertUserAssertion } from './protocol/engine-request.ts'
+export { fetchAttempt } from './protocol/fetch-attempt.ts'
+export type { FetchAttemptRequest, FetchedAnswer } from './protocol/fetch-attempt.ts'
 export { InvalidResponseError } from './protocol/invalid-response-error.ts'
 export { parseJsonObject } from './protocol/parse-json-object.ts'
 export { readBoundedBody } from './protocol/read-bounded-body.ts'

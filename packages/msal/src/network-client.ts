@@ -13,12 +13,12 @@ import {
   OboError,
   checkTokenAnswer,
   defaultRetryPolicy,
+  fetchAttempt,
   oauthErrorFromBody,
   parseJsonObject,
-  parseRetryAfterMs,
-  readBoundedBody,
   retryTransient,
   type DiscoveryAnswer,
+  type FetchAttemptRequest,
   type RetryPolicy,
 } from '@onbehalf/core'
 import { currentCallContext, type CallContext } from './call-context.ts'
@@ -60,63 +60,44 @@ export function createNetworkClient(options: NetworkClientOptions): EngineNetwor
   const policy = options.retryPolicy ?? defaultRetryPolicy
   const doFetch = options.fetch
 
-  async function send(url: string, init: RequestInit, signal: AbortSignal): Promise<Answer> {
-    const response = await doFetch(url, { ...init, signal })
+  /** One attempt through core's `fetchAttempt`, its headers as the lower-case record MSAL expects. */
+  async function send(request: Omit<FetchAttemptRequest, 'fetch' | 'timeoutMs' | 'maxBytes'>): Promise<Answer> {
+    const answer = await fetchAttempt({ ...request, fetch: doFetch, timeoutMs: policy.deadlineMs, maxBytes: maxBodyBytes })
     const headers: Record<string, string> = {}
-    response.headers.forEach((value, name) => {
+    answer.headers.forEach((value, name) => {
       headers[name.toLowerCase()] = value
     })
-    const text = await readBoundedBody(response, maxBodyBytes)
-    return { status: response.status, headers, body: parseJsonObject(text), retryAfterMs: parseRetryAfterMs(headers['retry-after']) }
-  }
-
-  function failureOf(error: unknown, context: CallContext | undefined, what: string): OboError {
-    if (context?.controller.signal.aborted === true) {
-      return new OboError('The request was aborted by the caller.', { code: 'ABORTED', cause: error })
-    }
-    if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-      return new OboError(`No answer from ${what} in time; try again later.`, { code: 'TIMEOUT', cause: error })
-    }
-    if (error instanceof OboError) return error
-    return new OboError(`Could not reach ${what}; check the network and the authority host.`, {
-      code: 'NETWORK_ERROR',
-      cause: error,
-    })
+    return { status: answer.status, headers, body: parseJsonObject(answer.text), retryAfterMs: answer.retryAfterMs }
   }
 
   async function postToken<T>(url: string, requestOptions: NetworkRequestOptions | undefined): Promise<NetworkResponse<T>> {
     const context = currentCallContext()
-    const endpoint = new URL(url).origin + new URL(url).pathname
+    const signal = context?.controller.signal
+    const headers = requestOptions?.headers ?? {}
+    const body = requestOptions?.body ?? ''
     let answer: Answer & { readonly sentAt: number }
     try {
       answer = await retryTransient({
         policy,
-        signal: context?.controller.signal,
+        signal,
         attempt: async (deadlineAt) => {
           const sentAt = Date.now()
-          const signals = [AbortSignal.timeout(Math.max(1, deadlineAt - sentAt))]
-          if (context !== undefined) signals.push(context.controller.signal)
-          try {
-            const init = { method: 'POST', headers: requestOptions?.headers ?? {}, body: requestOptions?.body ?? '' }
-            return { ...(await send(url, init, AbortSignal.any(signals))), sentAt }
-          } catch (error) {
-            throw failureOf(error, context, endpoint)
-          }
+          return { ...(await send({ method: 'POST', url, headers, body, signal, deadlineAt })), sentAt }
         },
       })
     } catch (error) {
-      return giveUp(context, failureOf(error, context, endpoint))
+      return giveUp(context, typed(error))
     }
-    let body: Readonly<Record<string, unknown>>
+    let usable: Readonly<Record<string, unknown>>
     try {
-      body = checkTokenAnswer(answer)
+      usable = checkTokenAnswer(answer)
     } catch (error) {
-      return giveUp(context, error as OboError)
+      return giveUp(context, typed(error))
     }
     if (context !== undefined) {
-      context.tokenResponse = { status: answer.status, headers: answer.headers, body, sentAt: answer.sentAt }
+      context.tokenResponse = { status: answer.status, headers: answer.headers, body: usable, sentAt: answer.sentAt }
     }
-    return { status: answer.status, headers: answer.headers, body: body as T }
+    return { status: answer.status, headers: answer.headers, body: usable as T }
   }
 
   async function getMetadata<T>(url: string): Promise<NetworkResponse<T>> {
@@ -125,7 +106,7 @@ export function createNetworkClient(options: NetworkClientOptions): EngineNetwor
     try {
       // Shared by every caller of the process, so no caller's abort may cancel it: only the timeout applies.
       const answer = await memoisedMetadata(url, async (): Promise<MetadataResponse> => {
-        const result = await send(url, { method: 'GET' }, AbortSignal.timeout(policy.deadlineMs))
+        const result = await send({ method: 'GET', url, deadlineAt: Date.now() + policy.deadlineMs })
         return { status: result.status, headers: result.headers, body: result.body ?? {} }
       })
       if (context !== undefined && (answer.status < 200 || answer.status > 299)) {
@@ -141,7 +122,7 @@ export function createNetworkClient(options: NetworkClientOptions): EngineNetwor
       }
       return { status: answer.status, headers: { ...answer.headers }, body: answer.body as T }
     } catch (error) {
-      const failure = failureOf(error, undefined, `the authority discovery endpoint at ${what}`)
+      const failure = typed(error)
       if (context !== undefined) context.failure = failure
       throw failure
     }
@@ -149,16 +130,9 @@ export function createNetworkClient(options: NetworkClientOptions): EngineNetwor
 
   /** Retried like a token request; shared by every caller of the process, so it takes no caller's signal. */
   async function getDiscovery(url: string): Promise<DiscoveryAnswer> {
-    const what = `the instance discovery endpoint at ${new URL(url).origin}`
     const answer = await retryTransient({
       policy,
-      attempt: async (deadlineAt) => {
-        try {
-          return await send(url, { method: 'GET', headers: { accept: 'application/json' } }, AbortSignal.timeout(Math.max(1, deadlineAt - Date.now())))
-        } catch (error) {
-          throw failureOf(error, undefined, what)
-        }
-      },
+      attempt: (deadlineAt) => send({ method: 'GET', url, headers: { accept: 'application/json' }, deadlineAt }),
     })
     return { status: answer.status, body: answer.body, retryAfterMs: answer.retryAfterMs }
   }
@@ -168,6 +142,11 @@ export function createNetworkClient(options: NetworkClientOptions): EngineNetwor
     sendGetRequestAsync: getMetadata,
     getDiscovery,
   }
+}
+
+/** Every failure here is already typed by core's `fetchAttempt`; anything else would be a bug, kept as the cause. */
+function typed(error: unknown): OboError {
+  return error instanceof OboError ? error : new OboError('The request failed unexpectedly; see the cause.', { code: 'INTERNAL_ERROR', cause: error })
 }
 
 function giveUp(context: CallContext | undefined, failure: OboError): never {

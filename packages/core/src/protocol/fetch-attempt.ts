@@ -1,0 +1,114 @@
+/**
+ * One HTTP attempt of an engine: `fetch` under the request's deadline and the caller's abort, with a bounded
+ * body read, every failure mapped to a typed `OboError`. {@link retryTransient} runs it again when it is worth it.
+ *
+ * @module
+ */
+import { OboError } from '../errors.ts'
+import { abortedError } from './caller-abort.ts'
+import { readBoundedBody } from './read-bounded-body.ts'
+import { parseRetryAfterMs } from './retry-after.ts'
+
+/** Input of {@link fetchAttempt}. */
+export interface FetchAttemptRequest {
+  /** The `fetch` to use (an engine's `config.fetch`, or the global one). */
+  readonly fetch: typeof globalThis.fetch
+  readonly method: 'GET' | 'POST'
+  readonly url: string
+  readonly headers?: Readonly<Record<string, string>>
+  readonly body?: string
+  /** The caller's abort; `undefined` for work shared by many callers, which no one caller may cancel. */
+  readonly signal?: AbortSignal | undefined
+  /** When the whole request must end (epoch ms), retries included. */
+  readonly deadlineAt: number
+  /** The whole request's limit, for the `TIMEOUT` message. */
+  readonly timeoutMs: number
+  /** Larger bodies are refused with `INVALID_RESPONSE`. */
+  readonly maxBytes: number
+}
+
+/** An answer, whatever its status. */
+export interface FetchedAnswer {
+  readonly status: number
+  readonly headers: Headers
+  readonly text: string
+  /** From `Retry-After`, when present and valid. */
+  readonly retryAfterMs: number | undefined
+}
+
+/**
+ * Sends one request. Redirects are refused (an Entra endpoint never redirects; following one could carry a
+ * credential elsewhere) and nothing is cached.
+ *
+ * @throws OboError `ABORTED` (the caller's signal fired), `TIMEOUT` (the deadline passed), `NETWORK_ERROR` (no
+ *   answer: refused, reset, TLS), `INVALID_RESPONSE` (body over `maxBytes`).
+ * @example
+ * ```ts
+ * const answer = await fetchAttempt({ fetch, method: 'GET', url, signal, deadlineAt, timeoutMs, maxBytes: 1 << 20 })
+ * ```
+ */
+export async function fetchAttempt(request: FetchAttemptRequest): Promise<FetchedAnswer> {
+  const callerSignal = request.signal
+  if (callerSignal?.aborted === true) throw abortedError(callerSignal)
+  const remainingMs = request.deadlineAt - Date.now()
+  if (remainingMs <= 0) throw timeoutError(request)
+  const controller = new AbortController()
+  // Our own timer rather than AbortSignal.timeout: a custom fetch may reject an abort with anything, so the
+  // flag, not the error's shape, tells a timeout from a network failure.
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    controller.abort()
+  }, remainingMs)
+  const onAbort = (): void => controller.abort()
+  callerSignal?.addEventListener('abort', onAbort, { once: true })
+  const failure = (error: unknown): OboError => {
+    if (callerSignal?.aborted === true) return abortedError(callerSignal)
+    if (timedOut) return timeoutError(request)
+    if (error instanceof OboError) return error
+    return new OboError(`Could not reach ${new URL(request.url).host}: ${describeNetworkError(error)}. Check the network and the authority host.`, {
+      code: 'NETWORK_ERROR',
+      cause: error,
+    })
+  }
+  try {
+    let response: Response
+    try {
+      response = await request.fetch(request.url, {
+        method: request.method,
+        headers: request.headers ?? {},
+        ...(request.body === undefined ? {} : { body: request.body }),
+        signal: controller.signal,
+        redirect: 'error',
+        cache: 'no-store',
+      })
+    } catch (error) {
+      throw failure(error)
+    }
+    let text: string
+    try {
+      text = await readBoundedBody(response, request.maxBytes)
+    } catch (error) {
+      throw failure(error)
+    }
+    return { status: response.status, headers: response.headers, text, retryAfterMs: parseRetryAfterMs(response.headers.get('retry-after')) }
+  } finally {
+    clearTimeout(timer)
+    callerSignal?.removeEventListener('abort', onAbort)
+  }
+}
+
+function timeoutError(request: FetchAttemptRequest): OboError {
+  return new OboError(
+    `No answer from ${new URL(request.url).host} within ${request.timeoutMs} ms (retries included). Retry later or raise the engine's timeout.`,
+    { code: 'TIMEOUT' },
+  )
+}
+
+function describeNetworkError(error: unknown): string {
+  // undici puts the socket error (ECONNRESET, ECONNREFUSED, certificate problems) in `cause`.
+  const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined
+  if (typeof cause?.code === 'string') return cause.code
+  if (typeof cause?.message === 'string') return cause.message
+  return error instanceof Error ? error.message : 'fetch failed'
+}
