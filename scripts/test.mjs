@@ -70,6 +70,8 @@ if (redisServer && !process.env.REDIS_URL) {
     if (ping.stdout?.trim() === 'PONG') break
     await new Promise((r) => setTimeout(r, 100))
   }
+  // The child would keep this process alive: stop it on the way out.
+  redis.unref()
   process.on('exit', () => {
     redis.kill('SIGTERM')
     rmSync(dir, { recursive: true, force: true })
@@ -98,4 +100,4 @@ if (existsSync(jsonPath)) {
   failed = 1
 }
 console.log(`${label}: ${passed} passed, ${failed} failed`)
-process.exitCode = run.status === 0 && failed === 0 && passed > 0 ? 0 : 1
+process.exit(run.status === 0 && failed === 0 && passed > 0 ? 0 : 1)
