@@ -368,7 +368,14 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
     let bodyError = false
     try {
       body = await readBody(req)
-    } catch {
+    } catch (error) {
+      if (error instanceof RangeError) {
+        // What Entra's front door does with an oversized body: refuse it and close the connection, so the
+        // unread rest of the body cannot be taken for the next request.
+        res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' })
+        res.end('Request Entity Too Large')
+        return
+      }
       bodyError = true
     }
     const fields = formFields(body, headers['content-type'])
