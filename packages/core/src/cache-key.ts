@@ -27,9 +27,11 @@ export interface CacheKeyParts {
  * ```
  */
 export function deriveCacheKey(parts: CacheKeyParts): string {
-  // Newlines cannot occur in any field (tenant and scope rules exclude them; the partition is hex), so the
-  // concatenation is unambiguous. The assertion goes last: it is the only long field.
+  // Tenant and scopes carry their lengths, so no value can shift text into its neighbour even where a caller
+  // skipped validation; the partition is fixed-size hex and the assertion goes last (the only long field).
+  const tenant = parts.tenantId.toLowerCase()
+  const scopes = scopeKey(parts.scopes)
   return sha256Base64Url(
-    `obo1\n${parts.partition}\n${parts.tenantId.toLowerCase()}\n${scopeKey(parts.scopes)}\n${parts.enableCae ? 'cae' : 'std'}\n${parts.userAssertion}`,
+    `obo1\n${parts.partition}\n${tenant.length}:${tenant}\n${scopes.length}:${scopes}\n${parts.enableCae ? 'cae' : 'std'}\n${parts.userAssertion}`,
   )
 }

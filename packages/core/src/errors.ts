@@ -139,6 +139,8 @@ const remedies: Partial<Record<OboErrorCode, string>> = {
   INVALID_SCOPE: 'Request scopes of one resource that the app is allowed to call.',
   THROTTLED: 'Retry after the interval the server gave.',
   SERVER_ERROR: 'Entra failed to answer; retry later.',
+  OAUTH_ERROR:
+    'Look up the AADSTS code (error_codes, errorUri) and check the request: tenant, client ID, scopes and the app registration.',
 }
 
 /**

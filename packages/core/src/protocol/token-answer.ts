@@ -21,6 +21,9 @@ export interface TokenAnswer {
 
 const remedy = '; check that the authority host is Entra (not a proxy or captive portal) and retry later'
 
+/** The longest token lifetime accepted: 7 days (Entra issues 1–28 hours, CAE tokens included). */
+const maxLifetimeSeconds = 7 * 24 * 3600
+
 /**
  * The body of a usable token answer, or throws the typed error the answer stands for. Fields the engine does
  * not use (`ext_expires_in`) are validated too: a malformed answer is refused whole.
@@ -45,7 +48,8 @@ export function checkTokenAnswer(answer: TokenAnswer): Readonly<Record<string, u
   if (typeof accessToken !== 'string' || accessToken.length === 0) throw invalid('no access_token', status)
   if (body['expires_in'] === undefined) throw invalid('no expires_in', status)
   const expiresIn = parseSeconds(body['expires_in'])
-  if (expiresIn === undefined || expiresIn <= 0) throw invalid('an invalid expires_in', status)
+  // No Entra token lives longer than a day; a lifetime of years (or 1e308) would be cached forever.
+  if (expiresIn === undefined || expiresIn <= 0 || expiresIn > maxLifetimeSeconds) throw invalid('an invalid expires_in', status)
   for (const name of ['ext_expires_in', 'refresh_in']) {
     if (body[name] !== undefined && body[name] !== null && parseSeconds(body[name]) === undefined) {
       throw invalid(`an invalid ${name}`, status)
