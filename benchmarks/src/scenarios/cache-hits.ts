@@ -110,8 +110,12 @@ export async function runCacheHits(
       (samplesUs.length < params.minSamples || nowMs() < end)
     ) {
       const user = pick()
+      // A middle tier hashes an assertion that has just arrived in a request, so it is hot in the CPU cache.
+      // Copy the stored one (outside the timed region) so every contender hashes a freshly made string,
+      // not one last touched 100,000 users ago.
+      const assertion = Buffer.from(user.assertion, 'latin1').toString('latin1')
       const start = process.hrtime.bigint()
-      const token = await contender.call(user.assertion)
+      const token = await contender.call(assertion)
       samplesUs.push(Number(process.hrtime.bigint() - start) / 1000)
       if (token !== user.token) wrongTokens++
     }

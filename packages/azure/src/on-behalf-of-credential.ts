@@ -103,12 +103,16 @@ export class OnBehalfOfCredential implements TokenCredential {
    * const token = await credential.getToken(['api://downstream/.default'], { enableCae: true, abortSignal })
    * ```
    */
-  async getToken(scopes: string | string[], options: GetTokenOptions = {}): Promise<AccessToken> {
+  getToken(scopes: string | string[], options: GetTokenOptions = {}): Promise<AccessToken> {
+    // Not an async function: a cache hit settles with one promise reaction, no extra awaits.
     const settings = this.#settings
     let tenantId = settings.tenantId
     let scopeList: readonly string[] = []
     const timeoutMs = options.requestOptions?.timeout
     const timeout = timeoutMs !== undefined && timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined
+    const fail = (error: unknown): never => {
+      throw credentialFailure(error, { tenantId, scopeList, timeout, timeoutMs, callerSignal: options.abortSignal })
+    }
     try {
       if (this.#closed) {
         throw new OboError('the credential was closed; create a new one.', { code: 'CLOSED' })
@@ -129,8 +133,7 @@ export class OnBehalfOfCredential implements TokenCredential {
       if (signal?.aborted === true) {
         throw new OboError('The token request was aborted by the caller.', { code: 'ABORTED', cause: signal.reason })
       }
-      const provider = this.#provider ?? (await providerForFile(settings))
-      const token = await provider.getToken({
+      const request = {
         tenantId,
         userAssertion: settings.userAssertion,
         scopes: scopeList,
@@ -138,36 +141,25 @@ export class OnBehalfOfCredential implements TokenCredential {
         enableCae: options.enableCae === true,
         signal,
         onEvent: eventListener(settings.onEvent),
-      })
-      if (logger.info.enabled) {
-        logger.info('OnBehalfOfCredential.getToken succeeded (tenant %s, scopes %s).', tenantId, scopeList.join(' '))
       }
-      return {
-        token: token.accessToken,
-        expiresOnTimestamp: token.expiresAt,
-        refreshAfterTimestamp: Math.min(token.refreshAt ?? Number.POSITIVE_INFINITY, token.expiresAt - refreshOffsetMs),
-        tokenType: 'Bearer',
-      }
+      const provider = this.#provider
+      const pending =
+        provider === undefined
+          ? providerForFile(settings).then((fromFile) => fromFile.getToken(request))
+          : provider.getToken(request)
+      return pending.then((token) => {
+        if (logger.info.enabled) {
+          logger.info('OnBehalfOfCredential.getToken succeeded (tenant %s, scopes %s).', tenantId, scopeList.join(' '))
+        }
+        return {
+          token: token.accessToken,
+          expiresOnTimestamp: token.expiresAt,
+          refreshAfterTimestamp: Math.min(token.refreshAt ?? Number.POSITIVE_INFINITY, token.expiresAt - refreshOffsetMs),
+          tokenType: 'Bearer' as const,
+        }
+      }, fail)
     } catch (error) {
-      const failure =
-        timeout?.aborted === true && options.abortSignal?.aborted !== true && isAbort(error)
-          ? new OboError(`No token within the ${String(timeoutMs)} ms timeout (requestOptions.timeout).`, {
-              code: 'TIMEOUT',
-              cause: error,
-            })
-          : error
-      const mapped = toCredentialError(failure)
-      if (logger.warning.enabled) {
-        const code = (mapped as { code?: unknown }).code
-        logger.warning(
-          'OnBehalfOfCredential.getToken failed (tenant %s, scopes %s): %s %s',
-          tenantId,
-          scopeList.join(' '),
-          mapped.name,
-          typeof code === 'string' ? code : '',
-        )
-      }
-      throw mapped
+      return Promise.reject(credentialFailure(error, { tenantId, scopeList, timeout, timeoutMs, callerSignal: options.abortSignal }))
     }
   }
 
@@ -196,6 +188,37 @@ export class OnBehalfOfCredential implements TokenCredential {
   [asyncDispose](): Promise<void> {
     return this.close()
   }
+}
+
+interface FailureContext {
+  readonly tenantId: string
+  readonly scopeList: readonly string[]
+  readonly timeout: AbortSignal | undefined
+  readonly timeoutMs: number | undefined
+  readonly callerSignal: GetTokenOptions['abortSignal']
+}
+
+/** Maps a failure to the error the caller gets (timeout, credential errors) and logs it without secrets. */
+function credentialFailure(error: unknown, context: FailureContext): Error {
+  const failure =
+    context.timeout?.aborted === true && context.callerSignal?.aborted !== true && isAbort(error)
+      ? new OboError(`No token within the ${String(context.timeoutMs)} ms timeout (requestOptions.timeout).`, {
+          code: 'TIMEOUT',
+          cause: error,
+        })
+      : error
+  const mapped = toCredentialError(failure)
+  if (logger.warning.enabled) {
+    const code = (mapped as { code?: unknown }).code
+    logger.warning(
+      'OnBehalfOfCredential.getToken failed (tenant %s, scopes %s): %s %s',
+      context.tenantId,
+      context.scopeList.join(' '),
+      mapped.name,
+      typeof code === 'string' ? code : '',
+    )
+  }
+  return mapped
 }
 
 function providerAtConstruction(settings: CredentialSettings): TokenProvider {
