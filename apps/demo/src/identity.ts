@@ -80,6 +80,7 @@ export interface EntraEnvironment {
   readonly DOWNSTREAM_CLIENT_ID?: string | undefined
   readonly DOWNSTREAM_SCOPE?: string | undefined
   readonly ONBEHALF_ENGINE?: string | undefined
+  readonly DISABLE_INSTANCE_DISCOVERY?: string | undefined
   readonly [name: string]: string | undefined
 }
 
@@ -168,7 +169,13 @@ export async function emulatorIdentity(options: { readonly port?: number; readon
  * const identity = await entraIdentity(process.env)
  * ```
  */
-export async function entraIdentity(env: EntraEnvironment): Promise<IdentitySetup> {
+export async function entraIdentity(
+  env: EntraEnvironment,
+  options: {
+    /** `fetch` for discovery, JWKS and token requests; default the global one (public CAs). */
+    readonly fetch?: typeof globalThis.fetch
+  } = {},
+): Promise<IdentitySetup> {
   const tenantId = need(env, 'AZURE_TENANT_ID')
   const clientId = need(env, 'MIDDLE_TIER_CLIENT_ID')
   const downstreamAppIdUri = need(env, 'DOWNSTREAM_APP_ID_URI').replace(/\/+$/, '')
@@ -178,7 +185,7 @@ export async function entraIdentity(env: EntraEnvironment): Promise<IdentitySetu
     throw new TypeError('Set exactly one of MIDDLE_TIER_CLIENT_SECRET and MIDDLE_TIER_CERTIFICATE_PATH.')
   }
   const authorityHost = (nonEmpty(env.AZURE_AUTHORITY_HOST) ?? 'https://login.microsoftonline.com').replace(/\/+$/, '')
-  const discovery = await discover(authorityHost, tenantId, undefined)
+  const discovery = await discover(authorityHost, tenantId, options.fetch)
   const downstreamScope = nonEmpty(env.DOWNSTREAM_SCOPE) ?? `${downstreamAppIdUri}/Documents.Read`
   const downstreamClientId = nonEmpty(env.DOWNSTREAM_CLIENT_ID)
   const password = nonEmpty(env.MIDDLE_TIER_CERTIFICATE_PASSWORD)
@@ -190,7 +197,7 @@ export async function entraIdentity(env: EntraEnvironment): Promise<IdentitySetu
     ...discovery,
     // Apps whose manifest leaves accessTokenAcceptedVersion at null/1 get v1 tokens (another issuer).
     extraIssuers: [`https://sts.windows.net/${tenantId}/`],
-    fetch: undefined,
+    fetch: options.fetch,
     middleTier: {
       clientId,
       audiences: [clientId, nonEmpty(env.MIDDLE_TIER_APP_ID_URI) ?? `api://${clientId}`],
@@ -198,7 +205,8 @@ export async function entraIdentity(env: EntraEnvironment): Promise<IdentitySetu
       ...(secret === undefined ? {} : { clientSecret: secret }),
       ...(certificatePath === undefined ? {} : { clientCertificate: await readFile(certificatePath) }),
       ...(password === undefined ? {} : { clientCertificatePassword: password }),
-      disableInstanceDiscovery: false,
+      // Private clouds and Azure Stack have no instance discovery.
+      disableInstanceDiscovery: /^(1|true|yes)$/i.test(nonEmpty(env.DISABLE_INSTANCE_DISCOVERY) ?? ''),
       ...optionalEngine(engine),
     },
     downstream: {

@@ -48,6 +48,11 @@ export interface MiddleTierOptions {
   readonly authorizationUri: string
   /** One line per request (no token ever goes into it). */
   readonly log?: (line: string) => void
+  /**
+   * Replaces the per-request `OnBehalfOfCredential` (default) with another credential. The load script uses
+   * it to measure the same route with a static token, i.e. what OBO costs on a cache hit.
+   */
+  readonly createCredential?: (userAssertion: string) => TokenCredential
 }
 
 /** Counters since start. */
@@ -124,7 +129,7 @@ export function createMiddleTier(options: MiddleTierOptions): MiddleTier {
     }
     validateMs = performance.now() - startedAt
 
-    const credential = new OnBehalfOfCredential(config.tenantId, config.clientId, {
+    const credential: TokenCredential & { close?: () => Promise<void> } = options.createCredential?.(userAssertion) ?? new OnBehalfOfCredential(config.tenantId, config.clientId, {
       userAssertion,
       ...optional('clientSecret', config.clientSecret),
       ...optional('clientCertificate', config.clientCertificate),
@@ -160,7 +165,7 @@ export function createMiddleTier(options: MiddleTierOptions): MiddleTier {
         return chain()
       })
     } finally {
-      await credential.close()
+      await credential.close?.()
     }
 
     if (result.status === 200) {

@@ -17,6 +17,9 @@ export interface StepResult {
 
 class StepFailure extends Error {}
 
+/** The name of the single-flight step (tests refer to it). */
+export const concurrentStepName = 'plain user: 5 concurrent calls with a new token make one token request (1 miss; the rest coalesced or hit)'
+
 function expect(condition: boolean, message: string): asserts condition {
   if (!condition) throw new StepFailure(message)
 }
@@ -86,7 +89,7 @@ export async function runScenarios(stack: DemoStack, onStep: (step: StepResult) 
     return describe(result)
   })
 
-  await step('plain user: 5 concurrent calls with a new token make one token request (1 miss; the rest coalesced or hit)', async () => {
+  await step(concurrentStepName, async () => {
     const token = await signIn(stack.url, 'plain')
     const before = oboRequests()
     const results = await Promise.all(Array.from({ length: 5 }, () => callDocuments(stack.url, token)))

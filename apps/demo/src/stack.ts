@@ -13,7 +13,7 @@ import { createDownstreamClient } from './downstream-client.ts'
 import { startDownstreamApi, type DownstreamApi } from './downstream-api.ts'
 import { emulatorIdentity, entraIdentity, usesRealEntra, type EntraEnvironment, type IdentitySetup } from './identity.ts'
 import { listenOnLoopback } from './listen.ts'
-import { createMiddleTier, type MiddleTier } from './middle-tier.ts'
+import { createMiddleTier, type MiddleTier, type MiddleTierOptions } from './middle-tier.ts'
 import { createLoopbackTlsIdentity } from './tls.ts'
 import { createTokenValidator } from './token-validator.ts'
 import { registerDemoPage } from './web.ts'
@@ -28,6 +28,11 @@ export interface DemoStackOptions {
   readonly downstreamPort?: number
   /** Port of the emulator. Default 0. */
   readonly emulatorPort?: number
+  /**
+   * `fetch` for the identity provider in real-tenant mode; default the global one. (Emulator mode uses the
+   * emulator's, which trusts its CA.)
+   */
+  readonly entraFetch?: typeof globalThis.fetch
   /** One line per middle-tier request. */
   readonly log?: (line: string) => void
 }
@@ -41,6 +46,8 @@ export interface DemoStack {
   /** The downstream API's self-signed certificate (to call it directly). */
   readonly downstreamCertificatePem: string
   readonly middleTier: MiddleTier
+  /** The options the middle tier was built with (to build a variant, as the load script does). */
+  readonly middleTierOptions: MiddleTierOptions
   /** The shared token cache of every per-request credential. */
   readonly cache: TokenCache
   readonly cacheKind: 'memory' | 'redis'
@@ -65,7 +72,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
   }
   try {
     const identity = usesRealEntra(env)
-      ? await entraIdentity(env)
+      ? await entraIdentity(env, options.entraFetch === undefined ? {} : { fetch: options.entraFetch })
       : await emulatorIdentity({ ...(options.emulatorPort === undefined ? {} : { port: options.emulatorPort }), env })
     cleanups.push(() => identity.close())
     const issuers = [identity.issuer, ...identity.extraIssuers]
@@ -91,7 +98,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
     const agent = new Agent({ ca: tls.certificatePem, keepAlive: true })
     cleanups.push(() => Promise.resolve(agent.destroy()))
     const { middleTier: mt } = identity
-    const middleTier = createMiddleTier({
+    const middleTierOptions: MiddleTierOptions = {
       validator: createTokenValidator({
         jwksUri: identity.jwksUri,
         issuers,
@@ -114,7 +121,8 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
       downstream: createDownstreamClient({ baseUrl: downstream.url, scopes: identity.downstream.scopes, agent }),
       authorizationUri: identity.authorizationUri,
       ...(options.log === undefined ? {} : { log: options.log }),
-    })
+    }
+    const middleTier = createMiddleTier(middleTierOptions)
     registerDemoPage(middleTier.app, { identity, downstream, cacheKind: kind })
     cleanups.push(() => middleTier.app.close())
     const port = await listenOnLoopback(middleTier.app, options.port ?? 0)
@@ -124,6 +132,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
       downstream,
       downstreamCertificatePem: tls.certificatePem,
       middleTier,
+      middleTierOptions,
       cache,
       cacheKind: kind,
       close: closeAll,

@@ -29,8 +29,10 @@ export function createLoopbackTlsIdentity(): LoopbackTlsIdentity {
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
   const cert = forge.pki.createCertificate()
   cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString())
-  // A positive serial: the high bit of the first byte cleared.
-  cert.serialNumber = `0${randomBytes(15).toString('hex')}`
+  // DER wants a positive, minimally encoded serial: high bit of the first byte clear, first byte non-zero.
+  const serial = randomBytes(16)
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x01
+  cert.serialNumber = serial.toString('hex')
   const now = Date.now()
   cert.validity.notBefore = new Date(now - 60_000)
   cert.validity.notAfter = new Date(now + 86_400_000)

@@ -2,16 +2,18 @@ import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, expect, it } from 'vitest'
 import { startDemoStack, type DemoStack } from '../src/stack.ts'
 
 const executablePath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
 const screenshotDir = process.env['DEMO_SCREENSHOT_DIR'] ?? tmpdir()
 
-let stack: DemoStack
-let browser: Browser
+let stack: DemoStack | undefined
+let browser: Browser | undefined
 
-beforeAll(async () => {
+// Set-up happens inside the test, not in beforeAll: a failed hook reports the test as skipped, and a missing
+// browser must fail it.
+async function start(): Promise<{ stack: DemoStack; browser: Browser }> {
   if (!existsSync(executablePath)) {
     throw new Error(
       `Chromium not found at ${executablePath}: install it (apt-get install -y --no-install-recommends chromium) or set CHROMIUM_PATH. The page test needs a real browser.`,
@@ -22,7 +24,8 @@ beforeAll(async () => {
     executablePath,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   })
-}, 60_000)
+  return { stack, browser }
+}
 
 afterAll(async () => {
   await browser?.close()
@@ -34,7 +37,8 @@ async function callAs(page: Page, userId: string): Promise<void> {
   await page.click('#call')
 }
 
-it('drives the page: plain miss → hit, MFA challenge → satisfy → answer, consent error', async () => {
+it('drives the page: plain miss → hit, CAE retry, MFA challenge → satisfy → answer, consent error', async () => {
+  const { stack, browser } = await start()
   const page = await browser.newPage({ viewport: { width: 1360, height: 1000 } })
   const pageErrors: string[] = []
   page.on('pageerror', (error) => pageErrors.push(error.message))
@@ -48,6 +52,14 @@ it('drives the page: plain miss → hit, MFA challenge → satisfy → answer, c
   await page.click('#call')
   await expect.poll(() => page.textContent('#history tr:first-child')).toContain('hit')
   expect(await page.textContent('#step-obo')).toContain(stack.identity.middleTier.clientId)
+
+  // CAE: the downstream revokes the session; the middle tier's pipeline answers its challenge once.
+  await page.click('#cae')
+  await page.locator('#banner.warn').waitFor()
+  await page.click('#call')
+  await page.locator('#banner.ok').waitFor()
+  expect(await page.textContent('#banner')).toContain('retried once')
+  expect(await page.textContent('#step-middle')).toContain('Downstream CAE challenge')
 
   // MFA user: the middle tier relays Entra's claims challenge; the page satisfies it and retries.
   await callAs(page, 'mfa')
