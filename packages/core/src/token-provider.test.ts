@@ -284,6 +284,36 @@ describe('createTokenProvider: throttling', () => {
   })
 })
 
+describe('createTokenProvider: asynchronous caches', () => {
+  it('does not start a second token request when a flight stored the token while a slow read was on its way', async () => {
+    const inner = createMemoryTokenCache()
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+    const engine = createFakeEngine()
+    const plain = engine.behaviour
+    engine.behaviour = async (r, call) => {
+      await sleep(10)
+      return plain(r, call)
+    }
+    const provider = createTokenProvider({
+      engine,
+      cache: {
+        // A remote read answers what the store held when the read started, 20 ms later.
+        get: (key) => {
+          const value = inner.get(key)
+          return sleep(20).then(() => value)
+        },
+        set: (key, value, ttlMs) => inner.set(key, value, ttlMs),
+        delete: (key) => inner.delete(key),
+      },
+    })
+    const first = provider.getToken(request) // read 0–20 ms (miss), flight 20–30 ms
+    await sleep(25)
+    const second = provider.getToken(request) // read starts at 25 ms: a stale miss at 45 ms
+    expect(await second).toBe(await first)
+    expect(engine.exchanges).toHaveLength(1)
+  })
+})
+
 describe('createTokenProvider: robustness', () => {
   it('treats a failing asynchronous cache read as a miss and ignores a failing write', async () => {
     const engine = createFakeEngine()

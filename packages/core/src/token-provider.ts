@@ -137,6 +137,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   const flights = new Map<string, Flight>()
   const throttles = new Map<string, Throttle>()
   const refreshAttempts = new Map<string, number>()
+  const storedAt = new Map<string, number>()
   const counters = { hits: 0, misses: 0, coalesced: 0, refreshes: 0, refreshFailures: 0, errors: 0, engineCalls: 0 }
   let closed = false
 
@@ -158,8 +159,14 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       }
       const cached = cache.get(key)
       if (cached instanceof Promise) {
+        const readStartedAt = now()
         return cached.then(
-          (value) => decide(key, request, value, startedAt),
+          (value) =>
+            // A flight for this key may have stored its token while the read was on its way: look again
+            // (usually a synchronous L1 hit) rather than start a second token request.
+            value === undefined && (storedAt.get(key) ?? -Infinity) >= readStartedAt
+              ? reread(key, request, startedAt)
+              : decide(key, request, value, startedAt),
           () => decide(key, request, undefined, startedAt),
         )
       }
@@ -167,6 +174,16 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     } catch (error) {
       return Promise.reject(error)
     }
+  }
+
+  function reread(key: string, request: TokenProviderRequest, startedAt: number): Promise<CachedToken> {
+    const again = cache.get(key)
+    return again instanceof Promise
+      ? again.then(
+          (value) => decide(key, request, value, startedAt),
+          () => decide(key, request, undefined, startedAt),
+        )
+      : decide(key, request, again, startedAt)
   }
 
   function decide(
@@ -260,6 +277,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       }
       throttles.delete(storeKey)
       refreshAttempts.delete(storeKey)
+      remember(storedAt, storeKey, now())
       return value
     })()
       .catch((error: unknown) => {
