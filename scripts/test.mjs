@@ -88,16 +88,19 @@ const run = spawnSync(
 
 let passed = 0
 let failed = 0
+let skipped = 0
 if (existsSync(jsonPath)) {
   const report = JSON.parse(readFileSync(jsonPath, 'utf8'))
   passed = report.numPassedTests
-  failed = report.numFailedTests + (report.numRuntimeErrorTestSuites ?? 0)
-  // A test file that failed to load reports no tests: count it as a failure, never as nothing.
+  failed = report.numFailedTests
+  skipped = report.numPendingTests + report.numTodoTests
+  // A file that failed without a failing test (it did not load, or a hook threw and its tests were reported as
+  // skipped) counts as one failure, never as nothing.
   for (const file of report.testResults ?? []) {
-    if (file.status === 'failed' && (file.assertionResults ?? []).length === 0) failed++
+    if (file.status === 'failed' && !(file.assertionResults ?? []).some((test) => test.status === 'failed')) failed++
   }
 } else {
   failed = 1
 }
-console.log(`${label}: ${passed} passed, ${failed} failed`)
+console.log(`${label}: ${passed} passed, ${failed} failed, ${skipped} skipped`)
 process.exit(run.status === 0 && failed === 0 && passed > 0 ? 0 : 1)
