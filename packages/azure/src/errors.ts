@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { OAuthError, OboError, optional, renderClaimsChallenge, type OboErrorCode } from '@onbehalf/core'
+import { InvalidResponseError, OAuthError, OboError, optional, renderClaimsChallenge, type OboErrorCode } from '@onbehalf/core'
 
 /** The error body of an {@link AuthenticationError}, shaped like `@azure/identity`'s `ErrorResponse`. */
 export interface AuthenticationErrorResponse {
@@ -156,7 +156,8 @@ export function toCredentialError(error: unknown): Error {
     }
     return new AuthenticationError(`OnBehalfOfCredential: ${error.message}`, {
       code: error.code,
-      statusCode: 0,
+      // Entra (or whatever answered in its place) did answer when the answer was unusable.
+      statusCode: error instanceof InvalidResponseError ? error.status : 0,
       errorResponse: { error: error.code.toLowerCase(), errorDescription: error.message, errorCodes: [] },
       cause: error,
     })

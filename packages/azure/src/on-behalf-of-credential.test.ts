@@ -1,5 +1,5 @@
 import { AzureLogger, setLogLevel } from '@azure/logger'
-import { createMemoryTokenCache, OAuthError, OboError } from '@onbehalf/core'
+import { createMemoryTokenCache, InvalidResponseError, OAuthError, OboError } from '@onbehalf/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createFakeEngine, deferred } from '../test/fake-engine.ts'
 import { getCredentialDiagnostics } from './diagnostics.ts'
@@ -307,6 +307,20 @@ describe('close', () => {
 
 describe('error mapping', () => {
   const mfaClaims = '{"access_token":{"capolids":{"essential":true,"values":["c1"]}}}'
+
+  it('an unusable answer keeps the HTTP status it came with (statusCode 0 only when nothing answered)', async () => {
+    const { fake, make } = setup()
+    fake.respond = () => {
+      throw new InvalidResponseError('The answer is larger than 1048576 bytes and was refused', 413)
+    }
+    const unusable = (await make().getToken(scope).catch((e: unknown) => e)) as AuthenticationError
+    expect(unusable).toMatchObject({ name: 'AuthenticationError', code: 'INVALID_RESPONSE', statusCode: 413 })
+    fake.respond = () => {
+      throw new OboError('Entra could not be reached.', { code: 'NETWORK_ERROR' })
+    }
+    const unreachable = (await make().getToken(scope).catch((e: unknown) => e)) as AuthenticationError
+    expect(unreachable).toMatchObject({ code: 'NETWORK_ERROR', statusCode: 0 })
+  })
 
   it('an MFA challenge becomes an AuthenticationError with statusCode, errorResponse, claims and a WWW-Authenticate value', async () => {
     const { fake, make } = setup()

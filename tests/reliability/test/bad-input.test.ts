@@ -262,7 +262,8 @@ describe('getToken arguments and user assertions', () => {
       const bad = `${assertion}${'A'.repeat(1_500_000)}`
       const error = await rejectionOf(() => credential({ userAssertion: bad, engine: engineName }).getToken(scope()))
       check(`${engineName}: assertion huge (1.5 MB)`, error, { type: 'AuthenticationError', code: 'INVALID_RESPONSE' })
-      // The 413 reaches the caller (on the cause: AuthenticationError.statusCode is 0 for INVALID_RESPONSE, reported).
+      // The 413 reaches the caller, as statusCode and on the cause.
+      expect((error as AuthenticationError).statusCode).toBe(413)
       const cause = (error as AuthenticationError).cause
       expect(cause).toBeInstanceOf(InvalidResponseError)
       expect((cause as InvalidResponseError).status).toBe(413)

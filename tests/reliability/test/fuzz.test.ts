@@ -187,10 +187,6 @@ const seconds = fc.oneof(
   fc.string({ maxLength: 12 }),
   jsonValue,
 )
-// NEW DEFECT (reported, not yet fixed): core's tokenResultFromBody does not bound `refresh_in`, so a finite
-// refresh_in over ~1.8e305 s makes refreshAt = sentAt + refresh_in * 1000 overflow to Infinity (a TokenResult that
-// @onbehalf/redis then stores as null and reads back as malformed). Until it is fixed, refresh_in stays below that.
-const refreshSeconds = seconds.filter((value) => typeof value !== 'number' || !Number.isFinite(value) || Math.abs(value) < 1e305)
 const longString = fc.oneof(fc.string({ maxLength: 200 }), fc.constant('x'.repeat(70_000)), fc.string({ unit: 'binary', maxLength: 50 }))
 /** Token-answer-like objects whose fields are right, missing, or of any type. */
 const tokenLike = fc.record(
@@ -199,7 +195,7 @@ const tokenLike = fc.record(
     scope: fc.oneof(fc.constant(requestedScopes.join(' ')), longString, jsonValue),
     expires_in: seconds,
     ext_expires_in: seconds,
-    refresh_in: refreshSeconds,
+    refresh_in: seconds,
     access_token: fc.oneof(fc.constant('eyJ0eXAiOiJKV1QifQ.eyJmdXp6Ijp0cnVlfQ.c2ln'), fc.constant(''), longString, jsonValue),
     refresh_token: fc.oneof(fc.constant('1.AAAA-refresh'), fc.constant(''), longString, jsonValue),
     error: fc.oneof(fc.constantFrom('invalid_grant', 'interaction_required', 'invalid_client', 'temporarily_unavailable'), jsonValue),
@@ -315,7 +311,7 @@ describe('jose engine response parser (fast-check, through the engine’s fetch)
   }, 120_000)
 
   it('turns a lifetime into a token only within 7 days; over it, or not a lifetime at all, is INVALID_RESPONSE', async () => {
-    const lifetimes = fc.record({ expires_in: seconds, ext_expires_in: fc.option(seconds, { nil: undefined }), refresh_in: fc.option(refreshSeconds, { nil: undefined }) })
+    const lifetimes = fc.record({ expires_in: seconds, ext_expires_in: fc.option(seconds, { nil: undefined }), refresh_in: fc.option(seconds, { nil: undefined }) })
     const outcomes = { token: 0, 'over 7 days refused': 0, 'other INVALID_RESPONSE': 0 }
     await fc.assert(
       fc.asyncProperty(lifetimes, async (fields) => {

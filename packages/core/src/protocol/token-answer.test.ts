@@ -81,6 +81,14 @@ describe('tokenResultFromBody', () => {
     })
   })
 
+  it('ignores a refresh_in at or past expiry (an absurd one never becomes Infinity)', () => {
+    for (const refresh_in of [60, 61, 1.7976931348623157e308]) {
+      const result = tokenResultFromBody({ access_token: 'a', expires_in: 60, refresh_in }, { requestedScopes: ['s'], sentAt })
+      expect(result.refreshAt).toBeUndefined()
+      expect(result.expiresAt).toBe(sentAt + 60_000)
+    }
+  })
+
   it('falls back to the requested scopes and Bearer, and leaves out absent optional fields', () => {
     const result = tokenResultFromBody({ access_token: 'a', expires_in: 60, scope: ' ' }, { requestedScopes: ['s'], sentAt })
     expect(result).toEqual({ accessToken: 'a', tokenType: 'Bearer', scopes: ['s'], expiresAt: sentAt + 60_000 })

@@ -91,7 +91,13 @@ export function tokenResultFromBody(body: Readonly<Record<string, unknown>>, opt
     tokenType: typeof tokenType === 'string' && tokenType.length > 0 ? tokenType : 'Bearer',
     scopes: typeof scope === 'string' && scope.trim() !== '' ? scope.trim().split(/\s+/) : [...options.requestedScopes],
     expiresAt: sentAt + expiresInSeconds * 1000,
-    ...optional('refreshAt', refreshInSeconds !== undefined && refreshInSeconds > 0 ? sentAt + refreshInSeconds * 1000 : undefined),
+    // A refresh advice at or past expiry advises nothing (and an absurd one must not become Infinity).
+    ...optional(
+      'refreshAt',
+      refreshInSeconds !== undefined && refreshInSeconds > 0 && refreshInSeconds < expiresInSeconds
+        ? sentAt + refreshInSeconds * 1000
+        : undefined,
+    ),
     ...optional('refreshToken', typeof refreshToken === 'string' && refreshToken.length > 0 ? refreshToken : undefined),
   }
 }
