@@ -57,7 +57,7 @@ export const fullSettings: ComparisonSettings = {
   hitBudgetMs: 2_000,
   hitMaxSamples: 20_000,
   hitMinSamples: 15,
-  hitWarmupMs: 300,
+  hitWarmupMs: 1_000,
   perRequestCalls: 1_000,
   herdConcurrency: 1_000,
   coldRuns: 3,
