@@ -78,6 +78,17 @@ if (redisServer && !process.env.REDIS_URL) {
   })
 }
 
+// Tests that start child processes (benchmarks, the CLI) run the packages as published: build them first, in
+// dependency order, with the workspace's tsc.
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+for (const name of ['core', 'certificate', 'entra-emulator', 'jose', 'msal', 'azure', 'redis']) {
+  const built = spawnSync(process.execPath, [tsc, '-p', join(root, 'packages', name, 'tsconfig.build.json')], { stdio: 'inherit' })
+  if (built.status !== 0) {
+    console.log(`${label}: 0 passed, 1 failed (build of packages/${name} failed)`)
+    process.exit(1)
+  }
+}
+
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs')
 rmSync(jsonPath, { force: true })
 const run = spawnSync(

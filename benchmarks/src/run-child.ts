@@ -31,7 +31,9 @@ export function runChild(lane: EmulatorLane, spec: ChildSpec, timeoutMs: number)
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--expose-gc', '--conditions=@onbehalf/source', '--import', 'tsx', childEntry],
+      // No @onbehalf/source condition: the contenders' packages resolve to their built dist, the code that
+      // is published (tsx only runs the harness itself).
+      ['--expose-gc', '--import', 'tsx', childEntry],
       {
         cwd: packageDir,
         env: {
