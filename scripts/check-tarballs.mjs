@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+// Every published package must install and work on its own from its packed tarball (SPEC §2). Packs each one
+// with pnpm (which turns workspace:^ into real ranges), installs the tarballs with npm into empty projects, and:
+//   - imports every package from ESM and from CommonJS (require of ESM, Node >= 20.19),
+//   - checks that @onbehalf/azure does not bring @azure/msal-node,
+//   - runs an On-Behalf-Of exchange against the emulator from the tarballs, with each engine.
+// Run after `pnpm build`: node scripts/check-tarballs.mjs
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const work = mkdtempSync(join(tmpdir(), 'onbehalf-tarballs-'))
+const packed = join(work, 'packed')
+mkdirSync(packed)
+const pnpm = process.env.npm_execpath && process.env.npm_execpath.includes('pnpm') ? [process.execPath, process.env.npm_execpath] : ['pnpm']
+const names = ['core', 'certificate', 'jose', 'msal', 'azure', 'redis', 'entra-emulator']
+const tarball = {}
+let failures = 0
+
+function run(command, args, cwd) {
+  return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
+try {
+  for (const name of names) {
+    const out = run(pnpm[0], [...pnpm.slice(1), 'pack', '--pack-destination', packed], join(root, 'packages', name))
+    const file = readdirSync(packed).find((f) => f.startsWith(`onbehalf-${name}-`) && !Object.values(tarball).includes(join(packed, f)))
+    if (!file) throw new Error(`no tarball for ${name}: ${out}`)
+    tarball[name] = join(packed, file)
+  }
+
+  function project(label, packages, extra = []) {
+    const dir = join(work, label)
+    mkdirSync(dir)
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `check-${label}`, private: true, type: 'module' }))
+    run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...packages.map((n) => tarball[n]), ...extra], dir)
+    return dir
+  }
+
+  function check(label, ok, detail = '') {
+    console.log(`${ok ? 'ok  ' : 'FAIL'} ${label}${detail ? `: ${detail}` : ''}`)
+    if (!ok) failures++
+  }
+
+  const expected = {
+    core: ['createTokenProvider', 'createMemoryTokenCache', 'OboError'],
+    certificate: ['parseClientCertificate', 'loadClientCertificate'],
+    jose: ['joseEngine'],
+    msal: ['msalEngine'],
+    azure: ['OnBehalfOfCredential', 'AuthenticationError', 'CredentialUnavailableError', 'AzureAuthorityHosts'],
+    redis: ['createRedisTokenCache'],
+    'entra-emulator': ['startEmulator'],
+  }
+  const dependencies = {
+    core: [],
+    certificate: ['core'],
+    jose: ['core', 'certificate'],
+    msal: ['core', 'certificate'],
+    azure: ['core', 'certificate', 'jose'],
+    redis: ['core'],
+    'entra-emulator': [],
+  }
+
+  // Each package alone (with only the workspace packages it depends on).
+  for (const name of names) {
+    const extra = name === 'azure' ? ['@azure/core-auth@1.10.1'] : []
+    const dir = project(name, [...dependencies[name], name], extra)
+    const exports = JSON.stringify(expected[name])
+    const esm = run(process.execPath, ['--input-type=module', '-e', `const m = await import('@onbehalf/${name}'); console.log(${exports}.filter((e) => !(e in m)).join(','))`], dir).trim()
+    check(`@onbehalf/${name} installs alone and imports from ESM`, esm === '', esm && `missing ${esm}`)
+    const cjs = run(process.execPath, ['-e', `const m = require('@onbehalf/${name}'); console.log(${exports}.filter((e) => !(e in m)).join(','))`], dir).trim()
+    check(`@onbehalf/${name} loads with require()`, cjs === '', cjs && `missing ${cjs}`)
+    if (name === 'azure') {
+      check('@onbehalf/azure does not install @azure/msal-node', !existsSync(join(dir, 'node_modules', '@azure', 'msal-node')))
+    }
+  }
+
+  // Everything together, from the tarballs: a real exchange against the emulator with each engine.
+  const dir = project('together', names, ['@azure/core-auth@1.10.1'])
+  writeFileSync(
+    join(dir, 'exchange.mjs'),
+    `import { startEmulator } from '@onbehalf/entra-emulator'
+import { OnBehalfOfCredential } from '@onbehalf/azure'
+import { msalEngine } from '@onbehalf/msal'
+const emu = await startEmulator()
+try {
+  const { middleTier, downstream, users } = emu.defaults
+  for (const engine of [undefined, msalEngine]) {
+    const userAssertion = emu.issueUserToken({ user: users.plain })
+    const credential = new OnBehalfOfCredential(emu.tenantId, middleTier.clientId, {
+      userAssertion, clientSecret: middleTier.clientSecret, authority: emu.authorityHost, fetch: emu.fetch, ...(engine ? { engine } : {}),
+    })
+    const token = await credential.getToken(downstream.scopes[0])
+    if (typeof token.token !== 'string' || token.expiresOnTimestamp <= Date.now()) throw new Error('no token')
+  }
+  console.log('exchanged')
+} finally {
+  await emu.close()
+}
+`,
+  )
+  const exchanged = run(process.execPath, ['exchange.mjs'], dir).trim()
+  check('the tarballs together complete OBO against the emulator with the jose and msal engines', exchanged.endsWith('exchanged'), exchanged)
+} catch (error) {
+  console.log(`FAIL ${error instanceof Error ? error.message : String(error)}`)
+  if (error && typeof error === 'object' && 'stderr' in error) console.log(String(error.stderr).slice(0, 2000))
+  failures++
+} finally {
+  rmSync(work, { recursive: true, force: true })
+}
+console.log(failures === 0 ? 'tarballs: all checks passed' : `tarballs: ${failures} check(s) failed`)
+process.exit(failures === 0 ? 0 : 1)
