@@ -272,7 +272,7 @@ describe.each(engineNames)('%s engine under IdP faults', (engineName) => {
     const cases: readonly [FaultSpec, OboErrorCode, number][] = [
       [{ kind: 'server-error', status: 503 }, 'SERVER_ERROR', 503],
       [{ kind: 'drop' }, 'NETWORK_ERROR', 0],
-      [{ kind: 'malformed', status: 200 }, 'INVALID_RESPONSE', 0],
+      [{ kind: 'malformed', status: 200 }, 'INVALID_RESPONSE', 200],
       [{ kind: 'throttle', retryAfterSeconds: 120 }, 'THROTTLED', 429],
     ]
     for (const [fault, code, statusCode] of cases) {
