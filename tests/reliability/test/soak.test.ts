@@ -202,7 +202,7 @@ describe('soak', () => {
           await redis.stop()
         }
         if (redisOutage.stoppedAt !== 0 && redisOutage.restartedAt === 0 && now >= startedAt + soakMs * 0.55) {
-          await redis.start()
+          await redis.restart()
           redisOutage.restartedAt = Date.now()
         }
         emu.clearRequests()
