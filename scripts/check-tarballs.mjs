@@ -15,7 +15,10 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const work = mkdtempSync(join(tmpdir(), 'onbehalf-tarballs-'))
 const packed = join(work, 'packed')
 mkdirSync(packed)
-const pnpm = process.env.npm_execpath && process.env.npm_execpath.includes('pnpm') ? [process.execPath, process.env.npm_execpath] : ['pnpm']
+const pnpm =
+  process.env.npm_execpath && process.env.npm_execpath.includes('pnpm')
+    ? [process.execPath, process.env.npm_execpath]
+    : ['pnpm']
 const names = ['core', 'certificate', 'jose', 'msal', 'azure', 'redis', 'entra-emulator']
 const tarball = {}
 let failures = 0
@@ -27,7 +30,9 @@ function run(command, args, cwd) {
 try {
   for (const name of names) {
     const out = run(pnpm[0], [...pnpm.slice(1), 'pack', '--pack-destination', packed], join(root, 'packages', name))
-    const file = readdirSync(packed).find((f) => f.startsWith(`onbehalf-${name}-`) && !Object.values(tarball).includes(join(packed, f)))
+    const file = readdirSync(packed).find(
+      (f) => f.startsWith(`onbehalf-${name}-`) && !Object.values(tarball).includes(join(packed, f)),
+    )
     if (!file) throw new Error(`no tarball for ${name}: ${out}`)
     tarball[name] = join(packed, file)
   }
@@ -36,7 +41,11 @@ try {
     const dir = join(work, label)
     mkdirSync(dir)
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `check-${label}`, private: true, type: 'module' }))
-    run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...packages.map((n) => tarball[n]), ...extra], dir)
+    run(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--loglevel=error', ...packages.map((n) => tarball[n]), ...extra],
+      dir,
+    )
     return dir
   }
 
@@ -69,12 +78,27 @@ try {
     const extra = name === 'azure' ? ['@azure/core-auth@1.10.1'] : []
     const dir = project(name, [...dependencies[name], name], extra)
     const exports = JSON.stringify(expected[name])
-    const esm = run(process.execPath, ['--input-type=module', '-e', `const m = await import('@onbehalf/${name}'); console.log(${exports}.filter((e) => !(e in m)).join(','))`], dir).trim()
+    const esm = run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import('@onbehalf/${name}'); console.log(${exports}.filter((e) => !(e in m)).join(','))`,
+      ],
+      dir,
+    ).trim()
     check(`@onbehalf/${name} installs alone and imports from ESM`, esm === '', esm && `missing ${esm}`)
-    const cjs = run(process.execPath, ['-e', `const m = require('@onbehalf/${name}'); console.log(${exports}.filter((e) => !(e in m)).join(','))`], dir).trim()
+    const cjs = run(
+      process.execPath,
+      ['-e', `const m = require('@onbehalf/${name}'); console.log(${exports}.filter((e) => !(e in m)).join(','))`],
+      dir,
+    ).trim()
     check(`@onbehalf/${name} loads with require()`, cjs === '', cjs && `missing ${cjs}`)
     if (name === 'azure') {
-      check('@onbehalf/azure does not install @azure/msal-node', !existsSync(join(dir, 'node_modules', '@azure', 'msal-node')))
+      check(
+        '@onbehalf/azure does not install @azure/msal-node',
+        !existsSync(join(dir, 'node_modules', '@azure', 'msal-node')),
+      )
     }
   }
 
@@ -103,7 +127,11 @@ try {
 `,
   )
   const exchanged = run(process.execPath, ['exchange.mjs'], dir).trim()
-  check('the tarballs together complete OBO against the emulator with the jose and msal engines', exchanged.endsWith('exchanged'), exchanged)
+  check(
+    'the tarballs together complete OBO against the emulator with the jose and msal engines',
+    exchanged.endsWith('exchanged'),
+    exchanged,
+  )
 } catch (error) {
   console.log(`FAIL ${error instanceof Error ? error.message : String(error)}`)
   if (error && typeof error === 'object' && 'stderr' in error) console.log(String(error.stderr).slice(0, 2000))

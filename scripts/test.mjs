@@ -39,7 +39,9 @@ function aptInstall(packages) {
 let redisServer = process.env.REDIS_SERVER_BIN || which('redis-server')
 if (!redisServer && aptInstall(['redis-server'])) redisServer = which('redis-server')
 if (!redisServer) {
-  console.error('test: redis-server is not installed; the Redis suites will fail. Install it (apt-get install redis-server).')
+  console.error(
+    'test: redis-server is not installed; the Redis suites will fail. Install it (apt-get install redis-server).',
+  )
 }
 if (!process.env.CHROMIUM_PATH && !has('/usr/bin/chromium')) aptInstall(['chromium'])
 if (!process.env.CHROMIUM_PATH && has('/usr/bin/chromium')) process.env.CHROMIUM_PATH = '/usr/bin/chromium'
@@ -60,9 +62,13 @@ if (redisServer && !process.env.REDIS_URL) {
   const port = await freePort()
   const dir = join(tmpdir(), `onbehalf-redis-${process.pid}`)
   mkdirSync(dir, { recursive: true })
-  redis = spawn(redisServer, ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: 'ignore',
-  })
+  redis = spawn(
+    redisServer,
+    ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir],
+    {
+      stdio: 'ignore',
+    },
+  )
   process.env.REDIS_URL = `redis://127.0.0.1:${port}`
   process.env.REDIS_SERVER_BIN = redisServer
   for (let i = 0; i < 50; i++) {
@@ -82,7 +88,9 @@ if (redisServer && !process.env.REDIS_URL) {
 // dependency order, with the workspace's tsc.
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
 for (const name of ['core', 'certificate', 'entra-emulator', 'jose', 'msal', 'azure', 'redis']) {
-  const built = spawnSync(process.execPath, [tsc, '-p', join(root, 'packages', name, 'tsconfig.build.json')], { stdio: 'inherit' })
+  const built = spawnSync(process.execPath, [tsc, '-p', join(root, 'packages', name, 'tsconfig.build.json')], {
+    stdio: 'inherit',
+  })
   if (built.status !== 0) {
     console.log(`${label}: 0 passed, 1 failed (build of packages/${name} failed)`)
     process.exit(1)

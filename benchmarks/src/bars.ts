@@ -16,10 +16,7 @@ import {
 
 const ours: readonly ContenderId[] = ['ours-jose', 'ours-msal']
 
-function hitAt(
-  result: CacheHitResult | NotApplicable | undefined,
-  users: number,
-): HitPoint | undefined {
+function hitAt(result: CacheHitResult | NotApplicable | undefined, users: number): HitPoint | undefined {
   if (result === undefined || isNotApplicable(result)) return undefined
   const point = result.points.find((p) => p.users === users)
   return point === undefined || isSkipped(point) ? undefined : point
@@ -55,8 +52,7 @@ export function computeBars(
     if (settings.sizes.includes(settings.barUsers)) {
       const a = hitAt(mine, settings.barUsers)
       const b = hitAt(results.cacheHits['msal-node'], settings.barUsers)
-      const ratio =
-        a !== undefined && b !== undefined ? b.hitUs.median / a.hitUs.median : Number.NaN
+      const ratio = a !== undefined && b !== undefined ? b.hitUs.median / a.hitUs.median : Number.NaN
       bars.push({
         name: `${id} vs msal-node, cache hit at ${settings.barUsers.toLocaleString('en-US')} users (median)`,
         value: Number.isNaN(ratio) ? 'not measured' : `${formatRatio(ratio)} faster`,
@@ -76,10 +72,7 @@ export function computeBars(
     if (largest !== undefined && smallest !== undefined && largest > smallest) {
       const top = hitAt(mine, largest)
       const bottom = hitAt(mine, smallest)
-      const ratio =
-        top !== undefined && bottom !== undefined
-          ? top.hitUs.median / bottom.hitUs.median
-          : Number.NaN
+      const ratio = top !== undefined && bottom !== undefined ? top.hitUs.median / bottom.hitUs.median : Number.NaN
       bars.push({
         name: `${id} hit cost at ${largest.toLocaleString('en-US')} users vs ${smallest.toLocaleString('en-US')} user(s) (median)`,
         value: Number.isNaN(ratio) ? 'not measured' : `${ratio.toFixed(2)}×`,
@@ -110,14 +103,10 @@ export function computeBars(
     if (memory !== undefined && !isNotApplicable(memory) && memoryTop !== undefined) {
       const point = memory.points.find((p) => p.users === memoryTop)
       const overhead =
-        point === undefined || isSkipped(point)
-          ? Number.NaN
-          : point.bytesPerUser - point.tokenBytesPerUser
+        point === undefined || isSkipped(point) ? Number.NaN : point.bytesPerUser - point.tokenBytesPerUser
       bars.push({
         name: `${id} memory overhead per cached user beyond its tokens, at ${memoryTop.toLocaleString('en-US')} users`,
-        value: Number.isNaN(overhead)
-          ? 'not measured'
-          : `${Math.round(overhead).toLocaleString('en-US')} B`,
+        value: Number.isNaN(overhead) ? 'not measured' : `${Math.round(overhead).toLocaleString('en-US')} B`,
         threshold: '≤ 2,048 B',
         pass: overhead <= 2048,
       })

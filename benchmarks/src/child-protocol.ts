@@ -47,8 +47,7 @@ export interface ParentAnswer {
 
 /** The child's last message. */
 export type ChildOutcome =
-  | { readonly type: 'result'; readonly result: unknown }
-  | { readonly type: 'failed'; readonly message: string }
+  { readonly type: 'result'; readonly result: unknown } | { readonly type: 'failed'; readonly message: string }
 
 /**
  * The difference between two counter snapshots.

@@ -140,23 +140,16 @@ export async function runComparison(
         const t0 = Date.now()
         let status: string
         try {
-          outcomes.set(
-            job,
-            await runChild(lane, { ...job, emulator: lane.access }, settings.childTimeoutMs),
-          )
+          outcomes.set(job, await runChild(lane, { ...job, emulator: lane.access }, settings.childTimeoutMs))
           status = `${((Date.now() - t0) / 1000).toFixed(1)} s`
         } catch (error) {
           // One failing process must not lose the rest of the run: the report shows what failed.
-          const message =
-            (error instanceof Error ? error.message : String(error)).split('\n')[0] ??
-            'unknown error'
+          const message = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? 'unknown error'
           outcomes.set(job, notApplicable(`the scenario process failed (${message})`))
           status = `FAILED: ${message}`
         }
         done++
-        options.onProgress?.(
-          `[${done}/${jobs.length}] ${job.scenario} · ${job.contender}: ${status}`,
-        )
+        options.onProgress?.(`[${done}/${jobs.length}] ${job.scenario} · ${job.contender}: ${status}`)
       }
     }
     await Promise.all(lanes.map(work))

@@ -52,9 +52,7 @@ export function installedPackageDir(name: string, fromDir: string): string | und
 
 function versionAt(dir: string | undefined): string {
   if (dir === undefined) return 'not installed'
-  return String(
-    (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: unknown }).version,
-  )
+  return String((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: unknown }).version)
 }
 
 /**
@@ -73,9 +71,7 @@ export function versionInfo(): Record<string, string> {
     '@onbehalf/core': versionAt(installedPackageDir('@onbehalf/core', packageDir)),
     '@onbehalf/jose': versionAt(installedPackageDir('@onbehalf/jose', packageDir)),
     '@onbehalf/msal': versionAt(installedPackageDir('@onbehalf/msal', packageDir)),
-    '@onbehalf/entra-emulator': versionAt(
-      installedPackageDir('@onbehalf/entra-emulator', packageDir),
-    ),
+    '@onbehalf/entra-emulator': versionAt(installedPackageDir('@onbehalf/entra-emulator', packageDir)),
     '@azure/msal-node': versionAt(installedPackageDir('@azure/msal-node', packageDir)),
     '@azure/identity': versionAt(identityDir),
     '@azure/msal-node (used by @azure/identity)': versionAt(

@@ -47,8 +47,7 @@ export async function writeOutputs(
     mkdir(dirname(paths.markdown), { recursive: true }),
     mkdir(paths.chartsDir, { recursive: true }),
   ])
-  const link = (file: string): string =>
-    relative(dirname(paths.markdown), file).split('\\').join('/')
+  const link = (file: string): string => relative(dirname(paths.markdown), file).split('\\').join('/')
   await Promise.all([
     writeFile(paths.json, `${JSON.stringify(results, null, 2)}\n`),
     writeFile(latencyFile, latencyChart(results, settings.barUsers, settings.hitCapMs)),

@@ -14,11 +14,7 @@ export interface ParentClient {
   counts(): Promise<RequestCounts>
 }
 
-type Question = ChildQuestion extends infer Q
-  ? Q extends { id: number }
-    ? Omit<Q, 'id'>
-    : never
-  : never
+type Question = ChildQuestion extends infer Q ? (Q extends { id: number } ? Omit<Q, 'id'> : never) : never
 
 /**
  * Connects to the parent over the IPC channel this process was started with.
@@ -35,10 +31,7 @@ export function connectToParent(): ParentClient {
   if (send === undefined) {
     throw new Error('This script is a scenario process: start it through the benchmark harness.')
   }
-  const pending = new Map<
-    number,
-    { resolve: (a: ParentAnswer) => void; reject: (e: Error) => void }
-  >()
+  const pending = new Map<number, { resolve: (a: ParentAnswer) => void; reject: (e: Error) => void }>()
   let nextId = 1
   process.on('message', (message: ParentAnswer) => {
     const waiter = pending.get(message.id)

@@ -9,12 +9,7 @@ import type { Summary } from './stats.ts'
 export type ContenderId = 'ours-jose' | 'ours-msal' | 'msal-node' | 'azure-identity'
 
 /** Every contender, in report order. */
-export const contenderIds: readonly ContenderId[] = [
-  'ours-jose',
-  'ours-msal',
-  'msal-node',
-  'azure-identity',
-]
+export const contenderIds: readonly ContenderId[] = ['ours-jose', 'ours-msal', 'msal-node', 'azure-identity']
 
 /** How each contender is named in tables and charts. */
 export const contenderLabels: Readonly<Record<ContenderId, string>> = {

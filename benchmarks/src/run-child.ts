@@ -82,9 +82,7 @@ export function runChild(lane: EmulatorLane, spec: ChildSpec, timeoutMs: number)
         reject(new Error(`${spec.scenario}/${spec.contender} failed: ${outcome.message}`))
       } else {
         reject(
-          new Error(
-            `${spec.scenario}/${spec.contender} exited with code ${String(code)} without a result:\n${output}`,
-          ),
+          new Error(`${spec.scenario}/${spec.contender} exited with code ${String(code)} without a result:\n${output}`),
         )
       }
     })

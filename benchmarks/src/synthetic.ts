@@ -58,15 +58,10 @@ export function jwtSynthesizer(template: string): JwtSynthesizer {
   if (header === undefined || payload === undefined || signature === undefined) {
     throw new TypeError('template is not a JWT')
   }
-  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<
-    string,
-    unknown
-  >
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>
   const signatureBytes = Buffer.from(signature, 'base64url').length
   return (overrides) => {
-    const body = Buffer.from(JSON.stringify({ ...claims, ...overrides }), 'utf8').toString(
-      'base64url',
-    )
+    const body = Buffer.from(JSON.stringify({ ...claims, ...overrides }), 'utf8').toString('base64url')
     return `${header}.${body}.${poolBytes(signatureBytes).toString('base64url')}`
   }
 }
@@ -80,10 +75,7 @@ export function jwtSynthesizer(template: string): JwtSynthesizer {
  * ```
  */
 export function jwtClaims(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<
-    string,
-    unknown
-  >
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>
 }
 
 /**
@@ -113,9 +105,7 @@ function opaque(length: number): string {
  * const batch = make(0, 1000)
  * ```
  */
-export function syntheticUsers(
-  templates: SyntheticTemplates,
-): (from: number, count: number) => SyntheticUser[] {
+export function syntheticUsers(templates: SyntheticTemplates): (from: number, count: number) => SyntheticUser[] {
   const assertion = jwtSynthesizer(templates.assertion)
   const accessToken = jwtSynthesizer(templates.accessToken)
   const issuedAt = Math.floor(Date.now() / 1000)

@@ -56,12 +56,7 @@ describe('benchmark harness (tiny run)', () => {
     const { herd } = await run()
     const ours = herd['ours-jose']
     const msal = herd['msal-node']
-    if (
-      ours === undefined ||
-      isNotApplicable(ours) ||
-      msal === undefined ||
-      isNotApplicable(msal)
-    ) {
+    if (ours === undefined || isNotApplicable(ours) || msal === undefined || isNotApplicable(msal)) {
       throw new Error('herd results missing')
     }
     expect(ours).toMatchObject({ failed: 0, distinctTokens: 1 })

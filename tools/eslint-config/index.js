@@ -22,7 +22,9 @@ export default tseslint.config(
       curly: ['error', 'multi-line'],
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@onbehalf/*/src/*', '../../*/src/*'], message: 'Import workspace packages by name.' }] },
+        {
+          patterns: [{ group: ['@onbehalf/*/src/*', '../../*/src/*'], message: 'Import workspace packages by name.' }],
+        },
       ],
     },
   },
@@ -30,31 +32,67 @@ export default tseslint.config(
     // Adapters never import each other; core imports nothing from the workspace.
     files: ['packages/core/src/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@onbehalf/*'], message: 'core imports nothing from the workspace.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@onbehalf/*'], message: 'core imports nothing from the workspace.' }] },
+      ],
     },
   },
   {
     files: ['packages/jose/src/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@onbehalf/msal', '@onbehalf/azure', '@onbehalf/redis', 'node:*'], message: 'jose is web-standard and imports no other adapter.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@onbehalf/msal', '@onbehalf/azure', '@onbehalf/redis', 'node:*'],
+              message: 'jose is web-standard and imports no other adapter.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['packages/msal/src/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@onbehalf/jose', '@onbehalf/azure', '@onbehalf/redis'], message: 'Adapters never import each other.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@onbehalf/jose', '@onbehalf/azure', '@onbehalf/redis'],
+              message: 'Adapters never import each other.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: webOnly.filter((glob) => !glob.includes('core')),
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', '@onbehalf/msal', '@onbehalf/azure', '@onbehalf/redis'], message: 'Web-standard package: no Node-only APIs in src, no other adapter.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', '@onbehalf/msal', '@onbehalf/azure', '@onbehalf/redis'],
+              message: 'Web-standard package: no Node-only APIs in src, no other adapter.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['packages/entra-emulator/src/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@onbehalf/*'], message: 'The emulator imports no workspace package.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@onbehalf/*'], message: 'The emulator imports no workspace package.' }] },
+      ],
     },
   },
   {

@@ -9,7 +9,11 @@ import { startDemoStack } from './stack.ts'
 
 const startedAt = performance.now()
 // Scenarios need the emulator: the check ignores real-tenant variables, but honours REDIS_URL and the engine.
-const env = { REDIS_URL: process.env['REDIS_URL'], TOKEN_CACHE_KEY: process.env['TOKEN_CACHE_KEY'], ONBEHALF_ENGINE: process.env['ONBEHALF_ENGINE'] }
+const env = {
+  REDIS_URL: process.env['REDIS_URL'],
+  TOKEN_CACHE_KEY: process.env['TOKEN_CACHE_KEY'],
+  ONBEHALF_ENGINE: process.env['ONBEHALF_ENGINE'],
+}
 const stack = await startDemoStack({ env })
 let failed = 0
 try {
@@ -19,7 +23,11 @@ try {
   })
   failed = results.filter((r) => !r.ok).length
   const seconds = ((performance.now() - startedAt) / 1000).toFixed(1)
-  console.log(failed === 0 ? `\nAll ${String(results.length)} steps passed in ${seconds} s.` : `\n${String(failed)} of ${String(results.length)} steps failed.`)
+  console.log(
+    failed === 0
+      ? `\nAll ${String(results.length)} steps passed in ${seconds} s.`
+      : `\n${String(failed)} of ${String(results.length)} steps failed.`,
+  )
 } finally {
   await stack.close()
 }

@@ -48,7 +48,10 @@ export async function signIn(baseUrl: string, user: string, claims?: string): Pr
  * ```
  */
 export async function callDocuments(baseUrl: string, token: string | undefined): Promise<CallResult> {
-  const response = await fetch(`${baseUrl}/api/documents`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } })
+  const response = await fetch(
+    `${baseUrl}/api/documents`,
+    token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } },
+  )
   return {
     status: response.status,
     wwwAuthenticate: response.headers.get('www-authenticate') ?? undefined,

@@ -64,7 +64,10 @@ export async function startDownstreamApi(options: DownstreamApiOptions): Promise
   const revocations = new Map<string, Revocation>()
   const acceptedTokenIds = new Map<string, Set<string>>()
   const counts = { ok: 0, challenged: 0, refused: 0 }
-  const app: FastifyInstance = Fastify({ https: { key: options.tls.keyPem, cert: options.tls.certificatePem }, logger: false })
+  const app: FastifyInstance = Fastify({
+    https: { key: options.tls.keyPem, cert: options.tls.certificatePem },
+    logger: false,
+  })
 
   app.get('/documents', async (request, reply) => {
     let claims
@@ -73,13 +76,21 @@ export async function startDownstreamApi(options: DownstreamApiOptions): Promise
     } catch (error) {
       if (!(error instanceof BearerError)) throw error
       counts.refused++
-      return reply.code(error.status).header('WWW-Authenticate', error.toWwwAuthenticate()).send({ error: error.error, message: error.message })
+      return reply
+        .code(error.status)
+        .header('WWW-Authenticate', error.toWwwAuthenticate())
+        .send({ error: error.error, message: error.message })
     }
     const oid = String(claims['oid'])
-    const tokenId = typeof claims['uti'] === 'string' ? claims['uti'] : typeof claims['jti'] === 'string' ? claims['jti'] : ''
+    const tokenId =
+      typeof claims['uti'] === 'string' ? claims['uti'] : typeof claims['jti'] === 'string' ? claims['jti'] : ''
     const revocation = revocations.get(oid)
-    if (revocation !== undefined && ((claims.iat ?? 0) < revocation.revokedAtSeconds || revocation.tokenIds.has(tokenId))) {
-      const caeCapable = Array.isArray(claims['xms_cc']) && claims['xms_cc'].some((v) => String(v).toLowerCase() === 'cp1')
+    if (
+      revocation !== undefined &&
+      ((claims.iat ?? 0) < revocation.revokedAtSeconds || revocation.tokenIds.has(tokenId))
+    ) {
+      const caeCapable =
+        Array.isArray(claims['xms_cc']) && claims['xms_cc'].some((v) => String(v).toLowerCase() === 'cp1')
       if (!caeCapable) {
         // A client that did not declare cp1 cannot answer a claims challenge: plain refusal.
         counts.refused++
@@ -89,19 +100,24 @@ export async function startDownstreamApi(options: DownstreamApiOptions): Promise
           .send({ error: 'invalid_token', message: 'The session was revoked.' })
       }
       counts.challenged++
-      const challengeClaims = JSON.stringify({ access_token: { nbf: { essential: true, value: String(revocation.revokedAtSeconds) } } })
+      const challengeClaims = JSON.stringify({
+        access_token: { nbf: { essential: true, value: String(revocation.revokedAtSeconds) } },
+      })
       const challenge = renderClaimsChallenge(challengeClaims).replace(
         /^Bearer /,
         `Bearer realm="", authorization_uri="${options.authorizationUri}", `,
       )
-      return reply
-        .code(401)
-        .header('WWW-Authenticate', challenge)
-        .send({ error: 'insufficient_claims', message: 'A critical event revoked this session: get a new token with the claims.' })
+      return reply.code(401).header('WWW-Authenticate', challenge).send({
+        error: 'insufficient_claims',
+        message: 'A critical event revoked this session: get a new token with the claims.',
+      })
     }
     remember(acceptedTokenIds, oid, tokenId)
     counts.ok++
-    return { user: { oid, name: claims['name'], username: claims['preferred_username'] }, documents: documentsFor(oid, String(claims['name'] ?? 'user')) }
+    return {
+      user: { oid, name: claims['name'], username: claims['preferred_username'] },
+      documents: documentsFor(oid, String(claims['name'] ?? 'user')),
+    }
   })
 
   const port = await listenOnLoopback(app, options.port ?? 0)
@@ -126,7 +142,14 @@ function remember(map: Map<string, Set<string>>, oid: string, tokenId: string): 
   if (ids.size > maxTokenIdsPerUser) ids.delete(ids.values().next().value as string)
 }
 
-const titles = ['Quarterly plan', 'Design review notes', 'Travel policy', 'Team offsite agenda', 'Budget draft', 'Hiring loop feedback']
+const titles = [
+  'Quarterly plan',
+  'Design review notes',
+  'Travel policy',
+  'Team offsite agenda',
+  'Budget draft',
+  'Hiring loop feedback',
+]
 
 /** A stable, per-user list: the same user always sees the same documents, different users different ones. */
 function documentsFor(oid: string, name: string): { id: string; title: string; owner: string; modified: string }[] {

@@ -112,13 +112,19 @@ function engineFrom(env: EntraEnvironment): EngineFactory | undefined {
  * const token = await identity.signIn!('plain')
  * ```
  */
-export async function emulatorIdentity(options: { readonly port?: number; readonly env?: EntraEnvironment } = {}): Promise<IdentitySetup> {
+export async function emulatorIdentity(
+  options: { readonly port?: number; readonly env?: EntraEnvironment } = {},
+): Promise<IdentitySetup> {
   const emu = await startEmulator({ port: options.port ?? 0, seed: 'onbehalf-demo' })
   try {
     const { middleTier, downstream, users } = emu.defaults
     const demoUsers = [
       { id: 'plain', user: users.plain, scenario: 'OBO succeeds; the second call is a cache hit.' },
-      { id: 'mfa', user: users.mfa, scenario: 'Conditional Access requires MFA: a claims challenge, then success after step-up.' },
+      {
+        id: 'mfa',
+        user: users.mfa,
+        scenario: 'Conditional Access requires MFA: a claims challenge, then success after step-up.',
+      },
       { id: 'consent', user: users.consentMissing, scenario: 'Has not consented: Entra answers AADSTS65001.' },
     ] as const
     const fetchFn: typeof globalThis.fetch = emu.fetch
@@ -145,7 +151,13 @@ export async function emulatorIdentity(options: { readonly port?: number; readon
         scopes: [downstreamScope],
         scope: downstreamScope.slice(downstreamScope.lastIndexOf('/') + 1),
       },
-      users: demoUsers.map(({ id, user, scenario }) => ({ id, name: user.name, username: user.upn, oid: user.oid, scenario })),
+      users: demoUsers.map(({ id, user, scenario }) => ({
+        id,
+        name: user.name,
+        username: user.upn,
+        oid: user.oid,
+        scenario,
+      })),
       signIn: async (userId, claims) => {
         const entry = demoUsers.find((u) => u.id === userId)
         if (entry === undefined) throw new TypeError(`unknown demo user '${userId}'`)
@@ -237,17 +249,22 @@ async function discover(
   const issuer = document['issuer']
   const jwksUri = document['jwks_uri']
   const authorizationUri = document['authorization_endpoint']
-  if (typeof issuer !== 'string' || typeof jwksUri !== 'string') throw new Error(`OpenID configuration at ${url} lacks issuer or jwks_uri.`)
+  if (typeof issuer !== 'string' || typeof jwksUri !== 'string') {
+    throw new Error(`OpenID configuration at ${url} lacks issuer or jwks_uri.`)
+  }
   return {
     issuer,
     jwksUri,
-    authorizationUri: typeof authorizationUri === 'string' ? authorizationUri : `${authorityHost}/${tenantId}/oauth2/v2.0/authorize`,
+    authorizationUri:
+      typeof authorizationUri === 'string' ? authorizationUri : `${authorityHost}/${tenantId}/oauth2/v2.0/authorize`,
   }
 }
 
 function need(env: EntraEnvironment, name: string): string {
   const value = nonEmpty(env[name])
-  if (value === undefined) throw new TypeError(`Set ${name} to run the demo against a real Entra tenant (see apps/demo/README.md).`)
+  if (value === undefined) {
+    throw new TypeError(`Set ${name} to run the demo against a real Entra tenant (see apps/demo/README.md).`)
+  }
   return value
 }
 

@@ -33,19 +33,38 @@ try {
     disableInstanceDiscovery: config.disableInstanceDiscovery ?? false,
     cache: stack.cache,
   }).getToken([...stack.identity.downstream.scopes], { enableCae: true })
-  const staticTier = createMiddleTier({ ...base, credential: config, createCredential: () => ({ getToken: () => Promise.resolve(oboToken) }) })
+  const staticTier = createMiddleTier({
+    ...base,
+    credential: config,
+    createCredential: () => ({ getToken: () => Promise.resolve(oboToken) }),
+  })
   await staticTier.app.listen({ host: loopback, port: 0 })
   const staticUrl = `http://${loopback}:${String((staticTier.app.server.address() as { port: number }).port)}`
 
   const run = async (url: string): Promise<autocannon.Result> =>
-    await autocannon({ url: `${url}/api/documents`, connections, duration: seconds, headers: { authorization: `Bearer ${userToken}` } })
+    await autocannon({
+      url: `${url}/api/documents`,
+      connections,
+      duration: seconds,
+      headers: { authorization: `Bearer ${userToken}` },
+    })
 
   console.log(
     `load: ${String(connections)} connections, ${String(rounds)} alternating rounds of ${String(seconds)} s per variant, same process, memory cache, jose engine`,
   )
   // Warm both (JIT, connection pools), then measure alternately.
-  await autocannon({ url: `${stack.url}/api/documents`, connections, duration: 2, headers: { authorization: `Bearer ${userToken}` } })
-  await autocannon({ url: `${staticUrl}/api/documents`, connections, duration: 2, headers: { authorization: `Bearer ${userToken}` } })
+  await autocannon({
+    url: `${stack.url}/api/documents`,
+    connections,
+    duration: 2,
+    headers: { authorization: `Bearer ${userToken}` },
+  })
+  await autocannon({
+    url: `${staticUrl}/api/documents`,
+    connections,
+    duration: 2,
+    headers: { authorization: `Bearer ${userToken}` },
+  })
   // Alternating rounds spread machine noise (other processes, GC) over both variants.
   const staticResults: autocannon.Result[] = []
   const oboResults: autocannon.Result[] = []
@@ -62,7 +81,10 @@ try {
     const p99 = mean(results.map((r) => r.latency.p99))
     const bad = results.reduce((n, r) => n + r.non2xx + r.errors, 0)
     const perRound = results.map((r) => r.requests.average.toFixed(0)).join(' / ')
-    return { rps, line: `${name.padEnd(28)} ${rps.toFixed(0).padStart(6)} req/s (rounds ${perRound})   p50 ${p50.toFixed(1)} ms   p99 ${p99.toFixed(1)} ms   failed ${String(bad)}` }
+    return {
+      rps,
+      line: `${name.padEnd(28)} ${rps.toFixed(0).padStart(6)} req/s (rounds ${perRound})   p50 ${p50.toFixed(1)} ms   p99 ${p99.toFixed(1)} ms   failed ${String(bad)}`,
+    }
   }
   const staticSummary = summary('static token (no OBO)', staticResults)
   const oboSummary = summary('OnBehalfOfCredential (hit)', oboResults)

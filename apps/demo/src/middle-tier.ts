@@ -10,11 +10,23 @@
  */
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth'
 import { isRestError } from '@azure/core-rest-pipeline'
-import { AuthenticationError, CredentialUnavailableError, OnBehalfOfCredential, type EngineFactory, type TokenCache, type TokenEvent } from '@onbehalf/azure'
+import {
+  AuthenticationError,
+  CredentialUnavailableError,
+  OnBehalfOfCredential,
+  type EngineFactory,
+  type TokenCache,
+  type TokenEvent,
+} from '@onbehalf/azure'
 import { optional, renderClaimsChallenge } from '@onbehalf/core'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import type { JWTPayload } from 'jose'
-import { challengeClaimsOf, type DownstreamAttempt, type DownstreamClient, type DownstreamResult } from './downstream-client.ts'
+import {
+  challengeClaimsOf,
+  type DownstreamAttempt,
+  type DownstreamClient,
+  type DownstreamResult,
+} from './downstream-client.ts'
 import { BearerError, type TokenValidator } from './token-validator.ts'
 
 /** How the middle tier authenticates to Entra. Exactly one of `clientSecret` / `clientCertificate`. */
@@ -62,7 +74,13 @@ export interface MiddleTierStats {
   readonly challenges: number
   readonly errors: number
   /** Token cache outcomes of every `getToken` the per-request credentials made. */
-  readonly cache: { readonly hits: number; readonly misses: number; readonly coalesced: number; readonly claimsBypass: number; readonly refreshes: number }
+  readonly cache: {
+    readonly hits: number
+    readonly misses: number
+    readonly coalesced: number
+    readonly claimsBypass: number
+    readonly refreshes: number
+  }
 }
 
 /** A Fastify instance with the middle-tier routes, not yet listening. */
@@ -78,10 +96,20 @@ export interface RequestChain {
   /** Outcome of the first token lookup: `hit`, `miss`, `coalesced`, … */
   readonly cache: string | undefined
   readonly cacheEvents: readonly { readonly type: string; readonly durationMs: number }[]
-  readonly attempts: readonly { readonly status: number; readonly challenged: boolean; readonly durationMs: number; readonly tokenId: unknown }[]
+  readonly attempts: readonly {
+    readonly status: number
+    readonly challenged: boolean
+    readonly durationMs: number
+    readonly tokenId: unknown
+  }[]
   /** The downstream asked for claims and the pipeline answered with a fresh token. */
   readonly caeRetried: boolean
-  readonly timings: { readonly validateMs: number; readonly tokenMs: number; readonly downstreamMs: number; readonly totalMs: number }
+  readonly timings: {
+    readonly validateMs: number
+    readonly tokenMs: number
+    readonly downstreamMs: number
+    readonly totalMs: number
+  }
 }
 
 /**
@@ -107,13 +135,17 @@ export function createMiddleTier(options: MiddleTierOptions): MiddleTier {
     let caller: JWTPayload | undefined
     let validateMs = 0
     let tokenMs = 0
-    const chain = (): RequestChain => summarize({ caller, cacheEvents, attempts, validateMs, tokenMs, totalMs: performance.now() - startedAt })
+    const chain = (): RequestChain =>
+      summarize({ caller, cacheEvents, attempts, validateMs, tokenMs, totalMs: performance.now() - startedAt })
     const finish = (status: number, outcome: string): void => {
       const c = chain()
       options.log?.(
         `GET /api/documents ${String(status)} ${outcome} cache=${c.cache ?? '-'} token=${c.timings.tokenMs.toFixed(1)}ms downstream=${c.timings.downstreamMs.toFixed(1)}ms total=${c.timings.totalMs.toFixed(1)}ms`,
       )
-      reply.header('Server-Timing', `validate;dur=${c.timings.validateMs.toFixed(2)}, obo;dur=${c.timings.tokenMs.toFixed(2)}, downstream;dur=${c.timings.downstreamMs.toFixed(2)}`)
+      reply.header(
+        'Server-Timing',
+        `validate;dur=${c.timings.validateMs.toFixed(2)}, obo;dur=${c.timings.tokenMs.toFixed(2)}, downstream;dur=${c.timings.downstreamMs.toFixed(2)}`,
+      )
     }
 
     let userAssertion: string
@@ -125,25 +157,30 @@ export function createMiddleTier(options: MiddleTierOptions): MiddleTier {
       if (!(error instanceof BearerError)) throw error
       counts.errors++
       finish(error.status, error.error)
-      return reply.code(error.status).header('WWW-Authenticate', error.toWwwAuthenticate()).send({ error: error.error, message: error.message, source: 'middle-tier', chain: chain() })
+      return reply
+        .code(error.status)
+        .header('WWW-Authenticate', error.toWwwAuthenticate())
+        .send({ error: error.error, message: error.message, source: 'middle-tier', chain: chain() })
     }
     validateMs = performance.now() - startedAt
 
-    const credential: TokenCredential & { close?: () => Promise<void> } = options.createCredential?.(userAssertion) ?? new OnBehalfOfCredential(config.tenantId, config.clientId, {
-      userAssertion,
-      ...optional('clientSecret', config.clientSecret),
-      ...optional('clientCertificate', config.clientCertificate),
-      ...optional('password', config.clientCertificatePassword),
-      authority: config.authorityHost,
-      ...optional('fetch', config.fetch),
-      ...optional('disableInstanceDiscovery', config.disableInstanceDiscovery),
-      ...optional('engine', config.engine),
-      cache: options.cache,
-      onEvent: (event) => {
-        cacheEvents.push(event)
-        count(cacheCounts, event.type)
-      },
-    })
+    const credential: TokenCredential & { close?: () => Promise<void> } =
+      options.createCredential?.(userAssertion) ??
+      new OnBehalfOfCredential(config.tenantId, config.clientId, {
+        userAssertion,
+        ...optional('clientSecret', config.clientSecret),
+        ...optional('clientCertificate', config.clientCertificate),
+        ...optional('password', config.clientCertificatePassword),
+        authority: config.authorityHost,
+        ...optional('fetch', config.fetch),
+        ...optional('disableInstanceDiscovery', config.disableInstanceDiscovery),
+        ...optional('engine', config.engine),
+        cache: options.cache,
+        onEvent: (event) => {
+          cacheEvents.push(event)
+          count(cacheCounts, event.type)
+        },
+      })
     // Times the credential inside the pipeline: what OBO costs this request (≈0 on a hit).
     const timed: TokenCredential = {
       async getToken(scopes: string | string[], getTokenOptions?: GetTokenOptions): Promise<AccessToken | null> {
@@ -180,12 +217,26 @@ export function createMiddleTier(options: MiddleTierOptions): MiddleTier {
       finish(401, 'downstream-challenge')
       return reply
         .code(401)
-        .header('WWW-Authenticate', withAuthorizationUri(renderClaimsChallenge(challengeClaims), options.authorizationUri))
-        .send({ error: 'insufficient_claims', source: 'downstream', claims: parseJson(challengeClaims), message: 'The downstream API asked for claims the middle tier could not satisfy.', chain: chain() })
+        .header(
+          'WWW-Authenticate',
+          withAuthorizationUri(renderClaimsChallenge(challengeClaims), options.authorizationUri),
+        )
+        .send({
+          error: 'insufficient_claims',
+          source: 'downstream',
+          claims: parseJson(challengeClaims),
+          message: 'The downstream API asked for claims the middle tier could not satisfy.',
+          chain: chain(),
+        })
     }
     counts.errors++
     finish(502, `downstream-${String(result.status)}`)
-    return reply.code(502).send({ error: 'downstream_error', source: 'downstream', downstream: { status: result.status, body: result.body }, chain: chain() })
+    return reply.code(502).send({
+      error: 'downstream_error',
+      source: 'downstream',
+      downstream: { status: result.status, body: result.body },
+      chain: chain(),
+    })
   })
 
   app.get('/api/stats', () => ({ ...counts, cache: { ...cacheCounts } }))
@@ -193,19 +244,37 @@ export function createMiddleTier(options: MiddleTierOptions): MiddleTier {
   function relayFailure(error: unknown, reply: FastifyReply, chain: () => RequestChain): FastifyReply {
     if (error instanceof AuthenticationError) {
       const response = error.errorResponse
-      const base = { source: 'entra', code: error.code, aadsts: response.errorCodes, entraError: response.error, message: error.message }
+      const base = {
+        source: 'entra',
+        code: error.code,
+        aadsts: response.errorCodes,
+        entraError: response.error,
+        message: error.message,
+      }
       if (error.code === 'INTERACTION_REQUIRED') {
         counts.challenges++
         reply.code(401)
         const header = error.toWwwAuthenticate()
-        if (header !== undefined) reply.header('WWW-Authenticate', withAuthorizationUri(header, options.authorizationUri))
+        if (header !== undefined) {
+          reply.header('WWW-Authenticate', withAuthorizationUri(header, options.authorizationUri))
+        }
         const kind = response.claims !== undefined ? 'insufficient_claims' : consentKind(error)
-        return reply.send({ ...base, error: kind, ...optional('claims', response.claims === undefined ? undefined : parseJson(response.claims)), chain: chain() })
+        return reply.send({
+          ...base,
+          error: kind,
+          ...optional('claims', response.claims === undefined ? undefined : parseJson(response.claims)),
+          chain: chain(),
+        })
       }
       counts.errors++
       if (error.code === 'INVALID_GRANT') {
         // Entra refused the caller's token (expired, revoked…): the caller must get a new one.
-        reply.code(401).header('WWW-Authenticate', 'Bearer error="invalid_token", error_description="The identity provider rejected the token."')
+        reply
+          .code(401)
+          .header(
+            'WWW-Authenticate',
+            'Bearer error="invalid_token", error_description="The identity provider rejected the token."',
+          )
         return reply.send({ ...base, error: 'invalid_token', chain: chain() })
       }
       if (error.code === 'THROTTLED' && error.retryAfterMs !== undefined) {
@@ -218,11 +287,23 @@ export function createMiddleTier(options: MiddleTierOptions): MiddleTier {
     counts.errors++
     if (error instanceof CredentialUnavailableError) {
       reply.code(500)
-      return reply.send({ error: 'credential_unavailable', source: 'middle-tier', code: error.code, message: error.message, chain: chain() })
+      return reply.send({
+        error: 'credential_unavailable',
+        source: 'middle-tier',
+        code: error.code,
+        message: error.message,
+        chain: chain(),
+      })
     }
     if (isRestError(error)) {
       reply.code(502)
-      return reply.send({ error: 'downstream_unreachable', source: 'downstream', code: error.code, message: 'The downstream API could not be reached.', chain: chain() })
+      return reply.send({
+        error: 'downstream_unreachable',
+        source: 'downstream',
+        code: error.code,
+        message: 'The downstream API could not be reached.',
+        chain: chain(),
+      })
     }
     throw error
   }
@@ -230,7 +311,10 @@ export function createMiddleTier(options: MiddleTierOptions): MiddleTier {
   return { app, stats: () => ({ ...counts, cache: { ...cacheCounts } }) }
 }
 
-function count(counts: { hits: number; misses: number; coalesced: number; claimsBypass: number; refreshes: number }, type: TokenEvent['type']): void {
+function count(
+  counts: { hits: number; misses: number; coalesced: number; claimsBypass: number; refreshes: number },
+  type: TokenEvent['type'],
+): void {
   if (type === 'hit') counts.hits++
   else if (type === 'miss') counts.misses++
   else if (type === 'coalesced') counts.coalesced++
@@ -239,7 +323,9 @@ function count(counts: { hits: number; misses: number; coalesced: number; claims
 }
 
 function consentKind(error: AuthenticationError): string {
-  return error.errorResponse.errorCodes.includes(65001) || /consent/i.test(error.errorResponse.error) ? 'consent_required' : 'interaction_required'
+  return error.errorResponse.errorCodes.includes(65001) || /consent/i.test(error.errorResponse.error)
+    ? 'consent_required'
+    : 'interaction_required'
 }
 
 /** Adds `realm` and `authorization_uri` (which the claims-challenge guidance asks resources to send). */
@@ -272,7 +358,12 @@ function summarize(input: {
     obo: last?.tokenClaims,
     cache: input.cacheEvents.find((e) => cacheOutcomes.has(e.type))?.type,
     cacheEvents: input.cacheEvents.map((e) => ({ type: e.type, durationMs: e.durationMs })),
-    attempts: attempts.map((a) => ({ status: a.status, challenged: a.challengeClaims !== undefined, durationMs: a.durationMs, tokenId: a.tokenClaims?.['uti'] })),
+    attempts: attempts.map((a) => ({
+      status: a.status,
+      challenged: a.challengeClaims !== undefined,
+      durationMs: a.durationMs,
+      tokenId: a.tokenClaims?.['uti'],
+    })),
     caeRetried: attempts.length > 1 && attempts[0]?.challengeClaims !== undefined,
     timings: {
       validateMs: input.validateMs,

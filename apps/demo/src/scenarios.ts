@@ -18,7 +18,8 @@ export interface StepResult {
 class StepFailure extends Error {}
 
 /** The name of the single-flight step (tests refer to it). */
-export const concurrentStepName = 'plain user: 5 concurrent calls with a new token make one token request (1 miss; the rest coalesced or hit)'
+export const concurrentStepName =
+  'plain user: 5 concurrent calls with a new token make one token request (1 miss; the rest coalesced or hit)'
 
 function expect(condition: boolean, message: string): asserts condition {
   if (!condition) throw new StepFailure(message)
@@ -29,7 +30,9 @@ function describe(result: CallResult): string {
   const parts = [`HTTP ${String(result.status)}`]
   if (result.body.error !== undefined) parts.push(result.body.error)
   if (chain?.cache !== undefined) parts.push(`cache ${chain.cache}`)
-  if (chain !== undefined) parts.push(`OBO ${chain.timings.tokenMs.toFixed(1)} ms`, `total ${chain.timings.totalMs.toFixed(1)} ms`)
+  if (chain !== undefined) {
+    parts.push(`OBO ${chain.timings.tokenMs.toFixed(1)} ms`, `total ${chain.timings.totalMs.toFixed(1)} ms`)
+  }
   return parts.join(', ')
 }
 
@@ -41,7 +44,10 @@ function describe(result: CallResult): string {
  * const results = await runScenarios(stack, (step) => console.log(step.ok ? '✔' : '✘', step.name))
  * ```
  */
-export async function runScenarios(stack: DemoStack, onStep: (step: StepResult) => void = () => undefined): Promise<StepResult[]> {
+export async function runScenarios(
+  stack: DemoStack,
+  onStep: (step: StepResult) => void = () => undefined,
+): Promise<StepResult[]> {
   const results: StepResult[] = []
   const emu = stack.identity.emulator
   const oboRequests = (): number =>
@@ -63,7 +69,11 @@ export async function runScenarios(stack: DemoStack, onStep: (step: StepResult) 
   }
 
   if (stack.identity.signIn === undefined) {
-    const result = { name: 'scenarios need the emulator (unset AZURE_TENANT_ID to run them)', ok: false, detail: 'real-tenant mode' }
+    const result = {
+      name: 'scenarios need the emulator (unset AZURE_TENANT_ID to run them)',
+      ok: false,
+      detail: 'real-tenant mode',
+    }
     onStep(result)
     return [result]
   }
@@ -76,7 +86,10 @@ export async function runScenarios(stack: DemoStack, onStep: (step: StepResult) 
     expect(result.status === 200, `expected 200, got ${describe(result)}`)
     expect(result.body.chain?.cache === 'miss', `expected a cache miss, got ${String(result.body.chain?.cache)}`)
     expect(oboRequests() === before + 1, `expected 1 OBO request, saw ${String(oboRequests() - before)}`)
-    expect(result.body.chain.obo?.['azp'] === stack.identity.middleTier.clientId, 'the OBO token is not for the middle tier (azp)')
+    expect(
+      result.body.chain.obo?.['azp'] === stack.identity.middleTier.clientId,
+      'the OBO token is not for the middle tier (azp)',
+    )
     return describe(result)
   })
 
@@ -94,7 +107,10 @@ export async function runScenarios(stack: DemoStack, onStep: (step: StepResult) 
     const before = oboRequests()
     const results = await Promise.all(Array.from({ length: 5 }, () => callDocuments(stack.url, token)))
     const outcomes = results.map((r) => r.body.chain?.cache ?? `HTTP ${String(r.status)}`).sort()
-    expect(results.every((r) => r.status === 200), `expected five 200s, got ${results.map((r) => r.status).join(', ')}`)
+    expect(
+      results.every((r) => r.status === 200),
+      `expected five 200s, got ${results.map((r) => r.status).join(', ')}`,
+    )
     expect(oboRequests() === before + 1, `expected 1 OBO request, saw ${String(oboRequests() - before)}`)
     expect(outcomes.filter((o) => o === 'miss').length === 1, `expected exactly one miss, got ${outcomes.join(', ')}`)
     return `outcomes: ${outcomes.join(', ')}; 1 token request`
@@ -106,8 +122,14 @@ export async function runScenarios(stack: DemoStack, onStep: (step: StepResult) 
     const result = await callDocuments(stack.url, token)
     expect(result.status === 401, `expected 401, got ${describe(result)}`)
     const claims = decodeChallengeClaims(result.wwwAuthenticate)
-    expect(claims !== undefined, `expected WWW-Authenticate with error="insufficient_claims" and claims, got ${String(result.wwwAuthenticate)}`)
-    expect(result.body.source === 'entra' && result.body.aadsts?.includes(50076) === true, 'expected AADSTS50076 from Entra')
+    expect(
+      claims !== undefined,
+      `expected WWW-Authenticate with error="insufficient_claims" and claims, got ${String(result.wwwAuthenticate)}`,
+    )
+    expect(
+      result.body.source === 'entra' && result.body.aadsts?.includes(50076) === true,
+      'expected AADSTS50076 from Entra',
+    )
     challenge = claims
     return `${describe(result)}, AADSTS50076, claims ${claims}`
   })
@@ -130,20 +152,29 @@ export async function runScenarios(stack: DemoStack, onStep: (step: StepResult) 
     return `${describe(result)}, AADSTS65001`
   })
 
-  await step('CAE: the downstream revokes the session, challenges; the pipeline retries once with claims → 200', async () => {
-    await caeEvent(stack.url, user('plain').oid)
-    const before = oboRequests()
-    const result = await callDocuments(stack.url, plainToken)
-    const chain = result.body.chain
-    expect(result.status === 200, `expected 200, got ${describe(result)}`)
-    expect(chain?.attempts.length === 2, `expected 2 downstream attempts, got ${String(chain?.attempts.length)}`)
-    expect(chain.attempts[0]?.status === 401 && chain.attempts[0].challenged, 'expected the first attempt to be challenged')
-    expect(chain.attempts[1]?.status === 200, 'expected the retry to succeed')
-    expect(chain.attempts[0].tokenId !== chain.attempts[1].tokenId, 'expected the retry to carry a new token')
-    expect(chain.caeRetried, 'expected caeRetried')
-    expect(oboRequests() === before + 1, `expected 1 OBO request (with claims), saw ${String(oboRequests() - before)}`)
-    return `${describe(result)}, attempts 401 → 200`
-  })
+  await step(
+    'CAE: the downstream revokes the session, challenges; the pipeline retries once with claims → 200',
+    async () => {
+      await caeEvent(stack.url, user('plain').oid)
+      const before = oboRequests()
+      const result = await callDocuments(stack.url, plainToken)
+      const chain = result.body.chain
+      expect(result.status === 200, `expected 200, got ${describe(result)}`)
+      expect(chain?.attempts.length === 2, `expected 2 downstream attempts, got ${String(chain?.attempts.length)}`)
+      expect(
+        chain.attempts[0]?.status === 401 && chain.attempts[0].challenged,
+        'expected the first attempt to be challenged',
+      )
+      expect(chain.attempts[1]?.status === 200, 'expected the retry to succeed')
+      expect(chain.attempts[0].tokenId !== chain.attempts[1].tokenId, 'expected the retry to carry a new token')
+      expect(chain.caeRetried, 'expected caeRetried')
+      expect(
+        oboRequests() === before + 1,
+        `expected 1 OBO request (with claims), saw ${String(oboRequests() - before)}`,
+      )
+      return `${describe(result)}, attempts 401 → 200`
+    },
+  )
 
   return results
 }

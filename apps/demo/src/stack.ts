@@ -11,7 +11,13 @@ import { createRedisTokenCache, type RedisTokenCache } from '@onbehalf/redis'
 import { Redis } from 'ioredis'
 import { createDownstreamClient } from './downstream-client.ts'
 import { startDownstreamApi, type DownstreamApi } from './downstream-api.ts'
-import { emulatorIdentity, entraIdentity, usesRealEntra, type EntraEnvironment, type IdentitySetup } from './identity.ts'
+import {
+  emulatorIdentity,
+  entraIdentity,
+  usesRealEntra,
+  type EntraEnvironment,
+  type IdentitySetup,
+} from './identity.ts'
 import { listenOnLoopback } from './listen.ts'
 import { createMiddleTier, type MiddleTier, type MiddleTierOptions } from './middle-tier.ts'
 import { createLoopbackTlsIdentity } from './tls.ts'
@@ -112,7 +118,9 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
         authorityHost: identity.authorityHost,
         ...(mt.clientSecret === undefined ? {} : { clientSecret: mt.clientSecret }),
         ...(mt.clientCertificate === undefined ? {} : { clientCertificate: mt.clientCertificate }),
-        ...(mt.clientCertificatePassword === undefined ? {} : { clientCertificatePassword: mt.clientCertificatePassword }),
+        ...(mt.clientCertificatePassword === undefined
+          ? {}
+          : { clientCertificatePassword: mt.clientCertificatePassword }),
         ...(identity.fetch === undefined ? {} : { fetch: identity.fetch }),
         disableInstanceDiscovery: mt.disableInstanceDiscovery,
         ...(mt.engine === undefined ? {} : { engine: mt.engine }),
@@ -143,7 +151,11 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
   }
 }
 
-function createCache(env: EntraEnvironment): { cache: TokenCache; kind: 'memory' | 'redis'; close: () => Promise<unknown> } {
+function createCache(env: EntraEnvironment): {
+  cache: TokenCache
+  kind: 'memory' | 'redis'
+  close: () => Promise<unknown>
+} {
   const redisUrl = env['REDIS_URL']
   if (redisUrl === undefined || redisUrl === '') {
     return { cache: createMemoryTokenCache({ maxEntries: 10_000 }), kind: 'memory', close: () => Promise.resolve() }
@@ -152,8 +164,13 @@ function createCache(env: EntraEnvironment): { cache: TokenCache; kind: 'memory'
   const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false })
   redis.on('error', () => undefined)
   const configuredKey = env['TOKEN_CACHE_KEY']
-  const key = configuredKey === undefined || configuredKey === '' ? randomBytes(32) : Buffer.from(configuredKey, 'base64')
+  const key =
+    configuredKey === undefined || configuredKey === '' ? randomBytes(32) : Buffer.from(configuredKey, 'base64')
   if (key.length !== 32) throw new TypeError('TOKEN_CACHE_KEY must be 32 bytes, base64-encoded.')
-  const cache: RedisTokenCache = createRedisTokenCache({ redis, keys: [{ id: 'demo', key }], keyPrefix: 'onbehalf-demo:' })
+  const cache: RedisTokenCache = createRedisTokenCache({
+    redis,
+    keys: [{ id: 'demo', key }],
+    keyPrefix: 'onbehalf-demo:',
+  })
   return { cache, kind: 'redis', close: () => redis.quit().catch(() => redis.disconnect()) }
 }

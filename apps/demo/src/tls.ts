@@ -52,6 +52,9 @@ export function createLoopbackTlsIdentity(): LoopbackTlsIdentity {
       ],
     },
   ])
-  cert.sign(forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()), forge.md.sha256.create())
+  cert.sign(
+    forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()),
+    forge.md.sha256.create(),
+  )
   return { keyPem, certificatePem: forge.pki.certificateToPem(cert) }
 }

@@ -55,7 +55,12 @@ export class BearerError extends Error {
 
   constructor(
     message: string,
-    options: { status: 401 | 403; error: 'invalid_token' | 'insufficient_scope'; requiredScope?: string; cause?: unknown },
+    options: {
+      status: 401 | 403
+      error: 'invalid_token' | 'insufficient_scope'
+      requiredScope?: string
+      cause?: unknown
+    },
   ) {
     super(message, { cause: options.cause })
     this.name = 'BearerError'
@@ -87,17 +92,23 @@ const bearerPattern = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$
 export function createTokenValidator(options: TokenValidatorOptions): TokenValidator {
   const customFetchImpl = options.fetch
   const jwks = createRemoteJWKSet(new URL(options.jwksUri), {
-    ...(customFetchImpl === undefined ? {} : { [customFetch]: (url: string, init: RequestInit) => customFetchImpl(url, init) }),
+    ...(customFetchImpl === undefined
+      ? {}
+      : { [customFetch]: (url: string, init: RequestInit) => customFetchImpl(url, init) }),
   })
   const issuers = [...options.issuers]
   const audiences = [...options.audiences]
-  const parties = options.authorizedParties === undefined ? undefined : new Set(options.authorizedParties.map((p) => p.toLowerCase()))
+  const parties =
+    options.authorizedParties === undefined ? undefined : new Set(options.authorizedParties.map((p) => p.toLowerCase()))
 
   return {
     async validate(authorization, requiredScope) {
       const match = authorization === undefined ? null : bearerPattern.exec(authorization.trim())
       if (match?.[1] === undefined) {
-        throw new BearerError('Send an access token as "Authorization: Bearer <token>".', { status: 401, error: 'invalid_token' })
+        throw new BearerError('Send an access token as "Authorization: Bearer <token>".', {
+          status: 401,
+          error: 'invalid_token',
+        })
       }
       let claims: JWTPayload
       try {
@@ -112,11 +123,17 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
         throw new BearerError(describeFailure(error), { status: 401, error: 'invalid_token', cause: error })
       }
       if (claims['idtyp'] === 'app' || typeof claims['scp'] !== 'string') {
-        throw new BearerError('A delegated (user) token is required; app-only tokens have no scp.', { status: 401, error: 'invalid_token' })
+        throw new BearerError('A delegated (user) token is required; app-only tokens have no scp.', {
+          status: 401,
+          error: 'invalid_token',
+        })
       }
       const client = typeof claims['azp'] === 'string' ? claims['azp'] : claims['appid']
       if (parties !== undefined && (typeof client !== 'string' || !parties.has(client.toLowerCase()))) {
-        throw new BearerError('The token was issued to a client app that may not call this API (azp).', { status: 401, error: 'invalid_token' })
+        throw new BearerError('The token was issued to a client app that may not call this API (azp).', {
+          status: 401,
+          error: 'invalid_token',
+        })
       }
       const scopes = claims['scp'].split(' ').filter((s) => s.length > 0)
       if (!scopes.includes(requiredScope)) {
@@ -133,7 +150,9 @@ export function createTokenValidator(options: TokenValidatorOptions): TokenValid
 
 function describeFailure(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'The token has expired.'
-  if (error instanceof joseErrors.JWTClaimValidationFailed) return `The token's '${error.claim}' claim is not accepted here.`
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    return `The token's '${error.claim}' claim is not accepted here.`
+  }
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'The token signature is invalid.'
   if (error instanceof joseErrors.JWKSNoMatchingKey) return 'The token was not signed by a key of the issuer.'
   if (error instanceof joseErrors.JOSEError) return `The token is not valid (${error.code}).`

@@ -53,18 +53,26 @@ export function registerDemoPage(app: FastifyInstance, options: DemoPageOptions)
 
   app.post<{ Body: { user?: unknown; claims?: unknown } }>('/demo/sign-in', async (request, reply) => {
     const { signIn } = identity
-    if (signIn === undefined) return reply.code(404).send({ error: 'not_available', message: 'Sign-in is simulated only against the emulator.' })
+    if (signIn === undefined) {
+      return reply
+        .code(404)
+        .send({ error: 'not_available', message: 'Sign-in is simulated only against the emulator.' })
+    }
     const { user, claims } = request.body ?? {}
     if (typeof user !== 'string' || !identity.users.some((u) => u.id === user)) {
       return reply.code(400).send({ error: 'invalid_request', message: 'user must be one of the demo users.' })
     }
-    if (claims !== undefined && typeof claims !== 'string') return reply.code(400).send({ error: 'invalid_request', message: 'claims must be a string.' })
+    if (claims !== undefined && typeof claims !== 'string') {
+      return reply.code(400).send({ error: 'invalid_request', message: 'claims must be a string.' })
+    }
     return { accessToken: await signIn(user, claims) }
   })
 
   app.post<{ Body: { oid?: unknown } }>('/demo/cae-event', (request, reply) => {
     const { oid } = request.body ?? {}
-    if (typeof oid !== 'string' || !/^[0-9a-f-]{36}$/i.test(oid)) return reply.code(400).send({ error: 'invalid_request', message: 'oid must be a GUID.' })
+    if (typeof oid !== 'string' || !/^[0-9a-f-]{36}$/i.test(oid)) {
+      return reply.code(400).send({ error: 'invalid_request', message: 'oid must be a GUID.' })
+    }
     return downstream.revokeSessions(oid.toLowerCase())
   })
 }

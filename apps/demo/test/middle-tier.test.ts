@@ -144,8 +144,12 @@ describe('claims challenges', () => {
     expect(chain.attempts[1]?.tokenId).not.toBe(chain.attempts[0]?.tokenId)
     expect(chain.caeRetried).toBe(true)
     expect(chain.cacheEvents.map((e) => e.type)).toContain('claims-bypass')
-    const claimsRequest = emulator().requests.filter((r) => r.endpoint === 'token').at(-1)?.form['claims']
-    expect(JSON.parse(claimsRequest ?? '{}')).toMatchObject({ access_token: { nbf: { essential: true }, xms_cc: { values: ['cp1'] } } })
+    const claimsRequest = emulator()
+      .requests.filter((r) => r.endpoint === 'token')
+      .at(-1)?.form['claims']
+    expect(JSON.parse(claimsRequest ?? '{}')).toMatchObject({
+      access_token: { nbf: { essential: true }, xms_cc: { values: ['cp1'] } },
+    })
     expect(oboRequests() - before).toBe(1)
 
     const after = await callDocuments(stack.url, token)
@@ -162,14 +166,21 @@ describe('caller token validation (middle tier)', () => {
   })
 
   it('refuses a token for another audience', async () => {
-    const token = await emulator().issueUserToken({ user: emulator().defaults.users.plain, audience: emulator().defaults.downstream.clientId })
+    const token = await emulator().issueUserToken({
+      user: emulator().defaults.users.plain,
+      audience: emulator().defaults.downstream.clientId,
+    })
     const result = await callDocuments(stack.url, token)
     expect(result.status).toBe(401)
     expect(result.body.error).toBe('invalid_token')
   })
 
   it('refuses an expired token', async () => {
-    const token = await emulator().issueUserToken({ user: emulator().defaults.users.plain, issuedAt: Math.floor(Date.now() / 1000) - 7200, lifetimeSeconds: 600 })
+    const token = await emulator().issueUserToken({
+      user: emulator().defaults.users.plain,
+      issuedAt: Math.floor(Date.now() / 1000) - 7200,
+      lifetimeSeconds: 600,
+    })
     const result = await callDocuments(stack.url, token)
     expect(result.status).toBe(401)
     expect(result.body.error).toBe('invalid_token')
@@ -232,7 +243,10 @@ describe('reporting', () => {
     expect(response.headers.get('server-timing')).toMatch(/validate;dur=[\d.]+, obo;dur=[\d.]+, downstream;dur=[\d.]+/)
     expect(text).not.toMatch(jwtShape)
 
-    const stats = (await (await fetch(`${stack.url}/api/stats`)).json()) as { requests: number; cache: { hits: number; misses: number } }
+    const stats = (await (await fetch(`${stack.url}/api/stats`)).json()) as {
+      requests: number
+      cache: { hits: number; misses: number }
+    }
     expect(stats.requests).toBeGreaterThan(0)
     expect(stats.cache.hits).toBeGreaterThan(0)
     expect(stats.cache.misses).toBeGreaterThan(0)
@@ -241,8 +255,12 @@ describe('reporting', () => {
   })
 
   it('never includes a token in challenge or error answers', async () => {
-    const mfa = await fetch(`${stack.url}/api/documents`, { headers: { authorization: `Bearer ${await signIn(stack.url, 'mfa')}` } })
-    const consent = await fetch(`${stack.url}/api/documents`, { headers: { authorization: `Bearer ${await signIn(stack.url, 'consent')}` } })
+    const mfa = await fetch(`${stack.url}/api/documents`, {
+      headers: { authorization: `Bearer ${await signIn(stack.url, 'mfa')}` },
+    })
+    const consent = await fetch(`${stack.url}/api/documents`, {
+      headers: { authorization: `Bearer ${await signIn(stack.url, 'consent')}` },
+    })
     expect(await mfa.text()).not.toMatch(jwtShape)
     expect(await consent.text()).not.toMatch(jwtShape)
   })

@@ -78,16 +78,16 @@ describe('environment', () => {
   })
 
   it('names the missing variable', async () => {
-    await expect(entraIdentity({ AZURE_TENANT_ID: 't', MIDDLE_TIER_CLIENT_ID: 'c', MIDDLE_TIER_CLIENT_SECRET: 's' })).rejects.toThrow(
-      /DOWNSTREAM_APP_ID_URI/,
-    )
+    await expect(
+      entraIdentity({ AZURE_TENANT_ID: 't', MIDDLE_TIER_CLIENT_ID: 'c', MIDDLE_TIER_CLIENT_SECRET: 's' }),
+    ).rejects.toThrow(/DOWNSTREAM_APP_ID_URI/)
   })
 
   it('wants exactly one client credential', async () => {
     const base = { AZURE_TENANT_ID: 't', MIDDLE_TIER_CLIENT_ID: 'c', DOWNSTREAM_APP_ID_URI: 'api://d' }
     await expect(entraIdentity(base)).rejects.toThrow(/MIDDLE_TIER_CLIENT_SECRET/)
-    await expect(entraIdentity({ ...base, MIDDLE_TIER_CLIENT_SECRET: 's', MIDDLE_TIER_CERTIFICATE_PATH: '/x.pem' })).rejects.toThrow(
-      /exactly one/,
-    )
+    await expect(
+      entraIdentity({ ...base, MIDDLE_TIER_CLIENT_SECRET: 's', MIDDLE_TIER_CERTIFICATE_PATH: '/x.pem' }),
+    ).rejects.toThrow(/exactly one/)
   })
 })

@@ -27,8 +27,7 @@ export function azureIdentityContender(access: EmulatorAccess): Contender {
     call: async (assertion) => {
       // `disableInstanceDiscovery` is honoured at run time but missing from the constructor's overload types in
       // 4.13.1, so the options are typed with the interface that declares it.
-      const options: OnBehalfOfCredentialSecretOptions &
-        AuthorityValidationOptions & { authorityHost: string } = {
+      const options: OnBehalfOfCredentialSecretOptions & AuthorityValidationOptions & { authorityHost: string } = {
         tenantId: access.tenantId,
         clientId: access.clientId,
         clientSecret: access.clientSecret,

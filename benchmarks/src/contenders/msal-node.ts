@@ -107,21 +107,15 @@ export function msalNodeContender(access: EmulatorAccess): Contender {
   }
 }
 
-function addUser(
-  cache: Entries,
-  template: UserTemplate,
-  user: SyntheticUser,
-  tenantId: string,
-): void {
+function addUser(cache: Entries, template: UserTemplate, user: SyntheticUser, tenantId: string): void {
   for (const { section, key, json } of template.entries) {
-    const entry = JSON.parse(
-      json.replaceAll(template.oid, user.oid).replaceAll(template.upn, user.upn),
-    ) as Record<string, unknown>
+    const entry = JSON.parse(json.replaceAll(template.oid, user.oid).replaceAll(template.upn, user.upn)) as Record<
+      string,
+      unknown
+    >
     switch (section) {
       case 'Account':
-        entry['client_info'] = Buffer.from(
-          JSON.stringify({ uid: user.oid, utid: tenantId }),
-        ).toString('base64url')
+        entry['client_info'] = Buffer.from(JSON.stringify({ uid: user.oid, utid: tenantId })).toString('base64url')
         break
       case 'IdToken':
         entry['secret'] = template.idToken({

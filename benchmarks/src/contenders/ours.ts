@@ -5,12 +5,7 @@
  * @module
  */
 import { OnBehalfOfCredential } from '@onbehalf/azure'
-import {
-  createMemoryTokenCache,
-  type EngineFactory,
-  type OboEngine,
-  type TokenResult,
-} from '@onbehalf/core'
+import { createMemoryTokenCache, type EngineFactory, type OboEngine, type TokenResult } from '@onbehalf/core'
 import { joseEngine } from '@onbehalf/jose'
 import { msalEngine } from '@onbehalf/msal'
 import type { EmulatorAccess } from '../child-protocol.ts'
@@ -130,8 +125,6 @@ export function oursContender(
       }
     },
     tokenBytesPerUser: () =>
-      template === undefined
-        ? 0
-        : template.accessToken.length + (template.refreshToken?.length ?? 0),
+      template === undefined ? 0 : template.accessToken.length + (template.refreshToken?.length ?? 0),
   }
 }

@@ -22,11 +22,7 @@ export interface ChartLinks {
   readonly requests: string
 }
 
-function hitPoint(
-  results: ComparisonResults,
-  id: ContenderId,
-  users: number,
-): HitPoint | undefined {
+function hitPoint(results: ComparisonResults, id: ContenderId, users: number): HitPoint | undefined {
   const r = results.cacheHits[id]
   if (r === undefined || isNotApplicable(r)) return undefined
   const p = r.points.find((q) => q.users === users)
@@ -72,19 +68,15 @@ export function headline(results: ComparisonResults, barUsers: number): Headline
     const r = results.herd[id]
     return r === undefined || isNotApplicable(r) ? undefined : r.requests.token
   }
-  const anyPerRequest = Object.values(results.perRequest).find(
-    (r) => r !== undefined && !isNotApplicable(r),
-  )
+  const anyPerRequest = Object.values(results.perRequest).find((r) => r !== undefined && !isNotApplicable(r))
   const anyHerd = Object.values(results.herd).find((r) => r !== undefined && !isNotApplicable(r))
   return {
     barUsers,
     oursHitUs: ours?.hitUs.median,
     msalHitUs: msal?.hitUs.median,
-    hitRatio:
-      ours !== undefined && msal !== undefined ? msal.hitUs.median / ours.hitUs.median : undefined,
+    hitRatio: ours !== undefined && msal !== undefined ? msal.hitUs.median / ours.hitUs.median : undefined,
     perRequest: {
-      calls:
-        anyPerRequest !== undefined && !isNotApplicable(anyPerRequest) ? anyPerRequest.calls : 0,
+      calls: anyPerRequest !== undefined && !isNotApplicable(anyPerRequest) ? anyPerRequest.calls : 0,
       ours: pr('ours-jose'),
       identity: pr('azure-identity'),
       msal: pr('msal-node'),
@@ -134,11 +126,7 @@ function table(
   align?: readonly ('l' | 'r')[],
 ): string {
   const sep = header.map((_, i) => ((align?.[i] ?? 'l') === 'r' ? '---:' : '---'))
-  return [
-    `| ${header.join(' | ')} |`,
-    `| ${sep.join(' | ')} |`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n')
+  return [`| ${header.join(' | ')} |`, `| ${sep.join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
 }
 
 function requestsBreakdown(byEndpoint: Readonly<Record<string, number>>): string {
@@ -154,11 +142,7 @@ function requestsBreakdown(byEndpoint: Readonly<Record<string, number>>): string
  * writeFileSync('docs/benchmarks.md', renderMarkdown(results, settings, { latency: 'benchmarks/cache-hit-latency.svg', requests: 'benchmarks/token-requests.svg' }))
  * ```
  */
-export function renderMarkdown(
-  results: ComparisonResults,
-  settings: ComparisonSettings,
-  charts: ChartLinks,
-): string {
+export function renderMarkdown(results: ComparisonResults, settings: ComparisonSettings, charts: ChartLinks): string {
   const out: string[] = []
   const ids = contenderIds.filter((id) => settings.contenders.includes(id))
   const h = headline(results, settings.barUsers)
@@ -177,9 +161,7 @@ export function renderMarkdown(
 
   out.push('## Bars')
   out.push('')
-  out.push(
-    'The bars of the specification (§7) that this run can decide, computed from its own figures.',
-  )
+  out.push('The bars of the specification (§7) that this run can decide, computed from its own figures.')
   out.push('')
   out.push(
     table(
@@ -195,17 +177,14 @@ export function renderMarkdown(
     `Time for one \`getToken\` that is served from the cache, with N distinct users cached. onbehalf builds a **new \`OnBehalfOfCredential\` per call** (the per-request pattern, construction included in the time); msal-node calls \`acquireTokenOnBehalfOf\` on **one shared \`ConfidentialClientApplication\`**. Each hit picks a random cached user; a hit counts only if it returns that user's own token, and the emulator confirms no token request was made while measuring. Median and p99 over up to ${formatCount(settings.hitMaxSamples)} hits (or ${formatCount(settings.hitBudgetMs / 1000)} s) per size.`,
   )
   out.push('')
-  const hitIds = ids.filter(
-    (id) => results.cacheHits[id] !== undefined && !isNotApplicable(results.cacheHits[id]),
-  )
+  const hitIds = ids.filter((id) => results.cacheHits[id] !== undefined && !isNotApplicable(results.cacheHits[id]))
   const hitRows: string[][] = []
   const skippedNotes: string[] = []
   for (const users of settings.sizes) {
     const row = [formatCount(users)]
     for (const id of hitIds) {
       const r = results.cacheHits[id]
-      const p =
-        r === undefined || isNotApplicable(r) ? undefined : r.points.find((q) => q.users === users)
+      const p = r === undefined || isNotApplicable(r) ? undefined : r.points.find((q) => q.users === users)
       if (p === undefined) row.push('–')
       else if (isSkipped(p)) {
         row.push('skipped¹')
@@ -215,18 +194,11 @@ export function renderMarkdown(
     if (hitIds.includes('msal-node')) {
       const msal = hitPoint(results, 'msal-node', users)
       const ours = hitPoint(results, 'ours-jose', users)
-      row.push(
-        msal !== undefined && ours !== undefined
-          ? formatRatio(msal.hitUs.median / ours.hitUs.median)
-          : '–',
-      )
+      row.push(msal !== undefined && ours !== undefined ? formatRatio(msal.hitUs.median / ours.hitUs.median) : '–')
     }
     hitRows.push(row)
   }
-  const hitHeader = [
-    'cached users',
-    ...hitIds.map((id) => `${contenderLabels[id]}<br>median / p99`),
-  ]
+  const hitHeader = ['cached users', ...hitIds.map((id) => `${contenderLabels[id]}<br>median / p99`)]
   if (hitIds.includes('msal-node')) hitHeader.push('msal-node ÷ onbehalf (jose)')
   out.push(
     table(
@@ -395,13 +367,7 @@ export function renderMarkdown(
     }
   }
   out.push(
-    table(['contender', 'cached users', 'heap per user', 'tokens', 'overhead'], memoryRows, [
-      'l',
-      'r',
-      'r',
-      'r',
-      'r',
-    ]),
+    table(['contender', 'cached users', 'heap per user', 'tokens', 'overhead'], memoryRows, ['l', 'r', 'r', 'r', 'r']),
   )
   out.push('')
   if (memoryNotes.length > 0) {

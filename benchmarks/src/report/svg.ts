@@ -25,11 +25,7 @@ export const contenderColors: Readonly<Record<ContenderId, string>> = {
 const font = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"'
 
 function escapeXml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }
 
 function text(x: number, y: number, content: string, attrs = ''): string {
@@ -125,14 +121,7 @@ export function latencyChart(results: ComparisonResults, barUsers: number, capMs
     parts.push(
       `<line x1="${x(v).toFixed(1)}" x2="${x(v).toFixed(1)}" y1="${top}" y2="${height - bottom}" stroke="#f3f4f6"/>`,
     )
-    parts.push(
-      text(
-        x(v),
-        height - bottom + 18,
-        usersLabel(v),
-        `font-size="11" fill="#4b5563" text-anchor="middle"`,
-      ),
-    )
+    parts.push(text(x(v), height - bottom + 18, usersLabel(v), `font-size="11" fill="#4b5563" text-anchor="middle"`))
   }
   parts.push(
     `<rect x="${left}" y="${top}" width="${width - left - right}" height="${height - top - bottom}" fill="none" stroke="#9ca3af"/>`,
@@ -160,13 +149,9 @@ export function latencyChart(results: ComparisonResults, barUsers: number, capMs
     parts.push(
       `<polyline points="${line((p) => p.hitUs.p99)}" fill="none" stroke="${color}" stroke-width="1.3" stroke-dasharray="5 4" opacity="0.7"/>`,
     )
-    parts.push(
-      `<polyline points="${line((p) => p.hitUs.median)}" fill="none" stroke="${color}" stroke-width="2.4"/>`,
-    )
+    parts.push(`<polyline points="${line((p) => p.hitUs.median)}" fill="none" stroke="${color}" stroke-width="2.4"/>`)
     for (const p of s.points) {
-      parts.push(
-        `<circle cx="${x(p.users).toFixed(1)}" cy="${y(p.hitUs.median).toFixed(1)}" r="3.6" fill="${color}"/>`,
-      )
+      parts.push(`<circle cx="${x(p.users).toFixed(1)}" cy="${y(p.hitUs.median).toFixed(1)}" r="3.6" fill="${color}"/>`)
     }
   }
   // Sizes a contender skipped, noted in the plot's top-right corner.
@@ -186,12 +171,8 @@ export function latencyChart(results: ComparisonResults, barUsers: number, capMs
   }
   const ratioAt = (id: ContenderId): number | undefined => {
     const mine = series.find((s) => s.id === id)?.points.find((p) => p.users === barUsers)
-    const theirs = series
-      .find((s) => s.id === 'msal-node')
-      ?.points.find((p) => p.users === barUsers)
-    return mine !== undefined && theirs !== undefined
-      ? theirs.hitUs.median / mine.hitUs.median
-      : undefined
+    const theirs = series.find((s) => s.id === 'msal-node')?.points.find((p) => p.users === barUsers)
+    return mine !== undefined && theirs !== undefined ? theirs.hitUs.median / mine.hitUs.median : undefined
   }
   const ratio = ratioAt('ours-jose')
   const theirs = series.find((s) => s.id === 'msal-node')?.points.find((p) => p.users === barUsers)
@@ -211,12 +192,7 @@ export function latencyChart(results: ComparisonResults, barUsers: number, capMs
       ),
     )
     parts.push(
-      text(
-        bx - 8,
-        my + 16,
-        `at ${formatCount(barUsers)} users`,
-        `font-size="11" fill="#374151" text-anchor="end"`,
-      ),
+      text(bx - 8, my + 16, `at ${formatCount(barUsers)} users`, `font-size="11" fill="#374151" text-anchor="end"`),
     )
   }
   parts.push(
@@ -260,10 +236,7 @@ export function requestsChart(results: ComparisonResults): string {
   }
   const herd = new Map<ContenderId, number>()
   let concurrency = 0
-  for (const [id, r] of Object.entries(results.herd) as [
-    ContenderId,
-    (typeof results.herd)[ContenderId],
-  ][]) {
+  for (const [id, r] of Object.entries(results.herd) as [ContenderId, (typeof results.herd)[ContenderId]][]) {
     if (isNotApplicable(r)) continue
     herd.set(id, r.requests.token)
     concurrency = r.concurrency
@@ -276,10 +249,7 @@ export function requestsChart(results: ComparisonResults): string {
     })
   }
   const cold = new Map<ContenderId, number>()
-  for (const [id, r] of Object.entries(results.cold) as [
-    ContenderId,
-    (typeof results.cold)[ContenderId],
-  ][]) {
+  for (const [id, r] of Object.entries(results.cold) as [ContenderId, (typeof results.cold)[ContenderId]][]) {
     if (isNotApplicable(r)) continue
     cold.set(id, r.requests.token)
   }
@@ -301,28 +271,14 @@ export function requestsChart(results: ComparisonResults): string {
   const parts: string[] = []
   parts.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`)
   parts.push(
-    text(
-      left,
-      26,
-      'Token requests sent to the identity provider',
-      `font-size="17" font-weight="600" fill="#111827"`,
-    ),
+    text(left, 26, 'Token requests sent to the identity provider', `font-size="17" font-weight="600" fill="#111827"`),
   )
-  parts.push(
-    text(
-      left,
-      45,
-      'counted at the emulator · log scale · fewer is better',
-      `font-size="12" fill="#4b5563"`,
-    ),
-  )
+  parts.push(text(left, 45, 'counted at the emulator · log scale · fewer is better', `font-size="12" fill="#4b5563"`))
   for (const v of decades(1, yMax)) {
     parts.push(
       `<line x1="${left}" x2="${width - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e5e7eb"/>`,
     )
-    parts.push(
-      text(left - 8, y(v) + 4, formatCount(v), `font-size="11" fill="#4b5563" text-anchor="end"`),
-    )
+    parts.push(text(left - 8, y(v) + 4, formatCount(v), `font-size="11" fill="#4b5563" text-anchor="end"`))
   }
   const ids = [...new Set(groups.flatMap((g) => [...g.values.keys()]))]
   const groupWidth = (width - left - right) / Math.max(1, groups.length)
@@ -373,13 +329,7 @@ export function requestsChart(results: ComparisonResults): string {
 }
 
 /** Legend entries in rows of two, starting at (`x`, `y`). */
-function legend(
-  ids: readonly ContenderId[],
-  x: number,
-  y: number,
-  right: number,
-  swatch: 'line' | 'box',
-): string[] {
+function legend(ids: readonly ContenderId[], x: number, y: number, right: number, swatch: 'line' | 'box'): string[] {
   const parts: string[] = []
   const column = (right - x) / 2
   ids.forEach((id, i) => {

@@ -66,10 +66,7 @@ export async function runCacheHits(
     }
     const realTarget = Math.min(size, params.realUsers)
     const syntheticTarget = size - realTarget
-    if (
-      syntheticTarget > 0 &&
-      (contender.prefill === undefined || contender.learnTemplate === undefined)
-    ) {
+    if (syntheticTarget > 0 && (contender.prefill === undefined || contender.learnTemplate === undefined)) {
       points.push({ users: size, skipped: 'the contender has no public way to pre-fill its cache' })
       continue
     }
@@ -80,11 +77,7 @@ export async function runCacheHits(
       assertions.forEach((assertion, i) => users.push({ assertion, token: tokens[i] ?? '' }))
       real = realTarget
     }
-    if (
-      syntheticTarget > synthetic &&
-      contender.prefill !== undefined &&
-      contender.learnTemplate !== undefined
-    ) {
+    if (syntheticTarget > synthetic && contender.prefill !== undefined && contender.learnTemplate !== undefined) {
       const first = users[0]
       if (first === undefined) throw new Error('no real user to learn the entry shape from')
       makeSynthetic ??= syntheticUsers(await contender.learnTemplate(first.assertion))
@@ -108,10 +101,7 @@ export async function runCacheHits(
     const samplesUs: number[] = []
     let wrongTokens = 0
     const end = nowMs() + params.budgetMs
-    while (
-      samplesUs.length < params.maxSamples &&
-      (samplesUs.length < params.minSamples || nowMs() < end)
-    ) {
+    while (samplesUs.length < params.maxSamples && (samplesUs.length < params.minSamples || nowMs() < end)) {
       const user = pick()
       // A middle tier hashes an assertion that has just arrived in a request, so it is hot in the CPU cache.
       // Copy the stored one (outside the timed region) so every contender hashes a freshly made string,

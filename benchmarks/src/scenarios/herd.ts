@@ -26,9 +26,7 @@ export async function runHerd(
   if (assertion === undefined) throw new Error('no user')
   const before = await parent.counts()
   const start = nowMs()
-  const settled = await Promise.allSettled(
-    Array.from({ length: params.concurrency }, () => contender.call(assertion)),
-  )
+  const settled = await Promise.allSettled(Array.from({ length: params.concurrency }, () => contender.call(assertion)))
   const totalMs = nowMs() - start
   const requests = countsBetween(before, await parent.counts())
   const tokens = new Set<string>()

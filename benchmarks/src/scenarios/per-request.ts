@@ -39,9 +39,6 @@ export async function runPerRequest(
     calls: params.calls,
     requests,
     latencyMs: summarize(latencyMs),
-    pattern:
-      contender.id === 'msal-node'
-        ? 'one shared ConfidentialClientApplication'
-        : 'new credential per call',
+    pattern: contender.id === 'msal-node' ? 'one shared ConfidentialClientApplication' : 'new credential per call',
   }
 }

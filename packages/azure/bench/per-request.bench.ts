@@ -11,7 +11,12 @@ const engine: EngineFactory = () => ({
   name: 'bench',
   fingerprint: 'bench'.padEnd(64, '0'),
   async exchange(request) {
-    return { accessToken: `at-${request.userAssertion.slice(-8)}`, tokenType: 'Bearer', scopes: request.scopes, expiresAt: Date.now() + 3_600_000 }
+    return {
+      accessToken: `at-${request.userAssertion.slice(-8)}`,
+      tokenType: 'Bearer',
+      scopes: request.scopes,
+      expiresAt: Date.now() + 3_600_000,
+    }
   },
   redeemRefreshToken: () => Promise.reject(new Error('unused')),
   async close() {},
@@ -46,7 +51,9 @@ const results: Record<number, { median: number; p99: number }> = {}
 for (const users of [1, 100_000]) {
   await run(users, 20_000)
   results[users] = await run(users, 200_000)
-  console.log(`new credential + hit, ${users.toLocaleString('en-US').padStart(7)} cached users: median ${results[users]!.median.toFixed(2)} µs, p99 ${results[users]!.p99.toFixed(2)} µs`)
+  console.log(
+    `new credential + hit, ${users.toLocaleString('en-US').padStart(7)} cached users: median ${results[users]!.median.toFixed(2)} µs, p99 ${results[users]!.p99.toFixed(2)} µs`,
+  )
 }
 const ratio = results[100_000]!.median / results[1]!.median
 console.log(`ratio 100,000 / 1: ${ratio.toFixed(2)}`)

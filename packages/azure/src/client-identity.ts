@@ -47,7 +47,10 @@ export function objectId(value: object): number {
 export function identifySecret(secret: string): IdentifiedCredential {
   // Per-request credentials repeat one secret: hash it once. The shared engine holds the same secret anyway.
   if (secret !== lastSecret?.secret) {
-    lastSecret = { secret, identified: { credential: { kind: 'secret', secret }, identity: `secret:${sha256Hex(`${salt}\n${secret}`)}` } }
+    lastSecret = {
+      secret,
+      identified: { credential: { kind: 'secret', secret }, identity: `secret:${sha256Hex(`${salt}\n${secret}`)}` },
+    }
   }
   return lastSecret.identified
 }
@@ -93,7 +96,10 @@ export function identifyCertificate(
     ...(sendCertificateChain ? { sendCertificateChain } : {}),
   }
   if (reuse && certificate instanceof Uint8Array) {
-    const passwordKey = password === undefined ? '' : sha256Hex(`${salt}\n${typeof password === 'string' ? password : String.fromCharCode(...password)}`)
+    const passwordKey =
+      password === undefined
+        ? ''
+        : sha256Hex(`${salt}\n${typeof password === 'string' ? password : String.fromCharCode(...password)}`)
     let known = fileIdentities.get(certificate)
     const found = known?.get(passwordKey)
     if (found !== undefined) return { credential, identity: withChain(found, sendCertificateChain) }

@@ -5,7 +5,14 @@
  *
  * @module
  */
-import { InvalidResponseError, OAuthError, OboError, optional, renderClaimsChallenge, type OboErrorCode } from '@onbehalf/core'
+import {
+  InvalidResponseError,
+  OAuthError,
+  OboError,
+  optional,
+  renderClaimsChallenge,
+  type OboErrorCode,
+} from '@onbehalf/core'
 
 /** The error body of an {@link AuthenticationError}, shaped like `@azure/identity`'s `ErrorResponse`. */
 export interface AuthenticationErrorResponse {
@@ -125,7 +132,11 @@ const unavailableCodes = new Set<OboErrorCode>(['CLOSED', 'CLIENT_ASSERTION_FAIL
  * ```
  */
 export function toCredentialError(error: unknown): Error {
-  if (error instanceof TypeError || error instanceof AuthenticationError || error instanceof CredentialUnavailableError) {
+  if (
+    error instanceof TypeError ||
+    error instanceof AuthenticationError ||
+    error instanceof CredentialUnavailableError
+  ) {
     return error
   }
   if (error instanceof OAuthError) {
@@ -152,7 +163,10 @@ export function toCredentialError(error: unknown): Error {
       return error
     }
     if (unavailableCodes.has(error.code)) {
-      return new CredentialUnavailableError(`OnBehalfOfCredential: ${error.message}`, { code: error.code, cause: error })
+      return new CredentialUnavailableError(`OnBehalfOfCredential: ${error.message}`, {
+        code: error.code,
+        cause: error,
+      })
     }
     return new AuthenticationError(`OnBehalfOfCredential: ${error.message}`, {
       code: error.code,
@@ -165,7 +179,11 @@ export function toCredentialError(error: unknown): Error {
   return new AuthenticationError('OnBehalfOfCredential: token acquisition failed unexpectedly; see cause.', {
     code: 'INTERNAL_ERROR',
     statusCode: 0,
-    errorResponse: { error: 'internal_error', errorDescription: 'Token acquisition failed unexpectedly.', errorCodes: [] },
+    errorResponse: {
+      error: 'internal_error',
+      errorDescription: 'Token acquisition failed unexpectedly.',
+      errorCodes: [],
+    },
     cause: error,
   })
 }

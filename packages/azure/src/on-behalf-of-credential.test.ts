@@ -50,13 +50,23 @@ describe('OnBehalfOfCredential.getToken', () => {
     expect(token.expiresOnTimestamp).toBeGreaterThanOrEqual(before + 3_600_000)
     expect(token.refreshAfterTimestamp).toBe(token.expiresOnTimestamp - 300_000)
     expect(fake.exchanges[0]).toMatchObject({ tenantId, scopes: [scope] })
-    expect(fake.configs[0]).toMatchObject({ clientId, authorityHost: 'https://login.microsoftonline.com', credential: { kind: 'secret', secret } })
+    expect(fake.configs[0]).toMatchObject({
+      clientId,
+      authorityHost: 'https://login.microsoftonline.com',
+      credential: { kind: 'secret', secret },
+    })
   })
 
   it("uses the server's refresh_in time when it comes first", async () => {
     const { fake, make } = setup()
     const refreshAt = Date.now() + 60_000
-    fake.respond = (request) => ({ accessToken: 'a', tokenType: 'Bearer', scopes: request.scopes, expiresAt: Date.now() + 3_600_000, refreshAt })
+    fake.respond = (request) => ({
+      accessToken: 'a',
+      tokenType: 'Bearer',
+      scopes: request.scopes,
+      expiresAt: Date.now() + 3_600_000,
+      refreshAt,
+    })
     expect((await make().getToken([scope])).refreshAfterTimestamp).toBe(refreshAt)
   })
 
@@ -68,8 +78,14 @@ describe('OnBehalfOfCredential.getToken', () => {
 
   it('forwards neither tenantId nor claims as anything but the resolved request fields', async () => {
     const { fake, make } = setup({ additionallyAllowedTenants: ['*'] })
-    await make().getToken(scope, { tenantId: otherTenant, claims: '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}' })
-    expect(fake.exchanges[0]).toMatchObject({ tenantId: otherTenant, claims: '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}' })
+    await make().getToken(scope, {
+      tenantId: otherTenant,
+      claims: '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}',
+    })
+    expect(fake.exchanges[0]).toMatchObject({
+      tenantId: otherTenant,
+      claims: '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}',
+    })
   })
 })
 
@@ -126,7 +142,11 @@ describe('per-request credentials share one engine and one cache', () => {
     make()
     make(undefined, { clientSecret: 'another-secret' })
     make(undefined, { authority: 'login.microsoftonline.us' })
-    new OnBehalfOfCredential(tenantId, 'another-client', { userAssertion: 'x', clientSecret: secret, engine: fake.factory })
+    new OnBehalfOfCredential(tenantId, 'another-client', {
+      userAssertion: 'x',
+      clientSecret: secret,
+      engine: fake.factory,
+    })
     make()
     expect(fake.configs).toHaveLength(4)
   })
@@ -135,7 +155,11 @@ describe('per-request credentials share one engine and one cache', () => {
     const fake = createFakeEngine()
     const getClientAssertion = vi.fn(() => 'client-assertion')
     const make = (): OnBehalfOfCredential =>
-      new OnBehalfOfCredential(tenantId, clientId, { userAssertion: userAssertion('carol'), getClientAssertion, engine: fake.factory })
+      new OnBehalfOfCredential(tenantId, clientId, {
+        userAssertion: userAssertion('carol'),
+        getClientAssertion,
+        engine: fake.factory,
+      })
     make()
     make()
     expect(fake.configs).toHaveLength(1)
@@ -154,7 +178,9 @@ describe('tenant resolution', () => {
 
   it('refuses a tenant that is not allowed with an AuthenticationError naming both remedies', async () => {
     const { fake, make } = setup()
-    const error = await make().getToken(scope, { tenantId: otherTenant }).catch((e: unknown) => e)
+    const error = await make()
+      .getToken(scope, { tenantId: otherTenant })
+      .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(AuthenticationError)
     expect(error).toMatchObject({ name: 'AuthenticationError', code: 'TENANT_NOT_ALLOWED', statusCode: 0 })
     expect((error as Error).message).toContain('additionallyAllowedTenants')
@@ -165,7 +191,9 @@ describe('tenant resolution', () => {
   it('allows listed tenants and any tenant with "*"', async () => {
     const listed = setup({ additionallyAllowedTenants: [otherTenant] })
     await listed.make().getToken(scope, { tenantId: otherTenant })
-    await expect(listed.make().getToken(scope, { tenantId: 'third.onmicrosoft.com' })).rejects.toMatchObject({ code: 'TENANT_NOT_ALLOWED' })
+    await expect(listed.make().getToken(scope, { tenantId: 'third.onmicrosoft.com' })).rejects.toMatchObject({
+      code: 'TENANT_NOT_ALLOWED',
+    })
     const any = setup({ additionallyAllowedTenants: ['*'] })
     await any.make().getToken(scope, { tenantId: 'third.onmicrosoft.com' })
     expect(listed.fake.exchanges.map((r) => r.tenantId)).toEqual([otherTenant])
@@ -179,7 +207,9 @@ describe('tenant resolution', () => {
     await credential.getToken(scope, { tenantId: otherTenant })
     expect(fake.exchanges.map((r) => r.tenantId)).toEqual([tenantId])
     vi.unstubAllEnvs()
-    await expect(credential.getToken(scope, { tenantId: otherTenant })).rejects.toMatchObject({ code: 'TENANT_NOT_ALLOWED' })
+    await expect(credential.getToken(scope, { tenantId: otherTenant })).rejects.toMatchObject({
+      code: 'TENANT_NOT_ALLOWED',
+    })
   })
 
   it('rejects a malformed requested tenant with a TypeError', async () => {
@@ -193,7 +223,10 @@ describe('claims and CAE', () => {
     const { fake, make } = setup()
     const credential = make()
     await credential.getToken(scope, { enableCae: true })
-    await credential.getToken(scope, { enableCae: true, claims: '{"access_token":{"nbf":{"essential":true,"value":"1"}}}' })
+    await credential.getToken(scope, {
+      enableCae: true,
+      claims: '{"access_token":{"nbf":{"essential":true,"value":"1"}}}',
+    })
     expect(fake.exchanges[0]?.claims).toBe('{"access_token":{"xms_cc":{"values":["cp1"]}}}')
     expect(JSON.parse(fake.exchanges[1]?.claims ?? '')).toEqual({
       access_token: { nbf: { essential: true, value: '1' }, xms_cc: { values: ['cp1'] } },
@@ -204,7 +237,9 @@ describe('claims and CAE', () => {
     const { fake, make } = setup()
     const credential = make()
     const first = await credential.getToken(scope)
-    const challenged = await credential.getToken(scope, { claims: '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}' })
+    const challenged = await credential.getToken(scope, {
+      claims: '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}',
+    })
     expect(challenged.token).not.toBe(first.token)
     expect(fake.exchanges).toHaveLength(2)
     expect((await make().getToken(scope)).token).toBe(challenged.token)
@@ -223,7 +258,9 @@ describe('abort and timeout', () => {
   it('rejects at once with an AbortError for an already aborted signal, even on a cache hit', async () => {
     const { fake, make } = setup()
     await make().getToken(scope)
-    const error = await make().getToken(scope, { abortSignal: AbortSignal.abort() }).catch((e: unknown) => e)
+    const error = await make()
+      .getToken(scope, { abortSignal: AbortSignal.abort() })
+      .catch((e: unknown) => e)
     expect(error).toMatchObject({ name: 'AbortError', code: 'ABORTED' })
     expect(fake.exchanges).toHaveLength(1)
   })
@@ -313,12 +350,16 @@ describe('error mapping', () => {
     fake.respond = () => {
       throw new InvalidResponseError('The answer is larger than 1048576 bytes and was refused', 413)
     }
-    const unusable = (await make().getToken(scope).catch((e: unknown) => e)) as AuthenticationError
+    const unusable = (await make()
+      .getToken(scope)
+      .catch((e: unknown) => e)) as AuthenticationError
     expect(unusable).toMatchObject({ name: 'AuthenticationError', code: 'INVALID_RESPONSE', statusCode: 413 })
     fake.respond = () => {
       throw new OboError('Entra could not be reached.', { code: 'NETWORK_ERROR' })
     }
-    const unreachable = (await make().getToken(scope).catch((e: unknown) => e)) as AuthenticationError
+    const unreachable = (await make()
+      .getToken(scope)
+      .catch((e: unknown) => e)) as AuthenticationError
     expect(unreachable).toMatchObject({ code: 'NETWORK_ERROR', statusCode: 0 })
   })
 
@@ -337,9 +378,16 @@ describe('error mapping', () => {
         claims: mfaClaims,
       })
     }
-    const error = (await make().getToken(scope).catch((e: unknown) => e)) as AuthenticationError
+    const error = (await make()
+      .getToken(scope)
+      .catch((e: unknown) => e)) as AuthenticationError
     expect(error).toBeInstanceOf(AuthenticationError)
-    expect(error).toMatchObject({ name: 'AuthenticationError', code: 'INTERACTION_REQUIRED', statusCode: 400, claims: mfaClaims })
+    expect(error).toMatchObject({
+      name: 'AuthenticationError',
+      code: 'INTERACTION_REQUIRED',
+      statusCode: 400,
+      claims: mfaClaims,
+    })
     expect(error.errorResponse).toEqual({
       error: 'interaction_required',
       errorDescription: 'AADSTS50076: Due to a configuration change made by your administrator, you must use MFA.',
@@ -360,7 +408,9 @@ describe('error mapping', () => {
     fake.respond = () => {
       throw new OAuthError({ status: 400, error: 'invalid_grant', suberror: 'consent_required', errorCodes: [65001] })
     }
-    const error = (await make().getToken(scope).catch((e: unknown) => e)) as AuthenticationError
+    const error = (await make()
+      .getToken(scope)
+      .catch((e: unknown) => e)) as AuthenticationError
     expect(error).toMatchObject({ code: 'INTERACTION_REQUIRED', statusCode: 400, claims: undefined })
     expect(error.toWwwAuthenticate()).toBe('Bearer error="interaction_required", error_description="consent_required"')
   })
@@ -370,7 +420,9 @@ describe('error mapping', () => {
     fake.respond = () => {
       throw new OAuthError({ status: 400, error: 'invalid_grant', errorCodes: [500133] })
     }
-    const error = (await make().getToken(scope).catch((e: unknown) => e)) as AuthenticationError
+    const error = (await make()
+      .getToken(scope)
+      .catch((e: unknown) => e)) as AuthenticationError
     expect(error).toMatchObject({ name: 'AuthenticationError', code: 'INVALID_GRANT', statusCode: 400 })
     expect(error.toWwwAuthenticate()).toBeUndefined()
   })
@@ -391,9 +443,14 @@ describe('error mapping', () => {
   it('a failing client assertion callback makes the credential unavailable', async () => {
     const { fake, make } = setup()
     fake.respond = () => {
-      throw new OboError('The client assertion callback (getAssertion) returned no assertion.', { code: 'CLIENT_ASSERTION_FAILED' })
+      throw new OboError('The client assertion callback (getAssertion) returned no assertion.', {
+        code: 'CLIENT_ASSERTION_FAILED',
+      })
     }
-    await expect(make().getToken(scope)).rejects.toMatchObject({ name: 'CredentialUnavailableError', code: 'CLIENT_ASSERTION_FAILED' })
+    await expect(make().getToken(scope)).rejects.toMatchObject({
+      name: 'CredentialUnavailableError',
+      code: 'CLIENT_ASSERTION_FAILED',
+    })
   })
 
   it('an engine bug is an AuthenticationError of code INTERNAL_ERROR', async () => {
@@ -408,10 +465,16 @@ describe('error mapping', () => {
     const { fake, make } = setup()
     const throttled = userAssertion('throttled')
     fake.respond = (request, call) => {
-      if (request.userAssertion === throttled) throw new OAuthError({ status: 429, error: 'throttled', retryAfterMs: 60_000 })
+      if (request.userAssertion === throttled) {
+        throw new OAuthError({ status: 429, error: 'throttled', retryAfterMs: 60_000 })
+      }
       return { accessToken: `t${call}`, tokenType: 'Bearer', scopes: request.scopes, expiresAt: Date.now() + 3_600_000 }
     }
-    await expect(make(throttled).getToken(scope)).rejects.toMatchObject({ code: 'THROTTLED', statusCode: 429, retryAfterMs: 60_000 })
+    await expect(make(throttled).getToken(scope)).rejects.toMatchObject({
+      code: 'THROTTLED',
+      statusCode: 429,
+      retryAfterMs: 60_000,
+    })
     await expect(make(throttled).getToken(scope)).rejects.toMatchObject({ code: 'THROTTLED' })
     await expect(make(userAssertion('dave')).getToken(scope)).resolves.toMatchObject({ tokenType: 'Bearer' })
     expect(fake.exchanges).toHaveLength(2)
@@ -421,9 +484,9 @@ describe('error mapping', () => {
     const factory = (): never => {
       throw new OboError('clientId is required.', { code: 'INVALID_ARGUMENT' })
     }
-    expect(() => new OnBehalfOfCredential(tenantId, clientId, { userAssertion: 'x', clientSecret: secret, engine: factory })).toThrow(
-      TypeError,
-    )
+    expect(
+      () => new OnBehalfOfCredential(tenantId, clientId, { userAssertion: 'x', clientSecret: secret, engine: factory }),
+    ).toThrow(TypeError)
   })
 })
 
@@ -442,7 +505,12 @@ describe('refresh (the mixin tests of the seed)', () => {
   it('a token with more than 5 minutes left is served; with less it is refreshed', async () => {
     const { fake, make } = setup()
     vi.useFakeTimers({ toFake: ['Date'] })
-    fake.respond = (request, call) => ({ accessToken: `t${call}`, tokenType: 'Bearer', scopes: request.scopes, expiresAt: Date.now() + 600_000 })
+    fake.respond = (request, call) => ({
+      accessToken: `t${call}`,
+      tokenType: 'Bearer',
+      scopes: request.scopes,
+      expiresAt: Date.now() + 600_000,
+    })
     expect((await make().getToken(scope)).token).toBe('t1')
     vi.setSystemTime(Date.now() + 299_000)
     expect((await make().getToken(scope)).token).toBe('t1')
@@ -454,7 +522,12 @@ describe('refresh (the mixin tests of the seed)', () => {
   it('a failing proactive refresh returns the cached token, and is tried once per 30 s', async () => {
     const { fake, make } = setup()
     vi.useFakeTimers({ toFake: ['Date'] })
-    fake.respond = (request) => ({ accessToken: 'cached', tokenType: 'Bearer', scopes: request.scopes, expiresAt: Date.now() + 200_000 })
+    fake.respond = (request) => ({
+      accessToken: 'cached',
+      tokenType: 'Bearer',
+      scopes: request.scopes,
+      expiresAt: Date.now() + 200_000,
+    })
     await make().getToken(scope)
     fake.respond = () => {
       throw new OAuthError({ status: 503, error: 'temporarily_unavailable' })
@@ -499,9 +572,15 @@ describe('logging', () => {
       const token = await make(assertion).getToken(scope)
       await make(assertion).getToken(scope)
       fake.respond = () => {
-        throw new OAuthError({ status: 401, error: 'invalid_client', errorDescription: 'AADSTS7000215: Invalid client secret provided.' })
+        throw new OAuthError({
+          status: 401,
+          error: 'invalid_client',
+          errorDescription: 'AADSTS7000215: Invalid client secret provided.',
+        })
       }
-      await make(userAssertion('gina')).getToken(scope).catch(() => undefined)
+      await make(userAssertion('gina'))
+        .getToken(scope)
+        .catch(() => undefined)
       const text = lines.join('\n')
       expect(lines.filter((line) => line.startsWith('azure:onbehalf:info')).length).toBe(2)
       expect(lines.filter((line) => line.startsWith('azure:onbehalf:warning')).length).toBe(1)

@@ -78,7 +78,9 @@ export class OnBehalfOfCredential implements TokenCredential {
    */
   constructor(options: OnBehalfOfCredentialIdentityOptions)
   constructor(
-    ...args: [tenantId: string, clientId: string, options: OnBehalfOfCredentialOptions] | [options: OnBehalfOfCredentialIdentityOptions]
+    ...args:
+      | [tenantId: string, clientId: string, options: OnBehalfOfCredentialOptions]
+      | [options: OnBehalfOfCredentialIdentityOptions]
   ) {
     const settings = normalizeArguments(args)
     this.#settings = settings
@@ -154,12 +156,17 @@ export class OnBehalfOfCredential implements TokenCredential {
         return {
           token: token.accessToken,
           expiresOnTimestamp: token.expiresAt,
-          refreshAfterTimestamp: Math.min(token.refreshAt ?? Number.POSITIVE_INFINITY, token.expiresAt - refreshOffsetMs),
+          refreshAfterTimestamp: Math.min(
+            token.refreshAt ?? Number.POSITIVE_INFINITY,
+            token.expiresAt - refreshOffsetMs,
+          ),
           tokenType: 'Bearer' as const,
         }
       }, fail)
     } catch (error) {
-      return Promise.reject(credentialFailure(error, { tenantId, scopeList, timeout, timeoutMs, callerSignal: options.abortSignal }))
+      return Promise.reject(
+        credentialFailure(error, { tenantId, scopeList, timeout, timeoutMs, callerSignal: options.abortSignal }),
+      )
     }
   }
 
@@ -280,18 +287,25 @@ function providerFor(settings: CredentialSettings, credential: IdentifiedCredent
 
 function certificateTypeError(error: unknown, argument: string): Error {
   if (error instanceof OboError && error.code === 'INVALID_CERTIFICATE') {
-    return new TypeError(`OnBehalfOfCredential: ${argument} is not a valid certificate in PEM or PKCS12 format. ${error.message}`, {
-      cause: error,
-    })
+    return new TypeError(
+      `OnBehalfOfCredential: ${argument} is not a valid certificate in PEM or PKCS12 format. ${error.message}`,
+      {
+        cause: error,
+      },
+    )
   }
   return error instanceof Error ? error : new TypeError(String(error))
 }
 
 function engineTypeError(error: unknown): Error {
   if (error instanceof TypeError) return error
-  if (error instanceof OboError && error.code === 'INVALID_CERTIFICATE') return certificateTypeError(error, 'the certificate')
+  if (error instanceof OboError && error.code === 'INVALID_CERTIFICATE') {
+    return certificateTypeError(error, 'the certificate')
+  }
   if (error instanceof OboError) {
-    return new TypeError(`OnBehalfOfCredential: the engine refused the configuration: ${error.message}`, { cause: error })
+    return new TypeError(`OnBehalfOfCredential: the engine refused the configuration: ${error.message}`, {
+      cause: error,
+    })
   }
   return error instanceof Error ? error : new TypeError(String(error))
 }

@@ -17,10 +17,22 @@ describe('normalizeArguments', () => {
     const seed = normalizeArguments([
       tenantId,
       clientId,
-      { userAssertion, getClientAssertion: getAssertion, authority: 'login.microsoftonline.us', additionallyAllowedTenants: ['a'] },
+      {
+        userAssertion,
+        getClientAssertion: getAssertion,
+        authority: 'login.microsoftonline.us',
+        additionallyAllowedTenants: ['a'],
+      },
     ])
     const identity = normalizeArguments([
-      { tenantId, clientId, userAssertionToken: userAssertion, getAssertion, authorityHost: 'https://login.microsoftonline.us/', additionallyAllowedTenants: ['a'] },
+      {
+        tenantId,
+        clientId,
+        userAssertionToken: userAssertion,
+        getAssertion,
+        authorityHost: 'https://login.microsoftonline.us/',
+        additionallyAllowedTenants: ['a'],
+      },
     ])
     const { names: seedNames, ...seedRest } = seed
     const { names: identityNames, ...identityRest } = identity
@@ -34,9 +46,21 @@ describe('normalizeArguments', () => {
 
   it('maps certificatePath to a certificate file source and keeps password and chain', () => {
     const settings = normalizeArguments([
-      { tenantId, clientId, userAssertionToken: userAssertion, certificatePath: '/x.pem', password: 'pw', sendCertificateChain: true },
+      {
+        tenantId,
+        clientId,
+        userAssertionToken: userAssertion,
+        certificatePath: '/x.pem',
+        password: 'pw',
+        sendCertificateChain: true,
+      },
     ])
-    expect(settings.source).toEqual({ kind: 'certificate-file', path: '/x.pem', password: 'pw', sendCertificateChain: true })
+    expect(settings.source).toEqual({
+      kind: 'certificate-file',
+      path: '/x.pem',
+      password: 'pw',
+      sendCertificateChain: true,
+    })
   })
 
   it.each([
@@ -44,7 +68,9 @@ describe('normalizeArguments', () => {
     ['empty', ''],
   ])('rejects a %s user assertion with a TypeError naming it in either shape', (_label, value) => {
     expect(() => normalizeArguments([tenantId, clientId, { userAssertion: value, clientSecret: 's' }])).toThrow(
-      new TypeError('OnBehalfOfCredential: "userAssertion" must not be empty: pass the access token your API received.'),
+      new TypeError(
+        'OnBehalfOfCredential: "userAssertion" must not be empty: pass the access token your API received.',
+      ),
     )
     expect(() => normalizeArguments([{ tenantId, clientId, userAssertionToken: value, clientSecret: 's' }])).toThrow(
       /"userAssertionToken" must not be empty/,
@@ -58,7 +84,9 @@ describe('normalizeArguments', () => {
   it('requires a client credential and names every option', () => {
     const run = (): unknown => normalizeArguments([tenantId, clientId, { userAssertion }])
     expect(run).toThrow(TypeError)
-    expect(run).toThrow('either "clientSecret", "clientCertificate", "clientCertificatePath" or "getClientAssertion" must be provided')
+    expect(run).toThrow(
+      'either "clientSecret", "clientCertificate", "clientCertificatePath" or "getClientAssertion" must be provided',
+    )
     expect(() => normalizeArguments([{ tenantId, clientId, userAssertionToken: userAssertion }])).toThrow(
       'either "clientSecret", "clientCertificate", "certificatePath" or "getAssertion" must be provided',
     )
@@ -66,7 +94,11 @@ describe('normalizeArguments', () => {
 
   it('treats empty credential values as not given, as the seed does', () => {
     expect(() =>
-      normalizeArguments([tenantId, clientId, { userAssertion, clientSecret: '', clientCertificate: new Uint8Array() }]),
+      normalizeArguments([
+        tenantId,
+        clientId,
+        { userAssertion, clientSecret: '', clientCertificate: new Uint8Array() },
+      ]),
     ).toThrow(/must be provided/)
   })
 
@@ -104,17 +136,21 @@ describe('normalizeArguments', () => {
   })
 
   it('normalises the authority and rejects http, naming the option of each shape', () => {
-    expect(normalizeArguments([tenantId, clientId, { userAssertion, clientSecret: 's', authority: 'localhost' }]).authorityHost).toBe(
-      'https://localhost',
-    )
     expect(
-      normalizeArguments([tenantId, clientId, { userAssertion, clientSecret: 's', authority: 'https://localhost/' }]).authorityHost,
+      normalizeArguments([tenantId, clientId, { userAssertion, clientSecret: 's', authority: 'localhost' }])
+        .authorityHost,
+    ).toBe('https://localhost')
+    expect(
+      normalizeArguments([tenantId, clientId, { userAssertion, clientSecret: 's', authority: 'https://localhost/' }])
+        .authorityHost,
     ).toBe('https://localhost')
     expect(() =>
       normalizeArguments([tenantId, clientId, { userAssertion, clientSecret: 's', authority: 'http://localhost' }]),
     ).toThrow(/^authority must use https/)
     expect(() =>
-      normalizeArguments([{ tenantId, clientId, userAssertionToken: userAssertion, clientSecret: 's', authorityHost: 'http://x' }]),
+      normalizeArguments([
+        { tenantId, clientId, userAssertionToken: userAssertion, clientSecret: 's', authorityHost: 'http://x' },
+      ]),
     ).toThrow(/^authorityHost must use https/)
   })
 
@@ -129,16 +165,23 @@ describe('normalizeArguments', () => {
       'https://login.microsoftonline.com',
     )
     forgetRecentEnv()
-    expect(normalizeArguments([tenantId, clientId, { userAssertion, clientSecret: 's' }]).authorityHost).toBe('https://localhost')
+    expect(normalizeArguments([tenantId, clientId, { userAssertion, clientSecret: 's' }]).authorityHost).toBe(
+      'https://localhost',
+    )
     vi.stubEnv('AZURE_AUTHORITY_HOST', 'http://localhost')
     forgetRecentEnv()
-    expect(() => normalizeArguments([tenantId, clientId, { userAssertion, clientSecret: 's' }])).toThrow(/AZURE_AUTHORITY_HOST/)
+    expect(() => normalizeArguments([tenantId, clientId, { userAssertion, clientSecret: 's' }])).toThrow(
+      /AZURE_AUTHORITY_HOST/,
+    )
   })
 
   it('collapses a tenant list holding "*" and validates its type', () => {
     expect(
-      normalizeArguments([tenantId, clientId, { userAssertion, clientSecret: 's', additionallyAllowedTenants: ['a', '*'] }])
-        .additionallyAllowedTenants,
+      normalizeArguments([
+        tenantId,
+        clientId,
+        { userAssertion, clientSecret: 's', additionallyAllowedTenants: ['a', '*'] },
+      ]).additionallyAllowedTenants,
     ).toEqual(['*'])
     expect(() =>
       normalizeArguments([tenantId, clientId, { userAssertion, clientSecret: 's', additionallyAllowedTenants: 'a' }]),
@@ -147,10 +190,12 @@ describe('normalizeArguments', () => {
 
   it('rejects options of the wrong type, naming them', () => {
     const base = { userAssertion, clientSecret: 's' }
-    expect(() => normalizeArguments([tenantId, clientId, { ...base, password: 'pw' }])).toThrow(/"password" is only used with/)
-    expect(() => normalizeArguments([tenantId, clientId, { userAssertion, clientCertificate: 'x', password: 3 }])).toThrow(
-      /"password" must be/,
+    expect(() => normalizeArguments([tenantId, clientId, { ...base, password: 'pw' }])).toThrow(
+      /"password" is only used with/,
     )
+    expect(() =>
+      normalizeArguments([tenantId, clientId, { userAssertion, clientCertificate: 'x', password: 3 }]),
+    ).toThrow(/"password" must be/)
     expect(() => normalizeArguments([tenantId, clientId, { ...base, cache: {} }])).toThrow(/"cache"/)
     expect(() => normalizeArguments([tenantId, clientId, { ...base, engine: 'jose' }])).toThrow(/"engine"/)
     expect(() => normalizeArguments([tenantId, clientId, { ...base, fetch: 1 }])).toThrow(/"fetch"/)
@@ -160,7 +205,9 @@ describe('normalizeArguments', () => {
     expect(() => normalizeArguments([tenantId, clientId, { userAssertion, getClientAssertion: 'jwt' }])).toThrow(
       /"getClientAssertion" must be a function/,
     )
-    expect(() => normalizeArguments([tenantId, clientId, { userAssertion, clientCertificate: 12 }])).toThrow(/"clientCertificate"/)
+    expect(() => normalizeArguments([tenantId, clientId, { userAssertion, clientCertificate: 12 }])).toThrow(
+      /"clientCertificate"/,
+    )
     expect(() => normalizeArguments([tenantId, clientId, 'secret'])).toThrow(/"options" must be an object/)
   })
 })

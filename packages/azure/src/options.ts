@@ -183,7 +183,9 @@ export function normalizeArguments(args: readonly unknown[]): CredentialSettings
     )
   }
   if (third !== undefined && !isRecord(third)) {
-    throw new TypeError('OnBehalfOfCredential: "options" must be an object holding at least "userAssertion" and a client credential.')
+    throw new TypeError(
+      'OnBehalfOfCredential: "options" must be an object holding at least "userAssertion" and a client credential.',
+    )
   }
   const options = third ?? {}
   return validate(
@@ -227,7 +229,9 @@ function validate(raw: RawArguments, names: ArgumentNames): CredentialSettings {
     )
   }
   if (typeof raw.userAssertion !== 'string') {
-    throw new TypeError(`OnBehalfOfCredential: "${names.userAssertion}" must be a string (the access token your API received).`)
+    throw new TypeError(
+      `OnBehalfOfCredential: "${names.userAssertion}" must be a string (the access token your API received).`,
+    )
   }
   const { common } = raw
   const source = credentialSource(raw, names)
@@ -239,7 +243,10 @@ function validate(raw: RawArguments, names: ArgumentNames): CredentialSettings {
   const authorityHost =
     raw.authority !== undefined
       ? authorityOrigin(raw.authority, names.authority)
-      : authorityOrigin(readEnvRecent('AZURE_AUTHORITY_HOST') ?? AzureAuthorityHosts.AzurePublicCloud, 'AZURE_AUTHORITY_HOST')
+      : authorityOrigin(
+          readEnvRecent('AZURE_AUTHORITY_HOST') ?? AzureAuthorityHosts.AzurePublicCloud,
+          'AZURE_AUTHORITY_HOST',
+        )
   return {
     tenantId: raw.tenantId,
     clientId: raw.clientId,
@@ -263,14 +270,18 @@ function credentialSource(raw: RawArguments, names: ArgumentNames): CredentialSo
   let count = 0
   if (isGiven(raw.clientSecret)) [name, value, count] = ['clientSecret', raw.clientSecret, count + 1]
   if (isGiven(raw.clientCertificate)) [name, value, count] = ['clientCertificate', raw.clientCertificate, count + 1]
-  if (isGiven(raw.clientCertificatePath)) [name, value, count] = ['clientCertificatePath', raw.clientCertificatePath, count + 1]
+  if (isGiven(raw.clientCertificatePath)) {
+    ;[name, value, count] = ['clientCertificatePath', raw.clientCertificatePath, count + 1]
+  }
   if (isGiven(raw.getClientAssertion)) [name, value, count] = ['getClientAssertion', raw.getClientAssertion, count + 1]
   if (name === undefined || count > 1) throw credentialCountError(raw, names)
   const password = passwordOption(raw.common.password)
   const sendCertificateChain = booleanOption(raw.common.sendCertificateChain, 'sendCertificateChain')
   switch (name) {
     case 'clientSecret':
-      if (typeof value !== 'string') throw new TypeError(`OnBehalfOfCredential: "${names.clientSecret}" must be a string.`)
+      if (typeof value !== 'string') {
+        throw new TypeError(`OnBehalfOfCredential: "${names.clientSecret}" must be a string.`)
+      }
       return { kind: 'secret', secret: value }
     case 'clientCertificate':
       if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
@@ -310,7 +321,9 @@ function credentialCountError(raw: RawArguments, names: ArgumentNames): TypeErro
   const all = `"${names.clientSecret}", "${names.clientCertificate}", "${names.clientCertificatePath}" or "${names.getClientAssertion}"`
   if (given.length === 0) return new TypeError(`OnBehalfOfCredential: either ${all} must be provided.`)
   const got = given.map(([name]) => `"${names[name]}"`).join(' and ')
-  return new TypeError(`OnBehalfOfCredential: it is invalid to specify more than one of the following: ${all} (got ${got}).`)
+  return new TypeError(
+    `OnBehalfOfCredential: it is invalid to specify more than one of the following: ${all} (got ${got}).`,
+  )
 }
 
 // Credentials are built per request with the same few authorities: parse each URL once.

@@ -69,7 +69,10 @@ describe('bearerTokenAuthenticationPolicy', () => {
     expect(await send(pipeline)).toBe(200)
     expect(api.tokens).toHaveLength(2)
     expect(api.tokens[1]).toBe(api.tokens[0])
-    expect(decodeJwtPart(api.tokens[0] ?? '', 1)).toMatchObject({ aud: emu.defaults.downstream.clientId, oid: emu.defaults.users.plain.oid })
+    expect(decodeJwtPart(api.tokens[0] ?? '', 1)).toMatchObject({
+      aud: emu.defaults.downstream.clientId,
+      oid: emu.defaults.users.plain.oid,
+    })
     expect(tokenRequests()).toBe(1)
   })
 
@@ -144,7 +147,9 @@ describe('ChainedTokenCredential', () => {
       authority: emu.authorityHost,
       fetch: emu.fetch,
     })
-    await expect(new ChainedTokenCredential(broken, credentialFor()).getToken(scope)).resolves.toMatchObject({ tokenType: 'Bearer' })
+    await expect(new ChainedTokenCredential(broken, credentialFor()).getToken(scope)).resolves.toMatchObject({
+      tokenType: 'Bearer',
+    })
   })
 
   it('reports every unavailable credential when none can try', async () => {

@@ -95,7 +95,10 @@ describe('client credentials (seed shape)', () => {
   })
 
   it('signs a PS256 client assertion with x5t#S256 from a PEM string', async () => {
-    await credential({ clientSecret: undefined, clientCertificate: `${mt().privateKeyPem}\n${mt().certificatePem}` }).getToken(scope)
+    await credential({
+      clientSecret: undefined,
+      clientCertificate: `${mt().privateKeyPem}\n${mt().certificatePem}`,
+    }).getToken(scope)
     const form = tokenRequests()[0]?.form ?? {}
     expect(form['client_secret']).toBeUndefined()
     expect(form['client_assertion_type']).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
@@ -113,10 +116,18 @@ describe('client credentials (seed shape)', () => {
   })
 
   it('reads PKCS#12 bytes with their password, and an encrypted PEM key with its password (string or bytes)', async () => {
-    await credential({ clientSecret: undefined, clientCertificate: mt().pkcs12, password: mt().pkcs12Password }).getToken(scope)
+    await credential({
+      clientSecret: undefined,
+      clientCertificate: mt().pkcs12,
+      password: mt().pkcs12Password,
+    }).getToken(scope)
     const pem = encryptedPem(mt().privateKeyPem, mt().certificatePem, 'pässword')
     await credential({ clientSecret: undefined, clientCertificate: pem, password: 'pässword' }).getToken(scope)
-    await credential({ clientSecret: undefined, clientCertificate: pem, password: new TextEncoder().encode('pässword') }).getToken(scope)
+    await credential({
+      clientSecret: undefined,
+      clientCertificate: pem,
+      password: new TextEncoder().encode('pässword'),
+    }).getToken(scope)
     expect(tokenRequests().map((request) => request.status)).toEqual([200, 200, 200])
   })
 
@@ -125,7 +136,11 @@ describe('client credentials (seed shape)', () => {
     const pemPath = join(dir, 'middle-tier.pem')
     writeFileSync(pfxPath, mt().pkcs12)
     writeFileSync(pemPath, `${mt().privateKeyPem}\n${mt().certificatePem}`)
-    await credential({ clientSecret: undefined, clientCertificatePath: pfxPath, password: mt().pkcs12Password }).getToken(scope)
+    await credential({
+      clientSecret: undefined,
+      clientCertificatePath: pfxPath,
+      password: mt().pkcs12Password,
+    }).getToken(scope)
     await credential({ clientSecret: undefined, clientCertificatePath: pemPath }).getToken(scope)
     expect(tokenRequests().map((request) => request.form['client_assertion'] !== undefined)).toEqual([true, true])
   })
@@ -141,13 +156,17 @@ describe('client credentials (seed shape)', () => {
       }),
     )
     const cache = createMemoryTokenCache()
-    const first = await credential({ clientSecret: undefined, getClientAssertion, userAssertion, cache }).getToken(scope)
+    const first = await credential({ clientSecret: undefined, getClientAssertion, userAssertion, cache }).getToken(
+      scope,
+    )
     expect(getClientAssertion).toHaveBeenCalledTimes(1)
     const form = tokenRequests()[0]?.form ?? {}
     expect(form['client_assertion']).toBe(getClientAssertion.mock.results[0]?.value)
     expect(form['client_assertion_type']).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
     expect(form['assertion']).toBe(userAssertion)
-    const second = await credential({ clientSecret: undefined, getClientAssertion, userAssertion, cache }).getToken(scope)
+    const second = await credential({ clientSecret: undefined, getClientAssertion, userAssertion, cache }).getToken(
+      scope,
+    )
     expect(second.token).toBe(first.token)
     expect(getClientAssertion).toHaveBeenCalledTimes(1)
   })
@@ -172,27 +191,53 @@ describe('the @azure/identity constructor shape', () => {
   it('accepts certificatePath and getAssertion', async () => {
     const pemPath = join(dir, 'identity-shape.pem')
     writeFileSync(pemPath, `${mt().privateKeyPem}\n${mt().certificatePem}`)
-    const common = { tenantId: emu.tenantId, clientId: mt().clientId, authorityHost: emu.authorityHost, fetch: emu.fetch }
-    await new OnBehalfOfCredential({ ...common, userAssertionToken: assertionFor(), certificatePath: pemPath, cache: createMemoryTokenCache() }).getToken(scope)
+    const common = {
+      tenantId: emu.tenantId,
+      clientId: mt().clientId,
+      authorityHost: emu.authorityHost,
+      fetch: emu.fetch,
+    }
+    await new OnBehalfOfCredential({
+      ...common,
+      userAssertionToken: assertionFor(),
+      certificatePath: pemPath,
+      cache: createMemoryTokenCache(),
+    }).getToken(scope)
     const getAssertion = (): Promise<string> =>
       Promise.resolve(
-        signClientAssertion({ clientId: mt().clientId, tokenEndpoint: emu.tokenEndpoint(), privateKeyPem: mt().privateKeyPem, certificatePem: mt().certificatePem }),
+        signClientAssertion({
+          clientId: mt().clientId,
+          tokenEndpoint: emu.tokenEndpoint(),
+          privateKeyPem: mt().privateKeyPem,
+          certificatePem: mt().certificatePem,
+        }),
       )
-    await new OnBehalfOfCredential({ ...common, userAssertionToken: assertionFor(), getAssertion, cache: createMemoryTokenCache() }).getToken(scope)
+    await new OnBehalfOfCredential({
+      ...common,
+      userAssertionToken: assertionFor(),
+      getAssertion,
+      cache: createMemoryTokenCache(),
+    }).getToken(scope)
     expect(tokenRequests().map((request) => request.status)).toEqual([200, 200])
   })
 })
 
 describe('argument errors', () => {
   it.each([
-    ['bytes that are neither PEM nor PKCS#12', (): Extra => ({ clientCertificate: new TextEncoder().encode('not a cert') })],
+    [
+      'bytes that are neither PEM nor PKCS#12',
+      (): Extra => ({ clientCertificate: new TextEncoder().encode('not a cert') }),
+    ],
     ['a PEM string without its -----BEGIN marker', (): Extra => ({ clientCertificate: 'not a cert' })],
     ['a certificate without its private key', (): Extra => ({ clientCertificate: mt().certificatePem })],
     ['PKCS#12 with the wrong password', (): Extra => ({ clientCertificate: mt().pkcs12, password: 'wrong' })],
     ['PKCS#12 without its password', (): Extra => ({ clientCertificate: mt().pkcs12 })],
     [
       'an encrypted PEM key with the wrong password',
-      (): Extra => ({ clientCertificate: encryptedPem(mt().privateKeyPem, mt().certificatePem, 'right'), password: 'wrong' }),
+      (): Extra => ({
+        clientCertificate: encryptedPem(mt().privateKeyPem, mt().certificatePem, 'right'),
+        password: 'wrong',
+      }),
     ],
   ])('rejects %s with a TypeError naming clientCertificate', (_label, certificate) => {
     const run = (): unknown => credential({ clientSecret: undefined, ...certificate() })
@@ -225,7 +270,9 @@ describe('argument errors', () => {
   it('a certificate file that is not a certificate makes the credential unavailable at getToken', async () => {
     const path = join(dir, 'garbage.pem')
     writeFileSync(path, 'not a certificate')
-    await expect(credential({ clientSecret: undefined, clientCertificatePath: path }).getToken(scope)).rejects.toMatchObject({
+    await expect(
+      credential({ clientSecret: undefined, clientCertificatePath: path }).getToken(scope),
+    ).rejects.toMatchObject({
       name: 'CredentialUnavailableError',
       code: 'INVALID_CERTIFICATE',
     })
@@ -233,7 +280,10 @@ describe('argument errors', () => {
 
   it('an empty client assertion makes the credential unavailable, with no token request', async () => {
     const cred = credential({ clientSecret: undefined, getClientAssertion: () => '' })
-    await expect(cred.getToken(scope)).rejects.toMatchObject({ name: 'CredentialUnavailableError', code: 'CLIENT_ASSERTION_FAILED' })
+    await expect(cred.getToken(scope)).rejects.toMatchObject({
+      name: 'CredentialUnavailableError',
+      code: 'CLIENT_ASSERTION_FAILED',
+    })
     expect(tokenRequests()).toHaveLength(0)
   })
 
@@ -291,7 +341,9 @@ describe('CAE and claims', () => {
     const cae = await credential({ cache, userAssertion }).getToken(scope, { enableCae: true })
     expect(decodeJwtPart(plain.token, 1)['xms_cc']).toBeUndefined()
     expect(decodeJwtPart(cae.token, 1)['xms_cc']).toEqual(['cp1'])
-    expect(JSON.parse(tokenRequests()[1]?.form['claims'] ?? '{}')).toEqual({ access_token: { xms_cc: { values: ['cp1'] } } })
+    expect(JSON.parse(tokenRequests()[1]?.form['claims'] ?? '{}')).toEqual({
+      access_token: { xms_cc: { values: ['cp1'] } },
+    })
     expect((await credential({ cache, userAssertion }).getToken(scope, { enableCae: true })).token).toBe(cae.token)
     expect((await credential({ cache, userAssertion }).getToken(scope)).token).toBe(plain.token)
     expect(tokenRequests()).toHaveLength(2)
@@ -309,7 +361,9 @@ describe('CAE and claims', () => {
 
 describe("Entra's errors", () => {
   it('MFA required: AuthenticationError with the claims challenge and a WWW-Authenticate rendering; MFA done: a token', async () => {
-    const error = (await failure(credential({ userAssertion: assertionFor(users().mfa) }).getToken(scope))) as AuthenticationError
+    const error = (await failure(
+      credential({ userAssertion: assertionFor(users().mfa) }).getToken(scope),
+    )) as AuthenticationError
     expect(error).toBeInstanceOf(AuthenticationError)
     expect(error).toMatchObject({ name: 'AuthenticationError', code: 'INTERACTION_REQUIRED', statusCode: 400 })
     expect(error.errorResponse.error).toBe('interaction_required')
@@ -322,13 +376,17 @@ describe("Entra's errors", () => {
     expect(error.toWwwAuthenticate()).toBe(
       `Bearer error="insufficient_claims", claims="${Buffer.from(emu.mfaClaimsChallenge).toString('base64')}"`,
     )
-    await expect(credential({ userAssertion: assertionFor(users().mfa, { mfa: true }) }).getToken(scope)).resolves.toMatchObject({
+    await expect(
+      credential({ userAssertion: assertionFor(users().mfa, { mfa: true }) }).getToken(scope),
+    ).resolves.toMatchObject({
       tokenType: 'Bearer',
     })
   })
 
   it('consent missing: INTERACTION_REQUIRED with AADSTS65001 and a challenge header', async () => {
-    const error = (await failure(credential({ userAssertion: assertionFor(users().consentMissing) }).getToken(scope))) as AuthenticationError
+    const error = (await failure(
+      credential({ userAssertion: assertionFor(users().consentMissing) }).getToken(scope),
+    )) as AuthenticationError
     expect(error).toMatchObject({ name: 'AuthenticationError', code: 'INTERACTION_REQUIRED', statusCode: 400 })
     expect(error.errorResponse.errorCodes).toContain(65001)
     expect(error.toWwwAuthenticate()).toMatch(/^Bearer error="/)
@@ -361,8 +419,12 @@ describe("Entra's errors", () => {
       statusCode: 429,
     })
     // The same user stays throttled without a request; another user is served.
-    await expect(credential({ engine, cache, userAssertion: throttled }).getToken(scope)).rejects.toMatchObject({ code: 'THROTTLED' })
-    await expect(credential({ engine, cache, userAssertion: assertionFor(users().mfa, { mfa: true }) }).getToken(scope)).resolves.toMatchObject({
+    await expect(credential({ engine, cache, userAssertion: throttled }).getToken(scope)).rejects.toMatchObject({
+      code: 'THROTTLED',
+    })
+    await expect(
+      credential({ engine, cache, userAssertion: assertionFor(users().mfa, { mfa: true }) }).getToken(scope),
+    ).resolves.toMatchObject({
       tokenType: 'Bearer',
     })
     expect(tokenRequests()).toHaveLength(2)

@@ -2,7 +2,14 @@
  * A scripted engine for unit tests of the credential's own logic (argument rules, tenant rules, sharing, error
  * mapping). Integration tests use the real engines against the emulator.
  */
-import type { EngineConfig, EngineFactory, ExchangeRequest, OboEngine, RefreshRequest, TokenResult } from '@onbehalf/core'
+import type {
+  EngineConfig,
+  EngineFactory,
+  ExchangeRequest,
+  OboEngine,
+  RefreshRequest,
+  TokenResult,
+} from '@onbehalf/core'
 
 export interface FakeEngine {
   readonly factory: EngineFactory

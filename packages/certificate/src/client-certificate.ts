@@ -68,7 +68,10 @@ export function parseClientCertificate(input: string | Uint8Array, password?: st
 
 /** Uint8Array or a subclass (Buffer), also from another realm (vm contexts, workers), where instanceof fails. */
 function isBytes(value: unknown): value is Uint8Array {
-  return value instanceof Uint8Array || (ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Uint8Array]')
+  return (
+    value instanceof Uint8Array ||
+    (ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Uint8Array]')
+  )
 }
 
 function readMaterial(input: string | Uint8Array, password: string | Uint8Array | undefined): CertificateMaterial {

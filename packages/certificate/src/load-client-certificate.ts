@@ -43,7 +43,11 @@ const recentBytes = new WeakMap<Uint8Array, RecentEntry>()
 export function loadClientCertificate(input: string | Uint8Array, password?: string | Uint8Array): ClientCertificate {
   const passwordKey = password === undefined ? 'none' : sha256Hex(part(password))
   const recent = typeof input === 'string' ? recentStrings.get(input) : recentBytes.get(input)
-  if (recent !== undefined && recent.passwordKey === passwordKey && (typeof input === 'string' || recent.checksum === fnv1a(input))) {
+  if (
+    recent !== undefined &&
+    recent.passwordKey === passwordKey &&
+    (typeof input === 'string' || recent.checksum === fnv1a(input))
+  ) {
     const hit = memo.get(recent.memoKey)
     if (hit !== undefined) return touch(recent.memoKey, hit)
   }

@@ -41,7 +41,10 @@ export function readPem(text: string, password: string | undefined): Certificate
   try {
     blocks = forge.pem.decode(text)
   } catch (error) {
-    throw certificateError('the PEM text is malformed (truncated or damaged). Export the key and certificate again.', error)
+    throw certificateError(
+      'the PEM text is malformed (truncated or damaged). Export the key and certificate again.',
+      error,
+    )
   }
   if (blocks.length === 0) {
     throw certificateError(

@@ -54,9 +54,7 @@ function openPfx(asn1: forge.asn1.Asn1, password: string | undefined): forge.pkc
       try {
         return forge.pkcs12.pkcs12FromAsn1(asn1, false, undefined)
       } catch {
-        throw certificateError(
-          'the PKCS#12 file is password-protected and no password was given. Pass its password.',
-        )
+        throw certificateError('the PKCS#12 file is password-protected and no password was given. Pass its password.')
       }
     }
     throw wrongPassword()
@@ -94,9 +92,17 @@ function verifyMac(pfx: forge.asn1.Asn1, password: string): boolean | undefined 
   const content = contentOctets(authSafe)
   const [digestInfo, salt, iterations] = Array.isArray(macData?.value) ? macData.value : []
   const [algorithm, digest] = Array.isArray(digestInfo?.value) ? digestInfo.value : []
-  const oid = Array.isArray(algorithm?.value) && typeof algorithm.value[0]?.value === 'string' ? forge.asn1.derToOid(algorithm.value[0].value) : undefined
+  const oid =
+    Array.isArray(algorithm?.value) && typeof algorithm.value[0]?.value === 'string'
+      ? forge.asn1.derToOid(algorithm.value[0].value)
+      : undefined
   const createDigest = oid === undefined ? undefined : macDigests[oid]
-  if (content === undefined || createDigest === undefined || typeof digest?.value !== 'string' || typeof salt?.value !== 'string') {
+  if (
+    content === undefined ||
+    createDigest === undefined ||
+    typeof digest?.value !== 'string' ||
+    typeof salt?.value !== 'string'
+  ) {
     return undefined
   }
   const count = typeof iterations?.value === 'string' ? parseInt(forge.util.bytesToHex(iterations.value), 16) : 1
@@ -135,9 +141,7 @@ function wrongPassword(): Error {
 function isPasswordFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false
   // MAC mismatch, or a decryption that produced garbage (bad padding / unreadable DER / wrong password hint).
-  return /MAC could not be verified|wrong password|Invalid password/i.test(
-    error.message,
-  )
+  return /MAC could not be verified|wrong password|Invalid password/i.test(error.message)
 }
 
 function notPkcs12(cause: unknown): Error {

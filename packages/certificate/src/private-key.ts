@@ -71,7 +71,10 @@ export function decryptPrivateKeyInfo(encrypted: forge.asn1.Asn1, password: stri
   } catch (error) {
     // Forge throws (rather than returning null) when a wrong key yields garbage that fails padding or DER.
     if (isUnsupportedAlgorithm(error)) {
-      throw certificateError('the private key is encrypted with an unsupported algorithm. Re-encrypt it with PBES2/AES-256 (openssl pkcs8 -topk8 -v2 aes-256-cbc).', error)
+      throw certificateError(
+        'the private key is encrypted with an unsupported algorithm. Re-encrypt it with PBES2/AES-256 (openssl pkcs8 -topk8 -v2 aes-256-cbc).',
+        error,
+      )
     }
     throw wrongPasswordError()
   }
@@ -89,7 +92,10 @@ export function decryptLegacyPkcs1(pemBlock: string, password: string | undefine
     key = forge.pki.decryptRsaPrivateKey(pemBlock, password) as forge.pki.rsa.PrivateKey | null
   } catch (error) {
     if (isUnsupportedAlgorithm(error)) {
-      throw certificateError('the private key is encrypted with an unsupported cipher. Re-encrypt it with AES-256 (openssl pkcs8 -topk8 -v2 aes-256-cbc).', error)
+      throw certificateError(
+        'the private key is encrypted with an unsupported cipher. Re-encrypt it with AES-256 (openssl pkcs8 -topk8 -v2 aes-256-cbc).',
+        error,
+      )
     }
     throw wrongPasswordError()
   }

@@ -58,27 +58,124 @@ export function createFixtures(): Fixtures {
   run('req', '-x509', '-new', '-key', 'key.pem', '-subj', '/CN=middle-tier', '-days', '30', '-out', 'cert.pem')
   run('rsa', '-in', 'key.pem', '-traditional', '-out', 'key-pkcs1.pem')
   run('pkcs8', '-topk8', '-in', 'key.pem', '-v2', 'aes-256-cbc', '-passout', `pass:${password}`, '-out', 'key-enc.pem')
-  run('pkcs8', '-topk8', '-in', 'key.pem', '-v2', 'des3', '-v2prf', 'hmacWithSHA1', '-passout', `pass:${password}`, '-out', 'key-enc-3des.pem')
+  run(
+    'pkcs8',
+    '-topk8',
+    '-in',
+    'key.pem',
+    '-v2',
+    'des3',
+    '-v2prf',
+    'hmacWithSHA1',
+    '-passout',
+    `pass:${password}`,
+    '-out',
+    'key-enc-3des.pem',
+  )
   run('rsa', '-in', 'key.pem', '-aes256', '-traditional', '-passout', `pass:${password}`, '-out', 'key-pkcs1-enc.pem')
   run('pkcs12', '-export', '-inkey', 'key.pem', '-in', 'cert.pem', '-passout', `pass:${password}`, '-out', 'modern.p12')
-  run('pkcs12', '-export', '-legacy', '-inkey', 'key.pem', '-in', 'cert.pem', '-passout', `pass:${password}`, '-out', 'legacy.p12')
+  run(
+    'pkcs12',
+    '-export',
+    '-legacy',
+    '-inkey',
+    'key.pem',
+    '-in',
+    'cert.pem',
+    '-passout',
+    `pass:${password}`,
+    '-out',
+    'legacy.p12',
+  )
   run('pkcs12', '-export', '-nokeys', '-in', 'cert.pem', '-passout', `pass:${password}`, '-out', 'nokeys.p12')
   run('pkcs12', '-export', '-inkey', 'key.pem', '-in', 'cert.pem', '-passout', 'pass:', '-out', 'nopass.p12')
-  run('pkcs12', '-export', '-inkey', 'key.pem', '-in', 'cert.pem', '-passout', `pass:${unicodePassword}`, '-out', 'unicode.p12')
-  run('pkcs12', '-export', '-legacy', '-inkey', 'key.pem', '-in', 'cert.pem', '-passout', `pass:${unicodePassword}`, '-out', 'unicode-legacy.p12')
-  run('pkcs8', '-topk8', '-in', 'key.pem', '-v2', 'aes-256-cbc', '-passout', `pass:${unicodePassword}`, '-out', 'key-enc-unicode.pem')
+  run(
+    'pkcs12',
+    '-export',
+    '-inkey',
+    'key.pem',
+    '-in',
+    'cert.pem',
+    '-passout',
+    `pass:${unicodePassword}`,
+    '-out',
+    'unicode.p12',
+  )
+  run(
+    'pkcs12',
+    '-export',
+    '-legacy',
+    '-inkey',
+    'key.pem',
+    '-in',
+    'cert.pem',
+    '-passout',
+    `pass:${unicodePassword}`,
+    '-out',
+    'unicode-legacy.p12',
+  )
+  run(
+    'pkcs8',
+    '-topk8',
+    '-in',
+    'key.pem',
+    '-v2',
+    'aes-256-cbc',
+    '-passout',
+    `pass:${unicodePassword}`,
+    '-out',
+    'key-enc-unicode.pem',
+  )
 
   run('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'ca-key.pem')
   run('req', '-x509', '-new', '-key', 'ca-key.pem', '-subj', '/CN=Test CA', '-days', '30', '-out', 'ca.pem')
   run('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'leaf-key.pem')
   run('req', '-new', '-key', 'leaf-key.pem', '-subj', '/CN=middle-tier-sni/O=Contoso', '-out', 'leaf.csr')
-  run('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-days', '30', '-out', 'leaf.pem')
-  run('pkcs12', '-export', '-inkey', 'leaf-key.pem', '-in', 'leaf.pem', '-certfile', 'ca.pem', '-passout', `pass:${password}`, '-out', 'chain.p12')
+  run(
+    'x509',
+    '-req',
+    '-in',
+    'leaf.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca-key.pem',
+    '-CAcreateserial',
+    '-days',
+    '30',
+    '-out',
+    'leaf.pem',
+  )
+  run(
+    'pkcs12',
+    '-export',
+    '-inkey',
+    'leaf-key.pem',
+    '-in',
+    'leaf.pem',
+    '-certfile',
+    'ca.pem',
+    '-passout',
+    `pass:${password}`,
+    '-out',
+    'chain.p12',
+  )
 
   run('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'ec-key.pem')
   run('ec', '-in', 'ec-key.pem', '-out', 'ec-key-sec1.pem')
   run('req', '-x509', '-new', '-key', 'ec-key.pem', '-subj', '/CN=ec', '-days', '30', '-out', 'ec-cert.pem')
-  run('pkcs12', '-export', '-inkey', 'ec-key.pem', '-in', 'ec-cert.pem', '-passout', `pass:${password}`, '-out', 'ec.p12')
+  run(
+    'pkcs12',
+    '-export',
+    '-inkey',
+    'ec-key.pem',
+    '-in',
+    'ec-cert.pem',
+    '-passout',
+    `pass:${password}`,
+    '-out',
+    'ec.p12',
+  )
   run('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'other-key.pem')
 
   const certPem = read('cert.pem')

@@ -180,8 +180,14 @@ describe('parseClientCertificate: PKCS#12', () => {
   })
 
   it('refuses truncated PKCS#12 and random bytes', () => {
-    expectInvalid(() => parseClientCertificate(fx.pkcs12Modern.subarray(0, 500), password), /neither PEM.*nor a readable PKCS#12/)
-    expectInvalid(() => parseClientCertificate(new Uint8Array(randomBytes(2048)), password), /neither PEM.*nor a readable PKCS#12/)
+    expectInvalid(
+      () => parseClientCertificate(fx.pkcs12Modern.subarray(0, 500), password),
+      /neither PEM.*nor a readable PKCS#12/,
+    )
+    expectInvalid(
+      () => parseClientCertificate(new Uint8Array(randomBytes(2048)), password),
+      /neither PEM.*nor a readable PKCS#12/,
+    )
     expectInvalid(() => parseClientCertificate(new Uint8Array(0)), /empty/)
   })
 

@@ -92,7 +92,9 @@ async function discover(options: AuthorityValidatorOptions, tenantId: string): P
   const record = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {}
   if (status === 200 && typeof record['tenant_discovery_endpoint'] === 'string') return
   // Throttled or failing after the retries: the host may well be valid, so do not call it invalid.
-  if (status === 429 || status >= 500) throw oauthErrorFromBody(status, record, { ...optional('retryAfterMs', retryAfterMs) })
+  if (status === 429 || status >= 500) {
+    throw oauthErrorFromBody(status, record, { ...optional('retryAfterMs', retryAfterMs) })
+  }
   throw new OboError(
     `The authority ${options.authorityHost} is not a known Entra host and Entra's instance discovery did not vouch for it (HTTP ${status}` +
       `${typeof record['error'] === 'string' ? `, ${record['error']}` : ''}). ` +

@@ -32,9 +32,12 @@ export function normalizeAuthorityHost(authority: string, argumentName = 'author
   try {
     url = new URL(text)
   } catch (error) {
-    throw new TypeError(`${argumentName} is not a valid URL; pass an https URL such as https://login.microsoftonline.com.`, {
-      cause: error,
-    })
+    throw new TypeError(
+      `${argumentName} is not a valid URL; pass an https URL such as https://login.microsoftonline.com.`,
+      {
+        cause: error,
+      },
+    )
   }
   if (url.protocol !== 'https:') {
     throw new TypeError(

@@ -133,8 +133,7 @@ function codeFor(options: OAuthErrorOptions): OboErrorCode {
 const remedies: Partial<Record<OboErrorCode, string>> = {
   INTERACTION_REQUIRED:
     'Relay the claims challenge to the calling client (see toWwwAuthenticate()) so the user can satisfy it, then retry with a new token.',
-  INVALID_GRANT:
-    'The incoming user token was rejected: the calling client must get a fresh token for this API.',
+  INVALID_GRANT: 'The incoming user token was rejected: the calling client must get a fresh token for this API.',
   INVALID_CLIENT: "Check the app's client secret or that its certificate is registered in Entra.",
   INVALID_SCOPE: 'Request scopes of one resource that the app is allowed to call.',
   THROTTLED: 'Retry after the interval the server gave.',
@@ -255,9 +254,6 @@ export function oauthErrorFromBody(
 }
 
 /** `{ [key]: value }` when value is defined, else `{}`: spreads cleanly under exactOptionalPropertyTypes. */
-export function optional<TKey extends string, TValue>(
-  key: TKey,
-  value: TValue | undefined,
-): { [K in TKey]?: TValue } {
+export function optional<TKey extends string, TValue>(key: TKey, value: TValue | undefined): { [K in TKey]?: TValue } {
   return (value === undefined ? {} : { [key]: value }) as { [K in TKey]?: TValue }
 }

@@ -49,8 +49,18 @@ export { sha256Base64Url, sha256Hex } from './hash.ts'
 // For engine authors: the protocol logic both engines share.
 export { abortableDelay, abortedError, raceAbort } from './protocol/caller-abort.ts'
 export { callClientAssertion } from './protocol/client-assertion-callback.ts'
-export { assertAssertionCallback, assertClientId, assertClientSecret, engineAuthorityHost } from './protocol/engine-config.ts'
-export { callbackIdentity, certificateIdentity, engineFingerprint, secretIdentity } from './protocol/engine-fingerprint.ts'
+export {
+  assertAssertionCallback,
+  assertClientId,
+  assertClientSecret,
+  engineAuthorityHost,
+} from './protocol/engine-config.ts'
+export {
+  callbackIdentity,
+  certificateIdentity,
+  engineFingerprint,
+  secretIdentity,
+} from './protocol/engine-fingerprint.ts'
 export type { EngineFingerprintParts } from './protocol/engine-fingerprint.ts'
 export { assertRefreshToken, assertTokenRequest, assertUserAssertion } from './protocol/engine-request.ts'
 export { fetchAttempt } from './protocol/fetch-attempt.ts'

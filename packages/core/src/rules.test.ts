@@ -27,9 +27,14 @@ describe('tenant rules', () => {
     expect(resolveTenant({ ...base, requestedTenant: 'other', disableMultiTenantAuth: true })).toBe('home')
     expect(resolveTenant({ configuredTenant: 'adfs', requestedTenant: 'other' })).toBe('adfs')
     expect(() => resolveTenant({ ...base, requestedTenant: 'other' })).toThrow(
-      expect.objectContaining({ code: 'TENANT_NOT_ALLOWED', message: expect.stringMatching(/additionallyAllowedTenants.*"\*"/) }),
+      expect.objectContaining({
+        code: 'TENANT_NOT_ALLOWED',
+        message: expect.stringMatching(/additionallyAllowedTenants.*"\*"/),
+      }),
     )
-    expect(() => resolveTenant({ ...base, requestedTenant: 'bad/tenant', additionallyAllowedTenants: ['*'] })).toThrow(TypeError)
+    expect(() => resolveTenant({ ...base, requestedTenant: 'bad/tenant', additionallyAllowedTenants: ['*'] })).toThrow(
+      TypeError,
+    )
   })
 })
 
@@ -41,7 +46,14 @@ describe('normalizeAuthorityHost', () => {
   })
 
   it('refuses http, other schemes, user info and garbage with a TypeError naming the argument', () => {
-    for (const bad of ['http://login.microsoftonline.com', 'ftp://x', 'https://user:pw@host', 'https://h/?q=1', 'https://', '']) {
+    for (const bad of [
+      'http://login.microsoftonline.com',
+      'ftp://x',
+      'https://user:pw@host',
+      'https://h/?q=1',
+      'https://',
+      '',
+    ]) {
       expect(() => normalizeAuthorityHost(bad, 'authority')).toThrow(TypeError)
       expect(() => normalizeAuthorityHost(bad, 'authority')).toThrow(/authority/)
     }
@@ -148,11 +160,15 @@ describe('errors', () => {
   it('classifies codes and drops fields of the wrong type', () => {
     expect(oauthErrorFromBody(400, { error: 'invalid_grant', error_codes: [500133] }).code).toBe('INVALID_GRANT')
     expect(oauthErrorFromBody(401, { error: 'invalid_client' }).code).toBe('INVALID_CLIENT')
-    expect(oauthErrorFromBody(400, { error: 'invalid_grant', suberror: 'consent_required' }).code).toBe('INTERACTION_REQUIRED')
+    expect(oauthErrorFromBody(400, { error: 'invalid_grant', suberror: 'consent_required' }).code).toBe(
+      'INTERACTION_REQUIRED',
+    )
     expect(oauthErrorFromBody(429, {}).code).toBe('THROTTLED')
     expect(oauthErrorFromBody(503, { error: 'temporarily_unavailable' }).code).toBe('SERVER_ERROR')
     const odd = oauthErrorFromBody(400, { error: 5, error_codes: 'x', claims: {} })
     expect(odd).toMatchObject({ error: 'unknown_error', errorCodes: [], claims: undefined })
-    expect(renderClaimsChallenge('{"a":"é"}')).toBe(`Bearer error="insufficient_claims", claims="${Buffer.from('{"a":"é"}').toString('base64')}"`)
+    expect(renderClaimsChallenge('{"a":"é"}')).toBe(
+      `Bearer error="insufficient_claims", claims="${Buffer.from('{"a":"é"}').toString('base64')}"`,
+    )
   })
 })

@@ -244,7 +244,10 @@ describe('createTokenProvider: single-flight', () => {
       })
     const a = new AbortController()
     const b = new AbortController()
-    const calls = [provider.getToken({ ...request, signal: a.signal }), provider.getToken({ ...request, signal: b.signal })]
+    const calls = [
+      provider.getToken({ ...request, signal: a.signal }),
+      provider.getToken({ ...request, signal: b.signal }),
+    ]
     a.abort()
     b.abort()
     await expect(Promise.all(calls)).rejects.toMatchObject({ code: 'ABORTED' })
@@ -255,7 +258,9 @@ describe('createTokenProvider: single-flight', () => {
 
   it('rejects at once for an already-aborted signal', async () => {
     const { engine, provider } = setup()
-    await expect(provider.getToken({ ...request, signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORTED' })
+    await expect(provider.getToken({ ...request, signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'ABORTED',
+    })
     expect(engine.exchanges.length).toBeLessThanOrEqual(1)
   })
 })

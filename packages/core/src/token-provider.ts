@@ -15,14 +15,7 @@ import { getDefaultTokenCache } from './memory-cache.ts'
 
 /** What happened to one `getToken` call, or to the flight it started. */
 export type TokenEventType =
-  | 'hit'
-  | 'miss'
-  | 'coalesced'
-  | 'refresh'
-  | 'refresh-failed'
-  | 'claims-bypass'
-  | 'throttled'
-  | 'error'
+  'hit' | 'miss' | 'coalesced' | 'refresh' | 'refresh-failed' | 'claims-bypass' | 'throttled' | 'error'
 
 /** An event for metrics and diagnostics. Holds hashes and names only: never a token or an assertion. */
 export interface TokenEvent {
@@ -144,7 +137,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   function getToken(request: TokenProviderRequest): Promise<CachedToken> {
     try {
       if (closed) throw new OboError('The token provider was closed.', { code: 'CLOSED' })
-      const startedAt = request.onEvent ?? options.onEvent ? performance.now() : 0
+      const startedAt = (request.onEvent ?? options.onEvent) ? performance.now() : 0
       const key = deriveCacheKey({
         partition: engine.fingerprint,
         tenantId: request.tenantId,

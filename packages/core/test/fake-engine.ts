@@ -8,7 +8,9 @@ export interface FakeEngine extends OboEngine {
   behaviour: (request: ExchangeRequest | RefreshRequest, call: number) => Promise<TokenResult>
 }
 
-export function createFakeEngine(options: { now?: () => number; lifetimeMs?: number; fingerprint?: string } = {}): FakeEngine {
+export function createFakeEngine(
+  options: { now?: () => number; lifetimeMs?: number; fingerprint?: string } = {},
+): FakeEngine {
   const now = options.now ?? Date.now
   const lifetimeMs = options.lifetimeMs ?? 3_600_000
   let calls = 0

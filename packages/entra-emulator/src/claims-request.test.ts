@@ -5,7 +5,9 @@ import { EntraError } from './entra-error.ts'
 describe('parseClaimsRequest', () => {
   it('reads cp1 case-insensitively and capolids values', () => {
     expect(parseClaimsRequest('{"access_token":{"xms_cc":{"values":["CP1"]}}}')).toEqual({ cp1: true, capolids: [] })
-    const merged = parseClaimsRequest(JSON.stringify({ access_token: { xms_cc: { values: ['cp1'] }, capolids: { essential: true, values: ['p'] } } }))
+    const merged = parseClaimsRequest(
+      JSON.stringify({ access_token: { xms_cc: { values: ['cp1'] }, capolids: { essential: true, values: ['p'] } } }),
+    )
     expect(merged).toEqual({ cp1: true, capolids: ['p'] })
     expect(parseClaimsRequest(mfaClaimsChallenge('abc')).capolids).toEqual(['abc'])
   })

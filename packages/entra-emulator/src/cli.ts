@@ -30,7 +30,11 @@ function positiveInt(value: string | undefined, name: string): number | undefine
   return n
 }
 
-function describe(emu: EntraEmulator, caFile: string | undefined, certFile: string | undefined): Record<string, unknown> {
+function describe(
+  emu: EntraEmulator,
+  caFile: string | undefined,
+  certFile: string | undefined,
+): Record<string, unknown> {
   const { middleTier, downstream, frontEnd, daemon, users } = emu.defaults
   return {
     authorityHost: emu.authorityHost,
@@ -90,11 +94,14 @@ async function main(): Promise<void> {
       : {
           // Method, path, status and IDs only: never a secret, assertion or token.
           onRequest: (r) => {
-            const grant = r.grantType === undefined ? '' : ` grant=${r.grantType.replace('urn:ietf:params:oauth:grant-type:', '')}`
+            const grant =
+              r.grantType === undefined ? '' : ` grant=${r.grantType.replace('urn:ietf:params:oauth:grant-type:', '')}`
             const client = r.clientId === undefined ? '' : ` client=${r.clientId}`
             const codes = r.errorCodes === undefined ? '' : ` AADSTS${r.errorCodes.join(',')}`
             const faults = r.faults.length > 0 ? ` faults=${r.faults.join(',')}` : ''
-            process.stdout.write(`${r.method} ${r.path} → ${r.status === 0 ? 'dropped' : r.status}${grant}${client}${codes}${faults} ${r.durationMs.toFixed(1)}ms\n`)
+            process.stdout.write(
+              `${r.method} ${r.path} → ${r.status === 0 ? 'dropped' : r.status}${grant}${client}${codes}${faults} ${r.durationMs.toFixed(1)}ms\n`,
+            )
           },
         }),
   })
@@ -106,7 +113,9 @@ async function main(): Promise<void> {
   let certFile: string | undefined
   if (values['cert-file'] !== undefined) {
     certFile = resolve(values['cert-file'])
-    writeFileSync(certFile, `${emu.defaults.middleTier.privateKeyPem}${emu.defaults.middleTier.certificatePem}`, { mode: 0o600 })
+    writeFileSync(certFile, `${emu.defaults.middleTier.privateKeyPem}${emu.defaults.middleTier.certificatePem}`, {
+      mode: 0o600,
+    })
   }
   const info = describe(emu, caFile, certFile)
   if (values.json === true) {
@@ -121,7 +130,9 @@ async function main(): Promise<void> {
         `  authority host  ${emu.authorityHost}`,
         `  tenant          ${emu.tenantId} (${emu.tenant.domain})`,
         `  authority       ${emu.authority}`,
-        ...(caFile === undefined ? [] : [`  CA certificate  ${caFile}`, `                  trust it:  export NODE_EXTRA_CA_CERTS='${caFile}'`]),
+        ...(caFile === undefined
+          ? []
+          : [`  CA certificate  ${caFile}`, `                  trust it:  export NODE_EXTRA_CA_CERTS='${caFile}'`]),
         '',
         '  middle-tier app (confidential client)',
         `    client id     ${middleTier.clientId}`,

@@ -82,7 +82,10 @@ function parseBasic(authorization: string | undefined): { id: string; secret: st
  * const { app, method } = await authenticateClient(directory, input)
  * ```
  */
-export async function authenticateClient(directory: EmulatorDirectory, input: ClientAuthInput): Promise<AuthenticatedClient> {
+export async function authenticateClient(
+  directory: EmulatorDirectory,
+  input: ClientAuthInput,
+): Promise<AuthenticatedClient> {
   const { form } = input
   const basic = parseBasic(input.authorization)
   const assertion = form.get('client_assertion')
@@ -98,7 +101,7 @@ export async function authenticateClient(directory: EmulatorDirectory, input: Cl
   }
   if (clientId === undefined || clientId === '') throw errors.missingParameter('client_id')
   if (basic !== undefined && form.get('client_id') !== undefined && basic.id !== form.get('client_id')) {
-    throw errors.invalidAssertionClaims("The client_id in the Authorization header and in the request body differ.")
+    throw errors.invalidAssertionClaims('The client_id in the Authorization header and in the request body differ.')
   }
   const app = directory.findApp(clientId)
   if (app === undefined || (!app.multiTenant && app.tenantId !== input.tenant.id)) {
@@ -111,7 +114,11 @@ export async function authenticateClient(directory: EmulatorDirectory, input: Cl
   }
   if (secret !== undefined) {
     if (!app.secrets.some((s) => safeEqual(s, secret))) throw errors.invalidSecret(app.clientId, basic !== undefined)
-    return { app, method: basic !== undefined && form.get('client_secret') === undefined ? 'client_secret_basic' : 'client_secret_post' }
+    return {
+      app,
+      method:
+        basic !== undefined && form.get('client_secret') === undefined ? 'client_secret_basic' : 'client_secret_post',
+    }
   }
   if (assertion !== undefined) {
     if (form.get('client_assertion_type') !== ASSERTION_TYPE) throw errors.missingParameter('client_assertion_type')
@@ -131,7 +138,9 @@ async function verifyClientAssertion(app: EmulatorApp, assertion: string, input:
     throw errors.invalidAssertionSignature('The client assertion is not a well-formed JWT.')
   }
   if (header.alg !== 'RS256' && header.alg !== 'PS256') {
-    throw errors.invalidAssertionSignature(`The signing algorithm '${String(header.alg)}' is not supported; use PS256 or RS256.`)
+    throw errors.invalidAssertionSignature(
+      `The signing algorithm '${String(header.alg)}' is not supported; use PS256 or RS256.`,
+    )
   }
   const x5tS256 = typeof header['x5t#S256'] === 'string' ? header['x5t#S256'] : undefined
   const x5t = typeof header.x5t === 'string' ? header.x5t : undefined
@@ -139,7 +148,9 @@ async function verifyClientAssertion(app: EmulatorApp, assertion: string, input:
     throw errors.invalidAssertionSignature("The client assertion header has no 'x5t#S256' or 'x5t' thumbprint.")
   }
   const certificate =
-    x5tS256 !== undefined ? app.certificates.find((c) => c.x5tS256 === x5tS256) : app.certificates.find((c) => c.x5t === x5t)
+    x5tS256 !== undefined
+      ? app.certificates.find((c) => c.x5tS256 === x5tS256)
+      : app.certificates.find((c) => c.x5t === x5t)
   if (certificate === undefined) {
     throw errors.invalidAssertionSignature(
       `No matching key found for thumbprint '${x5tS256 ?? x5t ?? ''}'. The key was not found among the certificates registered for app '${app.clientId}'.`,
@@ -148,9 +159,13 @@ async function verifyClientAssertion(app: EmulatorApp, assertion: string, input:
   try {
     await compactVerify(assertion, certificate.publicKey, { algorithms: [header.alg] })
   } catch {
-    throw errors.invalidAssertionSignature(`Thumbprint of key used by client: '${certificate.thumbprintSha1Hex}'. The signature does not verify.`)
+    throw errors.invalidAssertionSignature(
+      `Thumbprint of key used by client: '${certificate.thumbprintSha1Hex}'. The signature does not verify.`,
+    )
   }
-  if (claims.iss !== app.clientId) throw errors.invalidAssertionClaims('Client assertion issuer does not match the client_id.')
+  if (claims.iss !== app.clientId) {
+    throw errors.invalidAssertionClaims('Client assertion issuer does not match the client_id.')
+  }
   if (claims.sub !== claims.iss) throw errors.subjectMismatch()
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
   if (!audiences.some((aud) => typeof aud === 'string' && input.acceptedAudiences.includes(aud.replace(/\/+$/, '')))) {
@@ -161,10 +176,14 @@ async function verifyClientAssertion(app: EmulatorApp, assertion: string, input:
   const now = input.nowSeconds
   if (typeof claims.exp !== 'number') throw errors.assertionTimeRange("The assertion has no 'exp' claim.")
   if (claims.exp + CLOCK_SKEW_SECONDS < now) {
-    throw errors.assertionTimeRange(`Current time: ${new Date(now * 1000).toISOString()}, assertion valid until ${new Date(claims.exp * 1000).toISOString()}.`)
+    throw errors.assertionTimeRange(
+      `Current time: ${new Date(now * 1000).toISOString()}, assertion valid until ${new Date(claims.exp * 1000).toISOString()}.`,
+    )
   }
   if (typeof claims.nbf === 'number' && claims.nbf - CLOCK_SKEW_SECONDS > now) {
-    throw errors.assertionTimeRange(`Current time: ${new Date(now * 1000).toISOString()}, assertion valid from ${new Date(claims.nbf * 1000).toISOString()}.`)
+    throw errors.assertionTimeRange(
+      `Current time: ${new Date(now * 1000).toISOString()}, assertion valid from ${new Date(claims.nbf * 1000).toISOString()}.`,
+    )
   }
   const start = typeof claims.nbf === 'number' ? claims.nbf : typeof claims.iat === 'number' ? claims.iat : now
   if (claims.exp - start > MAX_ASSERTION_LIFETIME_SECONDS) {

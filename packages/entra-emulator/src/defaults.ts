@@ -76,7 +76,12 @@ export interface EmulatorDefaults {
   /** A daemon (confidential client, secret) granted `Documents.Read.All` on the downstream API. */
   readonly daemon: { readonly clientId: string; readonly clientSecret: string; readonly app: RegisteredApp }
   /** Microsoft Graph as a resource (`https://graph.microsoft.com`, `User.Read`, `Mail.Read`). */
-  readonly graph: { readonly clientId: string; readonly appIdUri: string; readonly scopes: readonly string[]; readonly app: RegisteredApp }
+  readonly graph: {
+    readonly clientId: string
+    readonly appIdUri: string
+    readonly scopes: readonly string[]
+    readonly app: RegisteredApp
+  }
   readonly users: DefaultUsers
 }
 
@@ -108,7 +113,10 @@ export function registerDefaults(directory: EmulatorDirectory): EmulatorDefaults
     clientSecret: true,
     certificate: true,
   })
-  const frontEndApp = directory.registerApp({ displayName: 'Front end SPA (emulated)', redirectUris: ['http://localhost:5173'] })
+  const frontEndApp = directory.registerApp({
+    displayName: 'Front end SPA (emulated)',
+    redirectUris: ['http://localhost:5173'],
+  })
   const daemonApp = directory.registerApp({
     displayName: 'Daemon (emulated)',
     clientSecret: true,
@@ -126,7 +134,11 @@ export function registerDefaults(directory: EmulatorDirectory): EmulatorDefaults
   const users: DefaultUsers = {
     plain: directory.addUser({ upn: `adele.vance@${domain}`, name: 'Adele Vance' }),
     mfa: directory.addUser({ upn: `megan.bowen@${domain}`, name: 'Megan Bowen (MFA required)', mfaRequired: true }),
-    consentMissing: directory.addUser({ upn: `diego.siciliani@${domain}`, name: 'Diego Siciliani (consent missing)', consentMissing: true }),
+    consentMissing: directory.addUser({
+      upn: `diego.siciliani@${domain}`,
+      name: 'Diego Siciliani (consent missing)',
+      consentMissing: true,
+    }),
     disabled: directory.addUser({ upn: `lee.gu@${domain}`, name: 'Lee Gu (disabled)', disabled: true }),
   }
   const certificate = required(middleTierApp.certificate, 'middle-tier certificate')
@@ -157,8 +169,17 @@ export function registerDefaults(directory: EmulatorDirectory): EmulatorDefaults
       app: downstreamApp,
     },
     frontEnd: { clientId: frontEndApp.clientId, redirectUri: 'http://localhost:5173', app: frontEndApp },
-    daemon: { clientId: daemonApp.clientId, clientSecret: required(daemonApp.clientSecret, 'daemon secret'), app: daemonApp },
-    graph: { clientId: graphApp.clientId, appIdUri: 'https://graph.microsoft.com', scopes: graphApp.fullScopes, app: graphApp },
+    daemon: {
+      clientId: daemonApp.clientId,
+      clientSecret: required(daemonApp.clientSecret, 'daemon secret'),
+      app: daemonApp,
+    },
+    graph: {
+      clientId: graphApp.clientId,
+      appIdUri: 'https://graph.microsoft.com',
+      scopes: graphApp.fullScopes,
+      app: graphApp,
+    },
     users,
   }
 }

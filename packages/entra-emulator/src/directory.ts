@@ -193,7 +193,11 @@ export interface EmulatorDirectory {
  * const api = dir.registerApp({ displayName: 'API', appIdUri: true, scopes: ['Read'] })
  * ```
  */
-export function createDirectory(options: { seed?: string; tenantId?: string; tenantDomain?: string }): EmulatorDirectory {
+export function createDirectory(options: {
+  seed?: string
+  tenantId?: string
+  tenantDomain?: string
+}): EmulatorDirectory {
   const { seed } = options
   const tenants: EmulatorTenant[] = []
   const apps: EmulatorApp[] = []
@@ -207,8 +211,10 @@ export function createDirectory(options: { seed?: string; tenantId?: string; ten
     if (tenants.some((t) => t.id === id)) throw new TypeError(`tenantId '${id}' is already registered`)
     const tenant: EmulatorTenant = {
       id,
-      domain: o.domain ?? (tenants.length === 0 ? 'contoso.onmicrosoft.com' : `tenant${tenants.length + 1}.onmicrosoft.com`),
-      displayName: o.displayName ?? (tenants.length === 0 ? 'Contoso (emulated)' : `Tenant ${tenants.length + 1} (emulated)`),
+      domain:
+        o.domain ?? (tenants.length === 0 ? 'contoso.onmicrosoft.com' : `tenant${tenants.length + 1}.onmicrosoft.com`),
+      displayName:
+        o.displayName ?? (tenants.length === 0 ? 'Contoso (emulated)' : `Tenant ${tenants.length + 1} (emulated)`),
     }
     tenants.push(tenant)
     return tenant
@@ -229,7 +235,9 @@ export function createDirectory(options: { seed?: string; tenantId?: string; ten
     const clientId = (o.clientId ?? guid(seed, label)).toLowerCase()
     if (apps.some((a) => a.clientId === clientId)) throw new TypeError(`clientId '${clientId}' is already registered`)
     const tenantId = o.tenantId ?? defaultTenant.id
-    if (findTenant(tenantId) === undefined) throw new TypeError(`tenantId '${tenantId}' is not a tenant of this emulator`)
+    if (findTenant(tenantId) === undefined) {
+      throw new TypeError(`tenantId '${tenantId}' is not a tenant of this emulator`)
+    }
     const displayName = o.displayName ?? `App ${clientId.slice(0, 8)}`
     const identifierUris = [
       ...(o.appIdUri === true ? [`api://${clientId}`] : o.appIdUri !== undefined ? [o.appIdUri] : []),
@@ -349,7 +357,12 @@ function generatedCertificate(commonName: string, cacheKey: string): AppCertific
   Object.defineProperty(cert, 'pkcs12', {
     enumerable: true,
     get(): Uint8Array {
-      pkcs12 ??= toPkcs12({ certificatePem, privateKeyPem: keys.privateKeyPem, password: pkcs12Password, friendlyName: commonName })
+      pkcs12 ??= toPkcs12({
+        certificatePem,
+        privateKeyPem: keys.privateKeyPem,
+        password: pkcs12Password,
+        friendlyName: commonName,
+      })
       return pkcs12
     },
   })

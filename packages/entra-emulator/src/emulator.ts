@@ -4,7 +4,14 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { Agent } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { createDirectory } from './directory.ts'
-import type { AddUserOptions, EmulatorDirectory, EmulatorTenant, EmulatorUser, RegisterAppOptions, RegisteredApp } from './directory.ts'
+import type {
+  AddUserOptions,
+  EmulatorDirectory,
+  EmulatorTenant,
+  EmulatorUser,
+  RegisterAppOptions,
+  RegisteredApp,
+} from './directory.ts'
 import { registerDefaults } from './defaults.ts'
 import type { EmulatorDefaults } from './defaults.ts'
 import { createFaultInjector } from './faults.ts'
@@ -165,12 +172,22 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const server: Server =
     tls === undefined
       ? createHttpServer()
-      : (createHttpsServer({ key: tls.serverPrivateKeyPem, cert: `${tls.serverCertificatePem}${tls.caCertificatePem}` }) as unknown as Server)
+      : (createHttpsServer({
+          key: tls.serverPrivateKeyPem,
+          cert: `${tls.serverCertificatePem}${tls.caCertificatePem}`,
+        }) as unknown as Server)
   const address = await listen(server, options.port ?? 0, bindHost)
   const hostName = bindHost.includes(':') ? `[${bindHost}]` : bindHost === '0.0.0.0' ? '127.0.0.1' : bindHost
   const host = `${hostName}:${address.port}`
   const authorityHost = `${useHttps ? 'https' : 'http'}://${host}`
-  const hostAliases = [host, ...(hostName === '127.0.0.1' ? [`localhost:${address.port}`] : hostName === 'localhost' ? [`127.0.0.1:${address.port}`] : [])]
+  const hostAliases = [
+    host,
+    ...(hostName === '127.0.0.1'
+      ? [`localhost:${address.port}`]
+      : hostName === 'localhost'
+        ? [`127.0.0.1:${address.port}`]
+        : []),
+  ]
 
   const directory = createDirectory({
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
@@ -271,7 +288,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     setTokenLifetimes: (partial) => {
       lifetimes = { ...lifetimes, ...partial }
     },
-    revokeRefreshTokens: (user) => refreshTokens.revokeUser(typeof user === 'string' ? (directory.findUser(user)?.oid ?? user) : user.oid),
+    revokeRefreshTokens: (user) =>
+      refreshTokens.revokeUser(typeof user === 'string' ? (directory.findUser(user)?.oid ?? user) : user.oid),
     tokenEndpoint: (tenant) => `${authorityHost}/${tenantPath(tenant)}/oauth2/v2.0/token`,
     issuer: (tenant) => `${authorityHost}/${tenantPath(tenant)}/v2.0`,
     jwksUri: (tenant) => `${authorityHost}/${tenantPath(tenant)}/discovery/v2.0/keys`,
@@ -296,5 +314,3 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
 export function emulatorFetch(emu: Pick<EntraEmulator, 'fetch'>): FetchFunction {
   return emu.fetch
 }
-
-

@@ -132,16 +132,36 @@ export const errors = {
     fail({ status: 400, error: 'invalid_instance', codes: [50049], message: 'Unknown or invalid instance.' }),
   /** 900144: a required body parameter is missing. */
   missingParameter: (name: string) =>
-    fail({ status: 400, error: 'invalid_request', codes: [900144], message: `The request body must contain the following parameter: '${name}'.` }),
+    fail({
+      status: 400,
+      error: 'invalid_request',
+      codes: [900144],
+      message: `The request body must contain the following parameter: '${name}'.`,
+    }),
   /** 90014: a required field is missing or malformed. */
   missingField: (name: string) =>
-    fail({ status: 400, error: 'invalid_request', codes: [90014], message: `The required field '${name}' is missing from the credential. Ensure that you have all the necessary parameters for the login request.` }),
+    fail({
+      status: 400,
+      error: 'invalid_request',
+      codes: [90014],
+      message: `The required field '${name}' is missing from the credential. Ensure that you have all the necessary parameters for the login request.`,
+    }),
   /** 70003: unsupported grant type. */
   unsupportedGrant: (grant: string) =>
-    fail({ status: 400, error: 'unsupported_grant_type', codes: [70003], message: `The app requested an unsupported grant type '${grant}'.` }),
+    fail({
+      status: 400,
+      error: 'unsupported_grant_type',
+      codes: [70003],
+      message: `The app requested an unsupported grant type '${grant}'.`,
+    }),
   /** 901002: v1 `resource` parameter on the v2 endpoint. */
   resourceParameter: () =>
-    fail({ status: 400, error: 'invalid_request', codes: [901002], message: "The 'resource' request parameter is not supported." }),
+    fail({
+      status: 400,
+      error: 'invalid_request',
+      codes: [901002],
+      message: "The 'resource' request parameter is not supported.",
+    }),
   /** 700016: unknown app in this tenant. */
   appNotFound: (clientId: string, tenant: string) =>
     fail({
@@ -170,19 +190,39 @@ export const errors = {
     }),
   /** 700027: client assertion signature or key problem. */
   invalidAssertionSignature: (detail: string) =>
-    fail({ status: 401, error: 'invalid_client', codes: [700027], message: `Client assertion failed signature validation. ${detail}` }),
+    fail({
+      status: 401,
+      error: 'invalid_client',
+      codes: [700027],
+      message: `Client assertion failed signature validation. ${detail}`,
+    }),
   /** 50012: client assertion claims (audience, issuer) invalid. */
   invalidAssertionClaims: (detail: string) =>
     fail({ status: 401, error: 'invalid_client', codes: [50012], message: detail }),
   /** 700024: client assertion outside its time range. */
   assertionTimeRange: (detail: string) =>
-    fail({ status: 400, error: 'invalid_client', codes: [700024], message: `Client assertion is not within its valid time range. ${detail}` }),
+    fail({
+      status: 400,
+      error: 'invalid_client',
+      codes: [700024],
+      message: `Client assertion is not within its valid time range. ${detail}`,
+    }),
   /** 50048: client assertion `sub` differs from `iss`. */
   subjectMismatch: () =>
-    fail({ status: 401, error: 'invalid_client', codes: [50048], message: 'Subject mismatches Issuer claim in the client assertion.' }),
+    fail({
+      status: 401,
+      error: 'invalid_client',
+      codes: [50048],
+      message: 'Subject mismatches Issuer claim in the client assertion.',
+    }),
   /** 50013: the user assertion is malformed or its signature/issuer is invalid. */
   invalidUserAssertion: (detail: string) =>
-    fail({ status: 400, error: 'invalid_grant', codes: [50013], message: `Assertion failed signature validation. [Reason - ${detail}]` }),
+    fail({
+      status: 400,
+      error: 'invalid_grant',
+      codes: [50013],
+      message: `Assertion failed signature validation. [Reason - ${detail}]`,
+    }),
   /** 500133: the user assertion is expired or not yet valid. */
   expiredUserAssertion: (nowSeconds: number, expSeconds: number) =>
     fail({
@@ -201,25 +241,56 @@ export const errors = {
     }),
   /** 240002: an id_token presented as the assertion. */
   idTokenAsAssertion: () =>
-    fail({ status: 400, error: 'invalid_grant', codes: [240002], message: "Input id_token cannot be used as 'urn:ietf:params:oauth:grant-type:jwt-bearer' grant." }),
+    fail({
+      status: 400,
+      error: 'invalid_grant',
+      codes: [240002],
+      message: "Input id_token cannot be used as 'urn:ietf:params:oauth:grant-type:jwt-bearer' grant.",
+    }),
   /** 7000114: an app-only token presented as the user assertion. */
   appOnlyAssertion: (clientId: string, displayName: string) =>
-    fail({ status: 400, error: 'invalid_grant', codes: [7000114], message: `Application '${clientId}'(${displayName}) is not allowed to make application on-behalf-of calls.` }),
+    fail({
+      status: 400,
+      error: 'invalid_grant',
+      codes: [7000114],
+      message: `Application '${clientId}'(${displayName}) is not allowed to make application on-behalf-of calls.`,
+    }),
   /** 50057: user disabled. */
   userDisabled: () =>
     fail({ status: 400, error: 'invalid_grant', codes: [50057], message: 'The user account is disabled.' }),
   /** 50034: user not in the directory. */
   userNotFound: (tenant: string) =>
-    fail({ status: 400, error: 'invalid_grant', codes: [50034], message: `The user account does not exist in the ${tenant} directory.` }),
+    fail({
+      status: 400,
+      error: 'invalid_grant',
+      codes: [50034],
+      message: `The user account does not exist in the ${tenant} directory.`,
+    }),
   /** 70011: invalid scope. */
   invalidScope: (detail: string) =>
-    fail({ status: 400, error: 'invalid_scope', codes: [70011], message: `The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. ${detail}` }),
+    fail({
+      status: 400,
+      error: 'invalid_scope',
+      codes: [70011],
+      message: `The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. ${detail}`,
+    }),
   /** 700022: scopes of more than one resource. */
   multipleResources: () =>
-    fail({ status: 400, error: 'invalid_scope', codes: [700022], message: "The provided value for the input parameter scope is not valid because it contains more than one resource. The scope is not valid." }),
+    fail({
+      status: 400,
+      error: 'invalid_scope',
+      codes: [700022],
+      message:
+        'The provided value for the input parameter scope is not valid because it contains more than one resource. The scope is not valid.',
+    }),
   /** 1002012: client credentials need `/.default`. */
   clientCredentialsScope: (scope: string) =>
-    fail({ status: 400, error: 'invalid_scope', codes: [1002012], message: `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).` }),
+    fail({
+      status: 400,
+      error: 'invalid_scope',
+      codes: [1002012],
+      message: `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+    }),
   /** 500011: resource not found in the tenant. */
   resourceNotFound: (resource: string, tenant: string) =>
     fail({
@@ -243,26 +314,58 @@ export const errors = {
       status: 400,
       error: 'interaction_required',
       codes: [50076],
-      message: 'Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access the resource.',
+      message:
+        'Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access the resource.',
       suberror: 'basic_action',
       claims,
     }),
   /** 70000 / 70008 / 9002313: refresh token problems. */
   invalidRefreshToken: (reason: 'malformed' | 'expired' | 'wrong-client') =>
     reason === 'expired'
-      ? fail({ status: 400, error: 'invalid_grant', codes: [70008], message: 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.' })
+      ? fail({
+          status: 400,
+          error: 'invalid_grant',
+          codes: [70008],
+          message:
+            'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.',
+        })
       : reason === 'wrong-client'
-        ? fail({ status: 400, error: 'invalid_grant', codes: [70000], message: 'Provided grant is invalid or malformed. The refresh token was issued to a different client.' })
-        : fail({ status: 400, error: 'invalid_grant', codes: [9002313], message: 'Invalid request. Request is malformed or invalid.' }),
+        ? fail({
+            status: 400,
+            error: 'invalid_grant',
+            codes: [70000],
+            message: 'Provided grant is invalid or malformed. The refresh token was issued to a different client.',
+          })
+        : fail({
+            status: 400,
+            error: 'invalid_grant',
+            codes: [9002313],
+            message: 'Invalid request. Request is malformed or invalid.',
+          }),
   /** 90014: malformed `claims` parameter (Entra's exact code for this is not documented). */
   malformedClaims: () =>
-    fail({ status: 400, error: 'invalid_request', codes: [90014], message: "The 'claims' parameter is not a valid JSON claims request." }),
+    fail({
+      status: 400,
+      error: 'invalid_request',
+      codes: [90014],
+      message: "The 'claims' parameter is not a valid JSON claims request.",
+    }),
   /** 50000: generic server error (fault injection). */
   serverError: () =>
-    fail({ status: 500, error: 'server_error', codes: [50000], message: 'There was an error issuing a token or an issue with our sign-in service.' }),
+    fail({
+      status: 500,
+      error: 'server_error',
+      codes: [50000],
+      message: 'There was an error issuing a token or an issue with our sign-in service.',
+    }),
   /** 90033-style transient outage (fault injection). */
   temporarilyUnavailable: () =>
-    fail({ status: 503, error: 'temporarily_unavailable', codes: [90033], message: 'A transient error has occurred. Please try again.' }),
+    fail({
+      status: 503,
+      error: 'temporarily_unavailable',
+      codes: [90033],
+      message: 'A transient error has occurred. Please try again.',
+    }),
 }
 
 function basicChallenge(basic: boolean): { headers?: Record<string, string> } {

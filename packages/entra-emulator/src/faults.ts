@@ -126,9 +126,13 @@ const KINDS = new Set(['latency', 'throttle', 'server-error', 'drop', 'malformed
  * ```
  */
 export function parseFaultSpec(value: unknown): FaultSpec {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError('a fault must be a JSON object')
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError('a fault must be a JSON object')
+  }
   const v = value as Record<string, unknown>
-  if (typeof v['kind'] !== 'string' || !KINDS.has(v['kind'])) throw new TypeError(`fault \`kind\` must be one of ${[...KINDS].join(', ')}`)
+  if (typeof v['kind'] !== 'string' || !KINDS.has(v['kind'])) {
+    throw new TypeError(`fault \`kind\` must be one of ${[...KINDS].join(', ')}`)
+  }
   const numbers = ['times', 'probability', 'latencyMs', 'retryAfterSeconds', 'status', 'errorCode']
   for (const key of numbers) {
     if (v[key] !== undefined && typeof v[key] !== 'number') throw new TypeError(`fault \`${key}\` must be a number`)
@@ -137,11 +141,15 @@ export function parseFaultSpec(value: unknown): FaultSpec {
   for (const key of strings) {
     if (v[key] !== undefined && typeof v[key] !== 'string') throw new TypeError(`fault \`${key}\` must be a string`)
   }
-  if (v['kind'] === 'latency' && typeof v['latencyMs'] !== 'number') throw new TypeError('fault `latencyMs` is required')
+  if (v['kind'] === 'latency' && typeof v['latencyMs'] !== 'number') {
+    throw new TypeError('fault `latencyMs` is required')
+  }
   if (v['kind'] === 'error' && (typeof v['error'] !== 'string' || typeof v['errorCode'] !== 'number')) {
     throw new TypeError('fault `error` and `errorCode` are required')
   }
-  if (v['match'] !== undefined && (typeof v['match'] !== 'object' || v['match'] === null)) throw new TypeError('fault `match` must be an object')
+  if (v['match'] !== undefined && (typeof v['match'] !== 'object' || v['match'] === null)) {
+    throw new TypeError('fault `match` must be an object')
+  }
   const spec = value as FaultSpec
   validate(spec)
   return spec
@@ -183,7 +191,10 @@ export function createFaultInjector(options: { random: () => number }): FaultInj
       f.removed = true
     },
   })
-  const matches = (f: FaultState, r: { endpoint: EndpointKind; grantType?: string; clientId?: string; tenant?: string }): boolean => {
+  const matches = (
+    f: FaultState,
+    r: { endpoint: EndpointKind; grantType?: string; clientId?: string; tenant?: string },
+  ): boolean => {
     const m = f.spec.match ?? {}
     const endpoint = m.endpoint ?? 'token'
     if (endpoint !== 'any' && endpoint !== r.endpoint) return false

@@ -73,7 +73,11 @@ interface Reply {
 }
 
 function json(status: number, value: unknown, headers: Record<string, string> = {}): Reply {
-  return { status, headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(value) }
+  return {
+    status,
+    headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers },
+    body: JSON.stringify(value),
+  }
 }
 
 const NO_STORE = { 'Cache-Control': 'no-store, no-cache', Pragma: 'no-cache' }
@@ -131,16 +135,27 @@ function headerRecord(req: IncomingMessage): Record<string, string> {
   return out
 }
 
-function classify(segments: readonly string[], method: string): { endpoint: EndpointKind; tenant: string | undefined; route: string } {
+function classify(
+  segments: readonly string[],
+  method: string,
+): { endpoint: EndpointKind; tenant: string | undefined; route: string } {
   const [first, ...rest] = segments
   const tail = rest.join('/').toLowerCase()
   if (first === undefined) return { endpoint: 'other', tenant: undefined, route: 'root' }
-  if (first.toLowerCase() === 'common' && tail === 'discovery/instance') return { endpoint: 'instance-discovery', tenant: first, route: 'instance' }
+  if (first.toLowerCase() === 'common' && tail === 'discovery/instance') {
+    return { endpoint: 'instance-discovery', tenant: first, route: 'instance' }
+  }
   if (first.toLowerCase() === 'error') return { endpoint: 'other', tenant: undefined, route: 'error-page' }
   if (first === 'test' && tail === 'faults') return { endpoint: 'test', tenant: undefined, route: 'faults' }
-  if (tail === 'v2.0/.well-known/openid-configuration') return { endpoint: 'openid-configuration', tenant: first, route: 'oidc' }
-  if (tail === 'discovery/v2.0/keys' || tail === 'discovery/keys') return { endpoint: 'jwks', tenant: first, route: 'jwks' }
-  if (tail === 'oauth2/v2.0/token') return { endpoint: 'token', tenant: first, route: method === 'POST' ? 'token' : 'token-get' }
+  if (tail === 'v2.0/.well-known/openid-configuration') {
+    return { endpoint: 'openid-configuration', tenant: first, route: 'oidc' }
+  }
+  if (tail === 'discovery/v2.0/keys' || tail === 'discovery/keys') {
+    return { endpoint: 'jwks', tenant: first, route: 'jwks' }
+  }
+  if (tail === 'oauth2/v2.0/token') {
+    return { endpoint: 'token', tenant: first, route: method === 'POST' ? 'token' : 'token-get' }
+  }
   if (tail === 'oauth2/token') return { endpoint: 'token', tenant: first, route: 'token-v1' }
   if (tail === 'oauth2/v2.0/authorize') return { endpoint: 'other', tenant: first, route: 'authorize' }
   if (tail === 'test/user-token') return { endpoint: 'test', tenant: first, route: 'user-token' }
@@ -161,10 +176,14 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
   let nextId = 1
 
   const errorReply = (spec: EntraErrorSpec, traceId: string, correlationId: string): Reply =>
-    json(spec.status, entraErrorBody(spec, { traceId, correlationId, now: new Date(), errorUriBase: ctx.authorityHost }), {
-      ...NO_STORE,
-      ...(spec.headers ?? {}),
-    })
+    json(
+      spec.status,
+      entraErrorBody(spec, { traceId, correlationId, now: new Date(), errorUriBase: ctx.authorityHost }),
+      {
+        ...NO_STORE,
+        ...(spec.headers ?? {}),
+      },
+    )
 
   const tenantOf = (segment: string): EmulatorTenant => {
     const tenant = ctx.directory.findTenant(segment)
@@ -197,7 +216,27 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
         http_logout_supported: true,
         frontchannel_logout_supported: true,
         end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-        claims_supported: ['sub', 'iss', 'cloud_instance_name', 'cloud_instance_host_name', 'cloud_graph_host_name', 'msgraph_host', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'at_hash', 'c_hash', 'email'],
+        claims_supported: [
+          'sub',
+          'iss',
+          'cloud_instance_name',
+          'cloud_instance_host_name',
+          'cloud_graph_host_name',
+          'msgraph_host',
+          'aud',
+          'exp',
+          'iat',
+          'auth_time',
+          'acr',
+          'nonce',
+          'preferred_username',
+          'name',
+          'tid',
+          'ver',
+          'at_hash',
+          'c_hash',
+          'email',
+        ],
         kerberos_endpoint: `${base}/kerberos`,
         tenant_region_scope: wellKnown ? null : 'NA',
         cloud_instance_name: 'microsoftonline.com',
@@ -238,7 +277,11 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
     const appOnly = fields.get('appOnly') === 'true' || fields.get('app_only') === 'true'
     const found = user === undefined ? undefined : ctx.directory.findUser(user)
     if (!appOnly && (found === undefined || found.tenantId !== tenant.id)) {
-      return json(400, { error: 'invalid_request', error_description: `No test user '${user ?? ''}' in tenant '${segment}'.` }, { ...NO_STORE, ...CORS })
+      return json(
+        400,
+        { error: 'invalid_request', error_description: `No test user '${user ?? ''}' in tenant '${segment}'.` },
+        { ...NO_STORE, ...CORS },
+      )
     }
     const scopesField = fields.get('scopes') ?? fields.get('scope')
     let scopes: string[] | undefined
@@ -264,11 +307,22 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
     }
     try {
       const token = ctx.tokens.mintUserToken(options)
-      const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp: number; iat: number }
-      return json(200, { token_type: 'Bearer', access_token: token, expires_in: payload.exp - payload.iat }, { ...NO_STORE, ...CORS })
+      const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+        exp: number
+        iat: number
+      }
+      return json(
+        200,
+        { token_type: 'Bearer', access_token: token, expires_in: payload.exp - payload.iat },
+        { ...NO_STORE, ...CORS },
+      )
     } catch (error) {
       if (error instanceof EntraError) throw error
-      return json(400, { error: 'invalid_request', error_description: error instanceof Error ? error.message : 'invalid request' }, { ...NO_STORE, ...CORS })
+      return json(
+        400,
+        { error: 'invalid_request', error_description: error instanceof Error ? error.message : 'invalid request' },
+        { ...NO_STORE, ...CORS },
+      )
     }
   }
 
@@ -280,17 +334,35 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
         tenant,
         apps: ctx.directory.apps
           .filter((a) => a.tenantId === tenant.id || a.multiTenant)
-          .map((a) => ({ clientId: a.clientId, displayName: a.displayName, appIdUri: a.appIdUri, scopes: a.scopes, appRoles: a.appRoles })),
+          .map((a) => ({
+            clientId: a.clientId,
+            displayName: a.displayName,
+            appIdUri: a.appIdUri,
+            scopes: a.scopes,
+            appRoles: a.appRoles,
+          })),
         users: ctx.directory.users
           .filter((u) => u.tenantId === tenant.id)
-          .map((u) => ({ oid: u.oid, upn: u.upn, name: u.name, mfaRequired: u.mfaRequired, consentMissing: u.consentMissing, disabled: u.disabled })),
+          .map((u) => ({
+            oid: u.oid,
+            upn: u.upn,
+            name: u.name,
+            mfaRequired: u.mfaRequired,
+            consentMissing: u.consentMissing,
+            disabled: u.disabled,
+          })),
       },
       { ...NO_STORE, ...CORS },
     )
   }
 
   const faultControl = (method: string, body: string): Reply => {
-    const describeFault = (f: { id: number; spec: FaultSpec; fired: number; active: boolean }): Record<string, unknown> => ({
+    const describeFault = (f: {
+      id: number
+      spec: FaultSpec
+      fired: number
+      active: boolean
+    }): Record<string, unknown> => ({
       id: f.id,
       fired: f.fired,
       active: f.active,
@@ -301,7 +373,9 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
       ctx.faults.clear()
       return json(200, { faults: [] }, { ...NO_STORE, ...CORS })
     }
-    if (method !== 'POST') return json(405, { error: 'invalid_request', error_description: 'Use GET, POST or DELETE.' }, CORS)
+    if (method !== 'POST') {
+      return json(405, { error: 'invalid_request', error_description: 'Use GET, POST or DELETE.' }, CORS)
+    }
     try {
       const installed = ctx.faults.inject(parseFaultSpec(JSON.parse(body)))
       return json(201, describeFault(installed), { ...NO_STORE, ...CORS })
@@ -319,9 +393,18 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
         return 'drop'
       case 'throttle': {
         const retryAfter = { 'Retry-After': String(spec.retryAfterSeconds ?? 60) }
-        if (spec.body === 'text') return { status: 429, headers: { 'Content-Type': 'text/plain', ...retryAfter }, body: 'Too Many Requests' }
+        if (spec.body === 'text') {
+          return { status: 429, headers: { 'Content-Type': 'text/plain', ...retryAfter }, body: 'Too Many Requests' }
+        }
         return errorReply(
-          { status: 429, error: 'temporarily_unavailable', codes: [90055], message: 'TenantThrottlingError: There are too many incoming requests. This exception is thrown for blocked tenants.', headers: retryAfter },
+          {
+            status: 429,
+            error: 'temporarily_unavailable',
+            codes: [90055],
+            message:
+              'TenantThrottlingError: There are too many incoming requests. This exception is thrown for blocked tenants.',
+            headers: retryAfter,
+          },
           traceId,
           correlationId,
         )
@@ -330,7 +413,13 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
         const status = spec.status ?? 500
         const base = status === 503 ? errors.temporarilyUnavailable().spec : errors.serverError().spec
         return errorReply(
-          { ...base, status, ...(spec.retryAfterSeconds !== undefined ? { headers: { 'Retry-After': String(spec.retryAfterSeconds) } } : {}) },
+          {
+            ...base,
+            status,
+            ...(spec.retryAfterSeconds !== undefined
+              ? { headers: { 'Retry-After': String(spec.retryAfterSeconds) } }
+              : {}),
+          },
           traceId,
           correlationId,
         )
@@ -339,7 +428,9 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
         return {
           status: spec.status ?? 200,
           headers: { 'Content-Type': spec.contentType ?? 'text/html; charset=utf-8' },
-          body: spec.body ?? '<html><head><title>Service Unavailable</title></head><body>The service is temporarily unavailable.</body></html>',
+          body:
+            spec.body ??
+            '<html><head><title>Service Unavailable</title></head><body>The service is temporarily unavailable.</body></html>',
         }
       case 'error':
         return errorReply(
@@ -361,7 +452,10 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
     const started = performance.now()
     const method = (req.method ?? 'GET').toUpperCase()
     const url = new URL(req.url ?? '/', ctx.authorityHost)
-    const segments = url.pathname.split('/').filter((s) => s !== '').map(safeDecode)
+    const segments = url.pathname
+      .split('/')
+      .filter((s) => s !== '')
+      .map(safeDecode)
     const { endpoint, tenant, route } = classify(segments, method)
     const headers = headerRecord(req)
     let body = ''
@@ -382,7 +476,9 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
     const basicId = /^Basic\s+(.+)$/i.exec(headers['authorization'] ?? '')?.[1]
     const clientId =
       fields.get('client_id') ??
-      (basicId !== undefined ? safeDecode((Buffer.from(basicId, 'base64').toString('utf8').split(':')[0] ?? '').replace(/\+/g, ' ')) : undefined)
+      (basicId !== undefined
+        ? safeDecode((Buffer.from(basicId, 'base64').toString('utf8').split(':')[0] ?? '').replace(/\+/g, ' '))
+        : undefined)
     const record: RecordedRequest = {
       id: nextId++,
       receivedAt: Date.now(),
@@ -403,7 +499,11 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
     }
     ctx.record(record)
     const traceId = newTraceId()
-    const correlationId = headers['client-request-id'] ?? url.searchParams.get('client-request-id') ?? fields.get('client-request-id') ?? newTraceId()
+    const correlationId =
+      headers['client-request-id'] ??
+      url.searchParams.get('client-request-id') ??
+      fields.get('client-request-id') ??
+      newTraceId()
 
     const finish = (reply: Reply | 'drop'): void => {
       record.durationMs = performance.now() - started
@@ -438,12 +538,15 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
 
     try {
       // The fault control route is exempt, so an 'any' fault can always be removed over HTTP.
-      const selected = route === 'faults' ? { latencyMs: 0, answer: undefined, fired: [] } : ctx.faults.select({
-        endpoint,
-        ...(record.grantType !== undefined ? { grantType: record.grantType } : {}),
-        ...(clientId !== undefined ? { clientId } : {}),
-        ...(tenant !== undefined ? { tenant } : {}),
-      })
+      const selected =
+        route === 'faults'
+          ? { latencyMs: 0, answer: undefined, fired: [] }
+          : ctx.faults.select({
+              endpoint,
+              ...(record.grantType !== undefined ? { grantType: record.grantType } : {}),
+              ...(clientId !== undefined ? { clientId } : {}),
+              ...(tenant !== undefined ? { tenant } : {}),
+            })
       record.faults = selected.fired
       if (selected.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, selected.latencyMs))
       if (selected.answer !== undefined) {
@@ -488,13 +591,28 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
         }
         case 'token-get':
           tenantOf(tenant ?? '')
-          throw new EntraError({ status: 400, error: 'invalid_request', codes: [900561], message: 'The endpoint only accepts POST requests. Received a GET request.' })
+          throw new EntraError({
+            status: 400,
+            error: 'invalid_request',
+            codes: [900561],
+            message: 'The endpoint only accepts POST requests. Received a GET request.',
+          })
         case 'token-v1':
           tenantOf(tenant ?? '')
-          throw new EntraError({ status: 400, error: 'invalid_request', codes: [90056], message: 'This emulator serves only the v2.0 token endpoint (/oauth2/v2.0/token).' })
+          throw new EntraError({
+            status: 400,
+            error: 'invalid_request',
+            codes: [90056],
+            message: 'This emulator serves only the v2.0 token endpoint (/oauth2/v2.0/token).',
+          })
         case 'authorize':
           tenantOf(tenant ?? '')
-          throw new EntraError({ status: 400, error: 'invalid_request', codes: [90056], message: 'Interactive sign-in is not emulated. Mint user tokens with POST /{tenant}/test/user-token.' })
+          throw new EntraError({
+            status: 400,
+            error: 'invalid_request',
+            codes: [90056],
+            message: 'Interactive sign-in is not emulated. Mint user tokens with POST /{tenant}/test/user-token.',
+          })
         case 'user-token':
           if (method !== 'POST') {
             finish(json(405, { error: 'invalid_request', error_description: 'Use POST.' }, CORS))
@@ -509,7 +627,11 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
           finish(directoryListing(tenant ?? ''))
           return
         case 'error-page':
-          finish({ status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: `Error code ${url.searchParams.get('code') ?? ''} (onbehalf Entra emulator).` })
+          finish({
+            status: 200,
+            headers: { 'Content-Type': 'text/plain; charset=utf-8' },
+            body: `Error code ${url.searchParams.get('code') ?? ''} (onbehalf Entra emulator).`,
+          })
           return
         case 'root':
         case 'not-found':

@@ -38,7 +38,8 @@ export function guid(seed: string | undefined, label: string): string {
  * ```
  */
 export function clientSecretValue(seed: string | undefined, label: string): string {
-  const bytes = seed === undefined ? randomBytes(30) : createHash('sha256').update(`${seed}\u0000secret\u0000${label}`).digest()
+  const bytes =
+    seed === undefined ? randomBytes(30) : createHash('sha256').update(`${seed}\u0000secret\u0000${label}`).digest()
   const body = Buffer.from(bytes).toString('base64url').replace(/[-_]/g, 'x')
   return `${body.slice(0, 3)}8Q~${body.slice(3, 37)}`
 }

@@ -29,11 +29,18 @@ describe('key store', () => {
     expect(info.thumbprintSha256Hex).toMatch(/^[0-9A-F]{64}$/)
     expect(Buffer.from(info.x5tS256, 'base64url').toString('hex').toUpperCase()).toBe(info.thumbprintSha256Hex)
     expect(Buffer.from(info.x5t, 'base64url').toString('hex').toUpperCase()).toBe(info.thumbprintSha1Hex)
-    const pfx = toPkcs12({ certificatePem: pem, privateKeyPem: keys.privateKeyPem, password: 'pw', friendlyName: 'unit' })
+    const pfx = toPkcs12({
+      certificatePem: pem,
+      privateKeyPem: keys.privateKeyPem,
+      password: 'pw',
+      friendlyName: 'unit',
+    })
     const asn1 = forge.asn1.fromDer(Buffer.from(pfx).toString('binary'))
     const p12 = forge.pkcs12.pkcs12FromAsn1(asn1, 'pw')
     const certBags = p12.getBags({ bagType: forge.pki.oids['certBag'] ?? '' })[forge.pki.oids['certBag'] ?? ''] ?? []
     expect(certBags).toHaveLength(1)
-    expect(() => forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(Buffer.from(pfx).toString('binary')), 'wrong')).toThrow()
+    expect(() =>
+      forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(Buffer.from(pfx).toString('binary')), 'wrong'),
+    ).toThrow()
   })
 })

@@ -1,4 +1,12 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, X509Certificate } from 'node:crypto'
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  X509Certificate,
+} from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 import forge from 'node-forge'
 import { base64url } from './ids.ts'
@@ -147,7 +155,10 @@ function buildCertificate(request: CertificateRequest): string {
   const now = Date.now()
   cert.validity.notBefore = new Date(now - 24 * 3600 * 1000)
   cert.validity.notAfter = new Date(now + request.validityDays * 24 * 3600 * 1000)
-  cert.setSubject([{ name: 'commonName', value: request.commonName }, { name: 'organizationName', value: 'onbehalf Entra emulator' }])
+  cert.setSubject([
+    { name: 'commonName', value: request.commonName },
+    { name: 'organizationName', value: 'onbehalf Entra emulator' },
+  ])
   if (request.issuer === undefined) {
     cert.setIssuer(cert.subject.attributes)
   } else {
@@ -246,7 +257,12 @@ export function selfSignedCertificate(options: { commonName: string; privateKeyP
  * const pfx = toPkcs12({ certificatePem, privateKeyPem, password: 'pw', friendlyName: 'app' })
  * ```
  */
-export function toPkcs12(options: { certificatePem: string; privateKeyPem: string; password: string; friendlyName: string }): Uint8Array {
+export function toPkcs12(options: {
+  certificatePem: string
+  privateKeyPem: string
+  password: string
+  friendlyName: string
+}): Uint8Array {
   const asn1 = forge.pkcs12.toPkcs12Asn1(
     forgePrivateKey(options.privateKeyPem),
     [forge.pki.certificateFromPem(options.certificatePem)],

@@ -38,7 +38,7 @@ function splitScopes(scope: string): string[] {
 function splitScope(scope: string): { resource: string; name: string } {
   const cut = scope.lastIndexOf('/')
   // A bare permission name ("User.Read") is a Microsoft Graph scope, as Entra reads it.
-  if (cut < 0 || scope.startsWith('api://') && cut < 'api://'.length) return { resource: GRAPH, name: scope }
+  if (cut < 0 || (scope.startsWith('api://') && cut < 'api://'.length)) return { resource: GRAPH, name: scope }
   return { resource: scope.slice(0, cut), name: scope.slice(cut + 1) }
 }
 
@@ -52,7 +52,11 @@ function splitScope(scope: string): { resource: string; name: string } {
  * resolved.scopeNames // ['Documents.Read']
  * ```
  */
-export function resolveDelegatedScopes(directory: EmulatorDirectory, tenantName: string, scope: string | undefined): ResolvedScopes {
+export function resolveDelegatedScopes(
+  directory: EmulatorDirectory,
+  tenantName: string,
+  scope: string | undefined,
+): ResolvedScopes {
   if (scope === undefined || scope.trim() === '') throw errors.missingParameter('scope')
   const all = splitScopes(scope)
   const oidc = new Set(all.filter((s) => OIDC_SCOPES.has(s.toLowerCase())).map((s) => s.toLowerCase()))
@@ -82,7 +86,11 @@ export function resolveDelegatedScopes(directory: EmulatorDirectory, tenantName:
   } else {
     for (const name of names) {
       const known = exposed.get(name.toLowerCase())
-      if (known === undefined) throw errors.invalidScope(`The scope '${name}' does not exist on the resource '${resource.appIdUri ?? resource.clientId}'.`)
+      if (known === undefined) {
+        throw errors.invalidScope(
+          `The scope '${name}' does not exist on the resource '${resource.appIdUri ?? resource.clientId}'.`,
+        )
+      }
       if (!scopeNames.includes(known)) scopeNames.push(known)
     }
   }
@@ -104,7 +112,11 @@ export function resolveDelegatedScopes(directory: EmulatorDirectory, tenantName:
  * resolveAppScope(directory, 'contoso.onmicrosoft.com', 'api://x/.default').clientId
  * ```
  */
-export function resolveAppScope(directory: EmulatorDirectory, tenantName: string, scope: string | undefined): EmulatorApp {
+export function resolveAppScope(
+  directory: EmulatorDirectory,
+  tenantName: string,
+  scope: string | undefined,
+): EmulatorApp {
   if (scope === undefined || scope.trim() === '') throw errors.missingParameter('scope')
   const all = splitScopes(scope)
   const bad = all.find((s) => !s.endsWith('/.default'))

@@ -78,7 +78,13 @@ export function delegatedAccessToken(
  * ```
  */
 export function appAccessToken(
-  t: TokenTimes & { readonly client: EmulatorApp; readonly resource: EmulatorApp; readonly audience?: string; readonly clientAuth: '1' | '2'; readonly cp1: boolean },
+  t: TokenTimes & {
+    readonly client: EmulatorApp
+    readonly resource: EmulatorApp
+    readonly audience?: string
+    readonly clientAuth: '1' | '2'
+    readonly cp1: boolean
+  },
 ): JWTPayload {
   const roles = t.client.grantedAppRoles.filter((r) => t.resource.appRoles.includes(r))
   const payload: JWTPayload = {

@@ -185,7 +185,9 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       if (byClaims && !byToken) amr = [...(amr ?? ['pwd']), 'mfa']
     }
     const lifetimes = options.lifetimes()
-    const lifetimeSeconds = claims.cp1 ? lifetimes.caeAccessTokenSeconds : resource.accessTokenLifetimeSeconds ?? lifetimes.accessTokenSeconds
+    const lifetimeSeconds = claims.cp1
+      ? lifetimes.caeAccessTokenSeconds
+      : (resource.accessTokenLifetimeSeconds ?? lifetimes.accessTokenSeconds)
     const issuedAt = options.nowSeconds()
     const iss = issuer.issuerFor(tenant.id)
     const accessToken = issuer.sign(
@@ -224,7 +226,16 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       })
     }
     if (scopes.oidc.has('openid')) {
-      body.id_token = issuer.sign(idToken({ issuer: iss, tenantId: tenant.id, issuedAt, lifetimeSeconds: 3600, user, clientId: client.app.clientId }))
+      body.id_token = issuer.sign(
+        idToken({
+          issuer: iss,
+          tenantId: tenant.id,
+          issuedAt,
+          lifetimeSeconds: 3600,
+          user,
+          clientId: client.app.clientId,
+        }),
+      )
     }
     if (grant.wantsClientInfo) body.client_info = clientInfo(user.oid, tenant.id)
     return body
@@ -240,7 +251,9 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     const user = directory.findUser(String(payload['oid']))
     if (user === undefined || user.tenantId !== tenant.id) throw errors.userNotFound(request.tenantSegment)
     if (user.disabled) throw errors.userDisabled()
-    const amr = Array.isArray(payload['amr']) ? payload['amr'].filter((v): v is string => typeof v === 'string') : undefined
+    const amr = Array.isArray(payload['amr'])
+      ? payload['amr'].filter((v): v is string => typeof v === 'string')
+      : undefined
     return issueDelegated({
       tenant,
       tenantSegment: request.tenantSegment,
@@ -253,7 +266,11 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     })
   }
 
-  const verifyUserAssertion = async (assertion: string, tenant: EmulatorTenant, app: EmulatorApp): Promise<JWTPayload> => {
+  const verifyUserAssertion = async (
+    assertion: string,
+    tenant: EmulatorTenant,
+    app: EmulatorApp,
+  ): Promise<JWTPayload> => {
     try {
       decodeJwt(assertion)
     } catch {
@@ -261,10 +278,14 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     }
     const payload = await issuer.verifySignature(assertion)
     if (payload === undefined) {
-      throw errors.invalidUserAssertion('The provided signature value did not match the expected signature value, or the key was not found.')
+      throw errors.invalidUserAssertion(
+        'The provided signature value did not match the expected signature value, or the key was not found.',
+      )
     }
     if (payload.iss !== issuer.issuerFor(tenant.id) || payload['tid'] !== tenant.id) {
-      throw errors.invalidUserAssertion(`The assertion issuer '${String(payload.iss)}' does not match this tenant's issuer.`)
+      throw errors.invalidUserAssertion(
+        `The assertion issuer '${String(payload.iss)}' does not match this tenant's issuer.`,
+      )
     }
     const now = options.nowSeconds()
     const skew = options.assertionClockSkewSeconds
@@ -277,7 +298,9 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       throw errors.appOnlyAssertion(app.clientId, app.displayName)
     }
     if (!hasScp) throw errors.idTokenAsAssertion()
-    const audiences = (Array.isArray(payload.aud) ? payload.aud : [payload.aud]).filter((a): a is string => typeof a === 'string')
+    const audiences = (Array.isArray(payload.aud) ? payload.aud : [payload.aud]).filter(
+      (a): a is string => typeof a === 'string',
+    )
     const accepted = [app.clientId, ...app.identifierUris].map((a) => a.replace(/\/+$/, '').toLowerCase())
     if (!audiences.some((aud) => accepted.includes(aud.replace(/\/+$/, '').toLowerCase()))) {
       throw errors.wrongAudience(audiences.join(' '), app.clientId, app.displayName)
@@ -313,7 +336,9 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     const resource = resolveAppScope(directory, request.tenantSegment, request.form.get('scope'))
     const claims = parseClaimsRequest(request.form.get('claims'))
     const lifetimes = options.lifetimes()
-    const lifetimeSeconds = claims.cp1 ? lifetimes.caeAccessTokenSeconds : resource.accessTokenLifetimeSeconds ?? lifetimes.accessTokenSeconds
+    const lifetimeSeconds = claims.cp1
+      ? lifetimes.caeAccessTokenSeconds
+      : (resource.accessTokenLifetimeSeconds ?? lifetimes.accessTokenSeconds)
     const accessToken = issuer.sign(
       appAccessToken({
         issuer: issuer.issuerFor(request.tenant.id),
@@ -348,7 +373,9 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   const mintUserToken = (o: IssueUserTokenOptions): string => {
     const defaults = options.defaults()
     const audience = o.audience ?? defaults.middleTierClientId
-    if (audience === undefined) throw new TypeError('issueUserToken: `audience` is required (no default middle-tier app)')
+    if (audience === undefined) {
+      throw new TypeError('issueUserToken: `audience` is required (no default middle-tier app)')
+    }
     const resource = directory.findResource(audience)
     const lifetimes = options.lifetimes()
     const issuedAt = o.issuedAt ?? options.nowSeconds()
@@ -358,7 +385,9 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     if (o.appOnly === true) {
       const clientId = o.clientId ?? defaults.daemonClientId
       const client = clientId === undefined ? undefined : directory.findApp(clientId)
-      if (client === undefined) throw new TypeError('issueUserToken: `clientId` must name a registered app for an app-only token')
+      if (client === undefined) {
+        throw new TypeError('issueUserToken: `clientId` must name a registered app for an app-only token')
+      }
       const tenantId = o.tenantId ?? client.tenantId
       payload = appAccessToken({
         issuer: issuer.issuerFor(tenantId),
@@ -385,7 +414,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         resourceId: resource?.clientId ?? audience,
         clientId: o.clientId ?? defaults.frontEndClientId ?? audience,
         clientAuth: '0',
-        scopeNames: o.scopes ?? (resource !== undefined && resource.scopes.length > 0 ? resource.scopes : ['access_as_user']),
+        scopeNames:
+          o.scopes ?? (resource !== undefined && resource.scopes.length > 0 ? resource.scopes : ['access_as_user']),
         roles: resource === undefined ? [] : user.roles.filter((r) => resource.appRoles.includes(r)),
         amr: mfa ? ['pwd', 'mfa'] : ['pwd'],
         cp1: claims.cp1,

@@ -12,7 +12,14 @@ const server = createServer((req, res) => {
     if (req.url === '/empty') return void res.writeHead(204).end()
     if (req.url === '/text') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('hello')
     res.writeHead(201, { 'content-type': 'application/json', 'x-multi': ['a', 'b'] })
-    res.end(JSON.stringify({ method: req.method, body, type: req.headers['content-type'] ?? null, custom: req.headers['x-custom'] ?? null }))
+    res.end(
+      JSON.stringify({
+        method: req.method,
+        body,
+        type: req.headers['content-type'] ?? null,
+        custom: req.headers['x-custom'] ?? null,
+      }),
+    )
   })
 })
 
@@ -30,11 +37,20 @@ describe('createTrustingFetch', () => {
   const f = createTrustingFetch({ ca: '' })
 
   it('returns a real Response with status, headers and body; sends form bodies', async () => {
-    const res = await f(`${base}/echo`, { method: 'POST', body: new URLSearchParams({ a: '1 2' }), headers: { 'x-custom': 'v' } })
+    const res = await f(`${base}/echo`, {
+      method: 'POST',
+      body: new URLSearchParams({ a: '1 2' }),
+      headers: { 'x-custom': 'v' },
+    })
     expect(res).toBeInstanceOf(Response)
     expect(res.status).toBe(201)
     expect(res.headers.get('x-multi')).toBe('a, b')
-    expect(await res.json()).toEqual({ method: 'POST', body: 'a=1+2', type: 'application/x-www-form-urlencoded;charset=UTF-8', custom: 'v' })
+    expect(await res.json()).toEqual({
+      method: 'POST',
+      body: 'a=1+2',
+      type: 'application/x-www-form-urlencoded;charset=UTF-8',
+      custom: 'v',
+    })
   })
 
   it('accepts a Request object and handles 204', async () => {
@@ -51,7 +67,10 @@ describe('createTrustingFetch', () => {
 describe('createMsalNetworkClient', () => {
   it('parses JSON bodies and rejects non-JSON ones', async () => {
     const client = createMsalNetworkClient(createTrustingFetch({ ca: '' }))
-    const ok = await client.sendPostRequestAsync<{ body: string }>(`${base}/echo`, { body: 'k=v', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+    const ok = await client.sendPostRequestAsync<{ body: string }>(`${base}/echo`, {
+      body: 'k=v',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    })
     expect(ok.status).toBe(201)
     expect(ok.body.body).toBe('k=v')
     expect(ok.headers['content-type']).toBe('application/json')

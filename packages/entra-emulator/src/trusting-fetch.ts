@@ -69,7 +69,9 @@ export interface TrustingFetchOptions {
  * ```
  */
 export function createTrustingFetch(options: TrustingFetchOptions): FetchFunction {
-  const routes = new Map(Object.entries(options.routes ?? {}).map(([host, origin]) => [host.toLowerCase(), new URL(origin)]))
+  const routes = new Map(
+    Object.entries(options.routes ?? {}).map(([host, origin]) => [host.toLowerCase(), new URL(origin)]),
+  )
   const agent = options.agent ?? createTrustingAgent(options.ca)
   return async (input, init) => {
     const request = input instanceof Request ? input : undefined
@@ -84,7 +86,9 @@ export function createTrustingFetch(options: TrustingFetchOptions): FetchFunctio
     const headers = new Headers(request?.headers)
     for (const [k, v] of new Headers(init?.headers)) headers.set(k, v)
     let payload = await bodyBytes(init?.body)
-    if (payload === undefined && request !== undefined && request.body !== null) payload = Buffer.from(await request.arrayBuffer())
+    if (payload === undefined && request !== undefined && request.body !== null) {
+      payload = Buffer.from(await request.arrayBuffer())
+    }
     if (payload !== undefined && !headers.has('content-type') && init?.body instanceof URLSearchParams) {
       headers.set('content-type', 'application/x-www-form-urlencoded;charset=UTF-8')
     }
@@ -105,7 +109,11 @@ export function createTrustingFetch(options: TrustingFetchOptions): FetchFunctio
             }
             const status = res.statusCode ?? 500
             const nullBody = status === 204 || status === 205 || status === 304 || method === 'HEAD'
-            const response = new Response(nullBody ? null : new Uint8Array(buffer), { status, statusText: res.statusMessage ?? '', headers: responseHeaders })
+            const response = new Response(nullBody ? null : new Uint8Array(buffer), {
+              status,
+              statusText: res.statusMessage ?? '',
+              headers: responseHeaders,
+            })
             Object.defineProperty(response, 'url', { value: requested.href })
             resolve(response)
           },
@@ -114,7 +122,11 @@ export function createTrustingFetch(options: TrustingFetchOptions): FetchFunctio
       })
       const onAbort = (): void => {
         req.destroy()
-        reject(signal?.reason instanceof Error ? signal.reason : new DOMException('This operation was aborted', 'AbortError'))
+        reject(
+          signal?.reason instanceof Error
+            ? signal.reason
+            : new DOMException('This operation was aborted', 'AbortError'),
+        )
       }
       signal?.addEventListener('abort', onAbort, { once: true })
       req.on('error', (error) => reject(new TypeError('fetch failed', { cause: error })))
@@ -145,8 +157,15 @@ export interface MsalNetworkResponse<T> {
  * ```
  */
 export interface MsalNetworkClient {
-  sendGetRequestAsync<T>(url: string, options?: { headers?: Record<string, string>; body?: string }, timeout?: number): Promise<MsalNetworkResponse<T>>
-  sendPostRequestAsync<T>(url: string, options?: { headers?: Record<string, string>; body?: string }): Promise<MsalNetworkResponse<T>>
+  sendGetRequestAsync<T>(
+    url: string,
+    options?: { headers?: Record<string, string>; body?: string },
+    timeout?: number,
+  ): Promise<MsalNetworkResponse<T>>
+  sendPostRequestAsync<T>(
+    url: string,
+    options?: { headers?: Record<string, string>; body?: string },
+  ): Promise<MsalNetworkResponse<T>>
 }
 
 /**
@@ -159,7 +178,12 @@ export interface MsalNetworkClient {
  * ```
  */
 export function createMsalNetworkClient(fetchFn: FetchFunction): MsalNetworkClient {
-  const send = async <T>(url: string, method: 'GET' | 'POST', options?: { headers?: Record<string, string>; body?: string }, timeout?: number): Promise<MsalNetworkResponse<T>> => {
+  const send = async <T>(
+    url: string,
+    method: 'GET' | 'POST',
+    options?: { headers?: Record<string, string>; body?: string },
+    timeout?: number,
+  ): Promise<MsalNetworkResponse<T>> => {
     const init: RequestInit = { method, headers: options?.headers ?? {} }
     if (method === 'POST') init.body = options?.body ?? ''
     if (timeout !== undefined && timeout > 0) init.signal = AbortSignal.timeout(timeout)

@@ -58,7 +58,13 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-const common = (): { tenantId: string; clientId: string; authorityHost: string; disableInstanceDiscovery: true; httpClient: HttpClient } => ({
+const common = (): {
+  tenantId: string
+  clientId: string
+  authorityHost: string
+  disableInstanceDiscovery: true
+  httpClient: HttpClient
+} => ({
   tenantId: emu.tenantId,
   clientId: emu.defaults.middleTier.clientId,
   authorityHost: emu.authorityHost,
@@ -106,7 +112,10 @@ describe('@azure/identity 4.13.1 OnBehalfOfCredential against the emulator', () 
   })
 
   it('fails with the Entra errors for the failure scenarios', async () => {
-    const attempt = async (userAssertionToken: string, clientSecret = emu.defaults.middleTier.clientSecret): Promise<Error> => {
+    const attempt = async (
+      userAssertionToken: string,
+      clientSecret = emu.defaults.middleTier.clientSecret,
+    ): Promise<Error> => {
       const credential = new OnBehalfOfCredential({ ...common(), clientSecret, userAssertionToken })
       const error: unknown = await credential.getToken(emu.defaults.downstream.scopes[0] ?? '').catch((e: unknown) => e)
       if (!(error instanceof Error)) throw new Error('expected getToken to fail')
@@ -119,7 +128,9 @@ describe('@azure/identity 4.13.1 OnBehalfOfCredential against the emulator', () 
     expect(consent.message).toContain('AADSTS65001')
     const badSecret = await attempt(emu.issueUserToken({ user: emu.defaults.users.plain }), 'not-the-secret')
     expect(badSecret.message).toContain('AADSTS7000215')
-    const wrongAudience = await attempt(emu.issueUserToken({ user: emu.defaults.users.plain, audience: emu.defaults.downstream.clientId }))
+    const wrongAudience = await attempt(
+      emu.issueUserToken({ user: emu.defaults.users.plain, audience: emu.defaults.downstream.clientId }),
+    )
     expect(wrongAudience.message).toContain('AADSTS500131')
   })
 

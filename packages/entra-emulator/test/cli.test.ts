@@ -14,10 +14,14 @@ describe('CLI', () => {
   it('prints its configuration, writes the CA (and certificate) files, serves, and stops on SIGTERM', async () => {
     const caFile = join(dir, 'ca.pem')
     const certFile = join(dir, 'mt.pem')
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--json', '--seed', 'cli-test', '--ca-file', caFile, '--cert-file', certFile], {
-      cwd: join(import.meta.dirname, '..'),
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli.ts', '--json', '--seed', 'cli-test', '--ca-file', caFile, '--cert-file', certFile],
+      {
+        cwd: join(import.meta.dirname, '..'),
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    )
     try {
       const firstLine = await new Promise<string>((resolve, reject) => {
         const lines = createInterface({ input: child.stdout })
@@ -53,7 +57,9 @@ describe('CLI', () => {
   }, 30_000)
 
   it('prints help', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--help'], { cwd: join(import.meta.dirname, '..') })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--help'], {
+      cwd: join(import.meta.dirname, '..'),
+    })
     let out = ''
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))

@@ -44,12 +44,18 @@ describe('OpenID configuration', () => {
     expect(body['token_endpoint']).toBe(`${emu.authorityHost}/${emu.tenantId}/oauth2/v2.0/token`)
     expect(body['jwks_uri']).toBe(`${emu.authorityHost}/${emu.tenantId}/discovery/v2.0/keys`)
     expect(body['authorization_endpoint']).toBe(`${emu.authorityHost}/${emu.tenantId}/oauth2/v2.0/authorize`)
-    expect(body['token_endpoint_auth_methods_supported']).toEqual(['client_secret_post', 'private_key_jwt', 'client_secret_basic'])
+    expect(body['token_endpoint_auth_methods_supported']).toEqual([
+      'client_secret_post',
+      'private_key_jwt',
+      'client_secret_basic',
+    ])
     expect(headers.get('cache-control')).toContain('max-age=86400')
   })
 
   it('resolves a tenant named by domain to GUID endpoints', async () => {
-    const { status, body } = await getJson(`${emu.authorityHost}/${emu.tenant.domain}/v2.0/.well-known/openid-configuration`)
+    const { status, body } = await getJson(
+      `${emu.authorityHost}/${emu.tenant.domain}/v2.0/.well-known/openid-configuration`,
+    )
     expect(status).toBe(200)
     expect(body['token_endpoint']).toBe(emu.tokenEndpoint())
   })
@@ -60,7 +66,9 @@ describe('OpenID configuration', () => {
   })
 
   it('answers AADSTS90002 invalid_tenant for an unknown tenant', async () => {
-    const { status, body } = await getJson(`${emu.authorityHost}/00000000-0000-0000-0000-000000000001/v2.0/.well-known/openid-configuration`)
+    const { status, body } = await getJson(
+      `${emu.authorityHost}/00000000-0000-0000-0000-000000000001/v2.0/.well-known/openid-configuration`,
+    )
     expect(status).toBe(400)
     expect(body['error']).toBe('invalid_tenant')
     expect(body['error_codes']).toEqual([90002])
@@ -102,15 +110,24 @@ describe('JWKS', () => {
     expect(protectedHeader.alg).toBe('RS256')
     expect(payload['oid']).toBe(emu.defaults.users.plain.oid)
     const obo = await postToken(emu, oboForm(emu))
-    const verified = await jwtVerify(String(obo.body['access_token']), jwks, { issuer: emu.issuer(), audience: emu.defaults.downstream.clientId })
+    const verified = await jwtVerify(String(obo.body['access_token']), jwks, {
+      issuer: emu.issuer(),
+      audience: emu.defaults.downstream.clientId,
+    })
     expect(verified.payload['azp']).toBe(emu.defaults.middleTier.clientId)
-    await expect(jwtVerify(token, jwks, { issuer: emu.issuer(), audience: emu.defaults.downstream.clientId })).rejects.toThrow()
+    await expect(
+      jwtVerify(token, jwks, { issuer: emu.issuer(), audience: emu.defaults.downstream.clientId }),
+    ).rejects.toThrow()
   })
 })
 
 describe('instance discovery', () => {
-  const discover = (authorizationEndpoint: string): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> =>
-    getJson(`${emu.authorityHost}/common/discovery/instance?api-version=1.1&authorization_endpoint=${encodeURIComponent(authorizationEndpoint)}`)
+  const discover = (
+    authorizationEndpoint: string,
+  ): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> =>
+    getJson(
+      `${emu.authorityHost}/common/discovery/instance?api-version=1.1&authorization_endpoint=${encodeURIComponent(authorizationEndpoint)}`,
+    )
 
   it("answers in Entra's shape with a tenant discovery endpoint that resolves", async () => {
     const { status, body } = await discover(`${emu.authorityHost}/${emu.tenantId}/oauth2/v2.0/authorize`)

@@ -78,10 +78,20 @@ describe('faults', () => {
     expect(res.headers.get('content-type')).toContain('text/html')
     await expect(res.clone().json()).rejects.toThrow()
     const cca = new ConfidentialClientApplication({
-      auth: { clientId: emu.defaults.middleTier.clientId, authority: emu.authority, knownAuthorities: [emu.host], clientSecret: emu.defaults.middleTier.clientSecret },
+      auth: {
+        clientId: emu.defaults.middleTier.clientId,
+        authority: emu.authority,
+        knownAuthorities: [emu.host],
+        clientSecret: emu.defaults.middleTier.clientSecret,
+      },
       system: { networkClient: emu.networkClient },
     })
-    await expect(cca.acquireTokenOnBehalfOf({ oboAssertion: emu.issueUserToken({ user: emu.defaults.users.plain }), scopes: [emu.defaults.downstream.scopes[0] ?? ''] })).rejects.toThrow()
+    await expect(
+      cca.acquireTokenOnBehalfOf({
+        oboAssertion: emu.issueUserToken({ user: emu.defaults.users.plain }),
+        scopes: [emu.defaults.downstream.scopes[0] ?? ''],
+      }),
+    ).rejects.toThrow()
   })
 
   it('injects a custom Entra error (e.g. 50076 for any user)', async () => {
@@ -104,7 +114,15 @@ describe('faults', () => {
     expect((await emu.fetch(emu.jwksUri())).status).toBe(500)
     expect((await emu.fetch(emu.openIdConfigurationUrl())).status).toBe(200)
     expect((await post()).status).toBe(200)
-    const cc = await postToken(emu, new URLSearchParams({ grant_type: 'client_credentials', client_id: emu.defaults.middleTier.clientId, client_secret: emu.defaults.middleTier.clientSecret, scope: emu.defaults.downstream.defaultScope }))
+    const cc = await postToken(
+      emu,
+      new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: emu.defaults.middleTier.clientId,
+        client_secret: emu.defaults.middleTier.clientSecret,
+        scope: emu.defaults.downstream.defaultScope,
+      }),
+    )
     expect(cc.status).toBe(500)
   })
 
@@ -146,7 +164,14 @@ describe('fault control over HTTP (/test/faults)', () => {
   })
 
   it('rejects malformed fault specs with 400', async () => {
-    for (const bad of [{ kind: 'nope' }, { kind: 'latency' }, { kind: 'error', error: 'x' }, { kind: 'drop', times: 'many' }, { kind: 'drop', probability: 3 }, [1]]) {
+    for (const bad of [
+      { kind: 'nope' },
+      { kind: 'latency' },
+      { kind: 'error', error: 'x' },
+      { kind: 'drop', times: 'many' },
+      { kind: 'drop', probability: 3 },
+      [1],
+    ]) {
       expect((await control('POST', bad)).status).toBe(400)
     }
     const notJson = await emu.fetch(`${emu.authorityHost}/test/faults`, { method: 'POST', body: '{' })

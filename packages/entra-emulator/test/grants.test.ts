@@ -89,13 +89,17 @@ describe('refresh_token', () => {
         scope: emu.defaults.downstream.scopes[0] ?? '',
         ...o,
       })
-    expect(entraError(await postToken(emu, form({ client_id: other.clientId, client_secret: 'other-secret' }))).codes).toEqual([70000])
+    expect(
+      entraError(await postToken(emu, form({ client_id: other.clientId, client_secret: 'other-secret' }))).codes,
+    ).toEqual([70000])
     expect(entraError(await postToken(emu, form({ refresh_token: 'garbage' }))).codes).toEqual([9002313])
     emu.setTokenLifetimes({ refreshTokenSeconds: 10 })
     try {
       const short = await postToken(emu, oboForm(emu, { scope: `${emu.defaults.downstream.scopes[0]} offline_access` }))
       clock += 11_000
-      expect(entraError(await postToken(emu, form({ refresh_token: String(short.body['refresh_token']) }))).codes).toEqual([70008])
+      expect(
+        entraError(await postToken(emu, form({ refresh_token: String(short.body['refresh_token']) }))).codes,
+      ).toEqual([70008])
     } finally {
       emu.setTokenLifetimes({ refreshTokenSeconds: 90 * 86_400 })
     }
@@ -105,7 +109,13 @@ describe('refresh_token', () => {
 
   it('keeps MFA from the original sign-in', async () => {
     const user = emu.defaults.users.mfa
-    const obo = await postToken(emu, oboForm(emu, { assertion: emu.issueUserToken({ user, mfa: true }), scope: `${emu.defaults.downstream.scopes[0]} offline_access` }))
+    const obo = await postToken(
+      emu,
+      oboForm(emu, {
+        assertion: emu.issueUserToken({ user, mfa: true }),
+        scope: `${emu.defaults.downstream.scopes[0]} offline_access`,
+      }),
+    )
     const refreshed = await postToken(
       emu,
       new URLSearchParams({
@@ -122,7 +132,9 @@ describe('refresh_token', () => {
 
 describe('token lifetimes', () => {
   it('follow the configuration, with refresh_in when set', async () => {
-    const short = await startEmulator({ tokenLifetimes: { accessTokenSeconds: 120, refreshIn: 60, extendedSeconds: 30 } })
+    const short = await startEmulator({
+      tokenLifetimes: { accessTokenSeconds: 120, refreshIn: 60, extendedSeconds: 30 },
+    })
     try {
       const answer = await postToken(short, oboForm(short))
       expect(answer.body['expires_in']).toBe(120)
@@ -159,13 +171,21 @@ describe('grant checks', () => {
     expect(entraError(await postToken(emu, oboForm(emu, { grant_type: undefined }))).codes).toEqual([900144])
     const unsupported = await postToken(emu, oboForm(emu, { grant_type: 'password' }))
     expect(entraError(unsupported)).toMatchObject({ error: 'unsupported_grant_type', codes: [70003] })
-    expect(entraError(await postToken(emu, oboForm(emu, { resource: 'https://graph.microsoft.com' }))).codes).toEqual([901002])
+    expect(entraError(await postToken(emu, oboForm(emu, { resource: 'https://graph.microsoft.com' }))).codes).toEqual([
+      901002,
+    ])
   })
 
   it('serves a second tenant with its own issuer', async () => {
     const tenant = emu.addTenant({ domain: 'fabrikam.onmicrosoft.com' })
     const api = emu.registerApp({ tenantId: tenant.id, appIdUri: true, scopes: ['Read'] })
-    const mid = emu.registerApp({ tenantId: tenant.id, appIdUri: true, scopes: ['access_as_user'], clientSecret: 's3cret', multiTenant: true })
+    const mid = emu.registerApp({
+      tenantId: tenant.id,
+      appIdUri: true,
+      scopes: ['access_as_user'],
+      clientSecret: 's3cret',
+      multiTenant: true,
+    })
     const user = emu.addUser({ tenantId: tenant.id })
     const assertion = emu.issueUserToken({ user, audience: mid.clientId })
     const answer = await postToken(
@@ -178,7 +198,11 @@ describe('grant checks', () => {
     expect(at['tid']).toBe(tenant.id)
     expect(at['iss']).toBe(emu.issuer(tenant.id))
     // The same (multi-tenant) app presenting that assertion in another tenant fails: issuer mismatch.
-    const wrongTenant = await postToken(emu, oboForm(emu, { client_id: mid.clientId, client_secret: 's3cret', assertion }), { tenant: emu.tenantId })
+    const wrongTenant = await postToken(
+      emu,
+      oboForm(emu, { client_id: mid.clientId, client_secret: 's3cret', assertion }),
+      { tenant: emu.tenantId },
+    )
     expect(entraError(wrongTenant).codes).toEqual([50013])
   })
 })
@@ -188,7 +212,10 @@ describe('well-known tenant segments on the token endpoint', () => {
     const answer = await postToken(emu, oboForm(emu), { tenant: 'organizations' })
     expect(answer.status).toBe(200)
     expect(claimsOf(answer.body['access_token'])['tid']).toBe(emu.tenantId)
-    const odd = await emu.fetch(`${emu.authorityHost}/%E0%A4%A/oauth2/v2.0/token`, { method: 'POST', body: 'grant_type=x' })
+    const odd = await emu.fetch(`${emu.authorityHost}/%E0%A4%A/oauth2/v2.0/token`, {
+      method: 'POST',
+      body: 'grant_type=x',
+    })
     expect(odd.status).toBe(400)
     expect(((await odd.json()) as Record<string, unknown>)['error_codes']).toEqual([90002])
   })

@@ -98,5 +98,9 @@ export async function oboFormWithAssertion(
 /** Asserts an Entra-shaped error body and returns it. */
 export function entraError(answer: TokenAnswer): { error: string; codes: number[]; body: Record<string, unknown> } {
   const codes = answer.body['error_codes']
-  return { error: String(answer.body['error']), codes: Array.isArray(codes) ? (codes as number[]) : [], body: answer.body }
+  return {
+    error: String(answer.body['error']),
+    codes: Array.isArray(codes) ? (codes as number[]) : [],
+    body: answer.body,
+  }
 }

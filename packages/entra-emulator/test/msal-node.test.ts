@@ -14,9 +14,14 @@ afterAll(async () => {
   await emu.close()
 })
 
-type Credential = { clientSecret: string } | { clientCertificate: { thumbprintSha256: string; privateKey: string; x5c?: string } }
+type Credential =
+  { clientSecret: string } | { clientCertificate: { thumbprintSha256: string; privateKey: string; x5c?: string } }
 
-function app(credential: Credential, extra: Partial<Configuration['auth']> = {}, networkClient: MsalNetworkClient = emu.networkClient): ConfidentialClientApplication {
+function app(
+  credential: Credential,
+  extra: Partial<Configuration['auth']> = {},
+  networkClient: MsalNetworkClient = emu.networkClient,
+): ConfidentialClientApplication {
   return new ConfidentialClientApplication({
     auth: {
       clientId: emu.defaults.middleTier.clientId,
@@ -68,17 +73,28 @@ describe('@azure/msal-node acquireTokenOnBehalfOf against the emulator', () => {
       expect(claimsOf(result?.accessToken)['azpacr']).toBe('2')
     }
     const tokenRequest = emu.requests.find((r) => r.endpoint === 'token')
-    const header = JSON.parse(Buffer.from((tokenRequest?.form['client_assertion'] ?? '').split('.')[0] ?? '', 'base64url').toString()) as Record<string, unknown>
+    const header = JSON.parse(
+      Buffer.from((tokenRequest?.form['client_assertion'] ?? '').split('.')[0] ?? '', 'base64url').toString(),
+    ) as Record<string, unknown>
     expect(header['alg']).toBe('PS256')
     expect(header['x5t#S256']).toBe(emu.defaults.middleTier.app.certificate?.x5tS256)
   })
 
   it('sends the CAE capability and receives an xms_cc token', async () => {
     const cca = new ConfidentialClientApplication({
-      auth: { clientId: emu.defaults.middleTier.clientId, authority: emu.authority, knownAuthorities: [emu.host], clientSecret: emu.defaults.middleTier.clientSecret, clientCapabilities: ['cp1'] },
+      auth: {
+        clientId: emu.defaults.middleTier.clientId,
+        authority: emu.authority,
+        knownAuthorities: [emu.host],
+        clientSecret: emu.defaults.middleTier.clientSecret,
+        clientCapabilities: ['cp1'],
+      },
       system: { networkClient: emu.networkClient },
     })
-    const result = await cca.acquireTokenOnBehalfOf({ oboAssertion: emu.issueUserToken({ user: emu.defaults.users.plain }), scopes: [emu.defaults.downstream.scopes[0] ?? ''] })
+    const result = await cca.acquireTokenOnBehalfOf({
+      oboAssertion: emu.issueUserToken({ user: emu.defaults.users.plain }),
+      scopes: [emu.defaults.downstream.scopes[0] ?? ''],
+    })
     expect(claimsOf(result?.accessToken)['xms_cc']).toEqual(['cp1'])
   })
 
@@ -87,22 +103,38 @@ describe('@azure/msal-node acquireTokenOnBehalfOf against the emulator', () => {
     const discoveryPrefix = 'https://login.microsoftonline.com/common/discovery/instance'
     const rerouting: MsalNetworkClient = {
       sendGetRequestAsync: (url, options, timeout) =>
-        emu.networkClient.sendGetRequestAsync(url.startsWith(discoveryPrefix) ? `${emu.authorityHost}/common/discovery/instance${url.slice(discoveryPrefix.length)}` : url, options, timeout),
+        emu.networkClient.sendGetRequestAsync(
+          url.startsWith(discoveryPrefix)
+            ? `${emu.authorityHost}/common/discovery/instance${url.slice(discoveryPrefix.length)}`
+            : url,
+          options,
+          timeout,
+        ),
       sendPostRequestAsync: (url, options) => emu.networkClient.sendPostRequestAsync(url, options),
     }
     emu.clearRequests()
     const cca = new ConfidentialClientApplication({
-      auth: { clientId: emu.defaults.middleTier.clientId, authority: emu.authority, clientSecret: emu.defaults.middleTier.clientSecret },
+      auth: {
+        clientId: emu.defaults.middleTier.clientId,
+        authority: emu.authority,
+        clientSecret: emu.defaults.middleTier.clientSecret,
+      },
       system: { networkClient: rerouting },
     })
-    const result = await cca.acquireTokenOnBehalfOf({ oboAssertion: emu.issueUserToken({ user: emu.defaults.users.plain }), scopes: [emu.defaults.downstream.scopes[0] ?? ''] })
+    const result = await cca.acquireTokenOnBehalfOf({
+      oboAssertion: emu.issueUserToken({ user: emu.defaults.users.plain }),
+      scopes: [emu.defaults.downstream.scopes[0] ?? ''],
+    })
     expect(result?.accessToken).toBeTruthy()
     expect(emu.requests.map((r) => r.endpoint)).toContain('instance-discovery')
   })
 
   it('surfaces 50076 as InteractionRequiredAuthError with the claims challenge', async () => {
     const error: unknown = await app(secret())
-      .acquireTokenOnBehalfOf({ oboAssertion: emu.issueUserToken({ user: emu.defaults.users.mfa }), scopes: [emu.defaults.downstream.scopes[0] ?? ''] })
+      .acquireTokenOnBehalfOf({
+        oboAssertion: emu.issueUserToken({ user: emu.defaults.users.mfa }),
+        scopes: [emu.defaults.downstream.scopes[0] ?? ''],
+      })
       .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(InteractionRequiredAuthError)
     const e = error as InteractionRequiredAuthError
@@ -112,13 +144,20 @@ describe('@azure/msal-node acquireTokenOnBehalfOf against the emulator', () => {
     expect(String(e.errorNo)).toBe('50076')
     // After step-up, the same MSAL app completes with claims (which bypass its cache).
     const stepUp = emu.issueUserToken({ user: emu.defaults.users.mfa, claims: e.claims })
-    const result = await app(secret()).acquireTokenOnBehalfOf({ oboAssertion: stepUp, scopes: [emu.defaults.downstream.scopes[0] ?? ''], claims: e.claims })
+    const result = await app(secret()).acquireTokenOnBehalfOf({
+      oboAssertion: stepUp,
+      scopes: [emu.defaults.downstream.scopes[0] ?? ''],
+      claims: e.claims,
+    })
     expect(result?.accessToken).toBeTruthy()
   })
 
   it('surfaces 65001 consent_required as InteractionRequiredAuthError', async () => {
     const error: unknown = await app(secret())
-      .acquireTokenOnBehalfOf({ oboAssertion: emu.issueUserToken({ user: emu.defaults.users.consentMissing }), scopes: [emu.defaults.downstream.scopes[0] ?? ''] })
+      .acquireTokenOnBehalfOf({
+        oboAssertion: emu.issueUserToken({ user: emu.defaults.users.consentMissing }),
+        scopes: [emu.defaults.downstream.scopes[0] ?? ''],
+      })
       .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(InteractionRequiredAuthError)
     expect((error as InteractionRequiredAuthError).subError).toBe('consent_required')
@@ -127,7 +166,10 @@ describe('@azure/msal-node acquireTokenOnBehalfOf against the emulator', () => {
 
   it('surfaces a wrong secret as ServerError invalid_client 7000215', async () => {
     const error: unknown = await app({ clientSecret: 'wrong-secret' })
-      .acquireTokenOnBehalfOf({ oboAssertion: emu.issueUserToken({ user: emu.defaults.users.plain }), scopes: [emu.defaults.downstream.scopes[0] ?? ''] })
+      .acquireTokenOnBehalfOf({
+        oboAssertion: emu.issueUserToken({ user: emu.defaults.users.plain }),
+        scopes: [emu.defaults.downstream.scopes[0] ?? ''],
+      })
       .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ServerError)
     expect((error as ServerError).errorCode).toBe('invalid_client')
@@ -135,11 +177,18 @@ describe('@azure/msal-node acquireTokenOnBehalfOf against the emulator', () => {
   })
 
   it('surfaces an expired assertion as 500133 and a wrong audience as 500131', async () => {
-    const expired = emu.issueUserToken({ user: emu.defaults.users.plain, issuedAt: Math.floor(Date.now() / 1000) - 7200 })
-    const e1: unknown = await app(secret()).acquireTokenOnBehalfOf({ oboAssertion: expired, scopes: [emu.defaults.downstream.scopes[0] ?? ''] }).catch((e: unknown) => e)
+    const expired = emu.issueUserToken({
+      user: emu.defaults.users.plain,
+      issuedAt: Math.floor(Date.now() / 1000) - 7200,
+    })
+    const e1: unknown = await app(secret())
+      .acquireTokenOnBehalfOf({ oboAssertion: expired, scopes: [emu.defaults.downstream.scopes[0] ?? ''] })
+      .catch((e: unknown) => e)
     expect(String((e1 as ServerError).errorNo)).toBe('500133')
     const wrongAud = emu.issueUserToken({ user: emu.defaults.users.plain, audience: emu.defaults.downstream.clientId })
-    const e2: unknown = await app(secret()).acquireTokenOnBehalfOf({ oboAssertion: wrongAud, scopes: [emu.defaults.downstream.scopes[0] ?? ''] }).catch((e: unknown) => e)
+    const e2: unknown = await app(secret())
+      .acquireTokenOnBehalfOf({ oboAssertion: wrongAud, scopes: [emu.defaults.downstream.scopes[0] ?? ''] })
+      .catch((e: unknown) => e)
     expect(String((e2 as ServerError).errorNo)).toBe('500131')
     expect((e2 as ServerError).errorCode).toBe('invalid_grant')
   })

@@ -19,7 +19,10 @@ beforeEach(() => {
 describe('OBO success', () => {
   it('exchanges a user assertion for a downstream token with a secret in the body', async () => {
     const user = emu.defaults.users.plain
-    const answer = await postToken(emu, oboForm(emu, { scope: `${emu.defaults.downstream.scopes[0]} openid profile offline_access`, client_info: '1' }))
+    const answer = await postToken(
+      emu,
+      oboForm(emu, { scope: `${emu.defaults.downstream.scopes[0]} openid profile offline_access`, client_info: '1' }),
+    )
     expect(answer.status).toBe(200)
     expect(answer.headers.get('cache-control')).toBe('no-store, no-cache')
     expect(answer.headers.get('pragma')).toBe('no-cache')
@@ -54,8 +57,12 @@ describe('OBO success', () => {
 
   it('authenticates with HTTP Basic (urlencoded id:secret)', async () => {
     const mt = emu.defaults.middleTier
-    const basic = Buffer.from(`${encodeURIComponent(mt.clientId)}:${encodeURIComponent(mt.clientSecret)}`).toString('base64')
-    const answer = await postToken(emu, oboForm(emu, { client_id: undefined, client_secret: undefined }), { headers: { authorization: `Basic ${basic}` } })
+    const basic = Buffer.from(`${encodeURIComponent(mt.clientId)}:${encodeURIComponent(mt.clientSecret)}`).toString(
+      'base64',
+    )
+    const answer = await postToken(emu, oboForm(emu, { client_id: undefined, client_secret: undefined }), {
+      headers: { authorization: `Basic ${basic}` },
+    })
     expect(answer.status).toBe(200)
     expect(claimsOf(answer.body['access_token'])['azpacr']).toBe('1')
   })
@@ -127,7 +134,9 @@ describe('OBO error shape', () => {
     expect(answer.status).toBe(401)
     expect(body['error']).toBe('invalid_client')
     expect(body['error_codes']).toEqual([7000215])
-    expect(String(body['error_description'])).toMatch(/^AADSTS7000215: .* Trace ID: [0-9a-f-]{36} Correlation ID: aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee Timestamp: \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/)
+    expect(String(body['error_description'])).toMatch(
+      /^AADSTS7000215: .* Trace ID: [0-9a-f-]{36} Correlation ID: aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee Timestamp: \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/,
+    )
     expect(body['timestamp']).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/)
     expect(body['trace_id']).toBe(answer.headers.get('x-ms-request-id'))
     expect(body['correlation_id']).toBe('aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee')
@@ -142,7 +151,9 @@ describe('client authentication errors', () => {
   it('7000215 for a wrong secret (also with Basic, with a Basic challenge)', async () => {
     expect(entraError(await postToken(emu, oboForm(emu, { client_secret: 'nope' }))).codes).toEqual([7000215])
     const basic = Buffer.from(`${emu.defaults.middleTier.clientId}:nope`).toString('base64')
-    const answer = await postToken(emu, oboForm(emu, { client_secret: undefined }), { headers: { authorization: `Basic ${basic}` } })
+    const answer = await postToken(emu, oboForm(emu, { client_secret: undefined }), {
+      headers: { authorization: `Basic ${basic}` },
+    })
     expect(answer.status).toBe(401)
     expect(answer.body['error_codes']).toEqual([7000215])
     expect(answer.headers.get('www-authenticate')).toMatch(/^Basic/)
@@ -156,7 +167,12 @@ describe('client authentication errors', () => {
 
   it('700027 for an assertion signed by another key', async () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
-    const answer = await postToken(emu, await oboFormWithAssertion(emu, { privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() }))
+    const answer = await postToken(
+      emu,
+      await oboFormWithAssertion(emu, {
+        privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      }),
+    )
     expect(answer.status).toBe(401)
     expect(entraError(answer)).toMatchObject({ error: 'invalid_client', codes: [700027] })
   })
@@ -169,13 +185,19 @@ describe('client authentication errors', () => {
   })
 
   it('50012 when the assertion aud is not this token endpoint', async () => {
-    const answer = await postToken(emu, await oboFormWithAssertion(emu, { aud: 'https://login.microsoftonline.com/x/oauth2/v2.0/token' }))
+    const answer = await postToken(
+      emu,
+      await oboFormWithAssertion(emu, { aud: 'https://login.microsoftonline.com/x/oauth2/v2.0/token' }),
+    )
     expect(answer.status).toBe(401)
     expect(entraError(answer)).toMatchObject({ error: 'invalid_client', codes: [50012] })
   })
 
   it('700024 for an expired assertion or one living longer than 10 minutes', async () => {
-    const expired = await postToken(emu, await oboFormWithAssertion(emu, { iatOffsetSeconds: -3600, lifetimeSeconds: 600 }))
+    const expired = await postToken(
+      emu,
+      await oboFormWithAssertion(emu, { iatOffsetSeconds: -3600, lifetimeSeconds: 600 }),
+    )
     expect(entraError(expired).codes).toEqual([700024])
     const tooLong = await postToken(emu, await oboFormWithAssertion(emu, { lifetimeSeconds: 3600 }))
     expect(entraError(tooLong).codes).toEqual([700024])
@@ -209,7 +231,11 @@ describe('user assertion errors', () => {
     const other = await startEmulator()
     try {
       // Same process-wide key, different issuer: still rejected.
-      const foreign = other.issueUserToken({ user: other.defaults.users.plain, audience: emu.defaults.middleTier.clientId, tenantId: other.tenantId })
+      const foreign = other.issueUserToken({
+        user: other.defaults.users.plain,
+        audience: emu.defaults.middleTier.clientId,
+        tenantId: other.tenantId,
+      })
       expect(entraError(await postToken(emu, oboForm(emu, { assertion: foreign }))).codes).toEqual([50013])
     } finally {
       await other.close()
@@ -217,7 +243,11 @@ describe('user assertion errors', () => {
   })
 
   it('500133 for an expired user assertion', async () => {
-    const assertion = emu.issueUserToken({ user: emu.defaults.users.plain, issuedAt: Math.floor(Date.now() / 1000) - 7200, lifetimeSeconds: 3600 })
+    const assertion = emu.issueUserToken({
+      user: emu.defaults.users.plain,
+      issuedAt: Math.floor(Date.now() / 1000) - 7200,
+      lifetimeSeconds: 3600,
+    })
     const answer = await postToken(emu, oboForm(emu, { assertion }))
     expect(answer.status).toBe(400)
     expect(entraError(answer)).toMatchObject({ error: 'invalid_grant', codes: [500133] })
@@ -312,7 +342,9 @@ describe('scenarios', () => {
     const stepUp = emu.issueUserToken({ user, claims })
     expect(claimsOf(stepUp)['amr']).toEqual(['pwd', 'mfa'])
     expect((await postToken(emu, oboForm(emu, { assertion: stepUp, claims }))).status).toBe(200)
-    expect((await postToken(emu, oboForm(emu, { assertion: emu.issueUserToken({ user, mfa: true }) }))).status).toBe(200)
+    expect((await postToken(emu, oboForm(emu, { assertion: emu.issueUserToken({ user, mfa: true }) }))).status).toBe(
+      200,
+    )
   })
 
   it('MFA by a resource policy (requiresMfa) applies to every user', async () => {
@@ -325,7 +357,10 @@ describe('scenarios', () => {
     const lenient = await startEmulator({ mfaSatisfiedByClaimsRequest: true })
     try {
       const user = lenient.defaults.users.mfa
-      const answer = await postToken(lenient, oboForm(lenient, { assertion: lenient.issueUserToken({ user }), claims: lenient.mfaClaimsChallenge }))
+      const answer = await postToken(
+        lenient,
+        oboForm(lenient, { assertion: lenient.issueUserToken({ user }), claims: lenient.mfaClaimsChallenge }),
+      )
       expect(answer.status).toBe(200)
     } finally {
       await lenient.close()

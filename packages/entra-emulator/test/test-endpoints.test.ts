@@ -12,7 +12,10 @@ afterAll(async () => {
   await emu.close()
 })
 
-async function mint(body: Record<string, unknown>, tenant = emu.tenantId): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+async function mint(
+  body: Record<string, unknown>,
+  tenant = emu.tenantId,
+): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
   const res = await emu.fetch(`${emu.authorityHost}/${tenant}/test/user-token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -38,13 +41,22 @@ describe('POST /{tenant}/test/user-token', () => {
   it('takes a form body, MFA, claims, scopes, audience and lifetime', async () => {
     const res = await emu.fetch(`${emu.authorityHost}/${emu.tenantId}/test/user-token`, {
       method: 'POST',
-      body: new URLSearchParams({ user: emu.defaults.users.mfa.oid, mfa: 'true', lifetimeSeconds: '60', scopes: 'a b' }),
+      body: new URLSearchParams({
+        user: emu.defaults.users.mfa.oid,
+        mfa: 'true',
+        lifetimeSeconds: '60',
+        scopes: 'a b',
+      }),
     })
     const claims = claimsOf(((await res.json()) as Record<string, unknown>)['access_token'])
     expect(claims['amr']).toEqual(['pwd', 'mfa'])
     expect(claims['scp']).toBe('a b')
     expect(Number(claims['exp']) - Number(claims['iat'])).toBe(60)
-    const stepUp = await mint({ user: emu.defaults.users.mfa.upn, claims: emu.mfaClaimsChallenge, audience: emu.defaults.middleTier.appIdUri })
+    const stepUp = await mint({
+      user: emu.defaults.users.mfa.upn,
+      claims: emu.mfaClaimsChallenge,
+      audience: emu.defaults.middleTier.appIdUri,
+    })
     expect(claimsOf(stepUp.body['access_token'])['amr']).toEqual(['pwd', 'mfa'])
     expect(claimsOf(stepUp.body['access_token'])['aud']).toBe(emu.defaults.middleTier.appIdUri)
   })
@@ -107,8 +119,14 @@ describe('defaults', () => {
     const cert = new X509Certificate(mt.certificatePem)
     expect(cert.checkPrivateKey(createPrivateKey(mt.privateKeyPem))).toBe(true)
     expect(cert.fingerprint256.replace(/:/g, '')).toBe(mt.thumbprintSha256Hex)
-    const p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(Buffer.from(mt.pkcs12).toString('binary')), mt.pkcs12Password)
-    const keyBags = p12.getBags({ bagType: forge.pki.oids['pkcs8ShroudedKeyBag'] ?? '' })[forge.pki.oids['pkcs8ShroudedKeyBag'] ?? ''] ?? []
+    const p12 = forge.pkcs12.pkcs12FromAsn1(
+      forge.asn1.fromDer(Buffer.from(mt.pkcs12).toString('binary')),
+      mt.pkcs12Password,
+    )
+    const keyBags =
+      p12.getBags({ bagType: forge.pki.oids['pkcs8ShroudedKeyBag'] ?? '' })[
+        forge.pki.oids['pkcs8ShroudedKeyBag'] ?? ''
+      ] ?? []
     expect(keyBags).toHaveLength(1)
     expect(mt.scopes).toEqual([`${mt.appIdUri}/access_as_user`])
     expect(emu.defaults.downstream.appIdUri).toBe(`api://${emu.defaults.downstream.clientId}`)

@@ -78,7 +78,9 @@ export function createAssertionSigner(options: AssertionSignerOptions): Assertio
     const header = {
       alg: options.algorithm,
       typ: 'JWT',
-      ...(options.algorithm === 'PS256' ? { 'x5t#S256': options.certificate.x5tS256 } : { x5t: options.certificate.x5t }),
+      ...(options.algorithm === 'PS256'
+        ? { 'x5t#S256': options.certificate.x5tS256 }
+        : { x5t: options.certificate.x5t }),
       ...(options.sendCertificateChain ? { x5c: [...options.certificate.x5c] } : {}),
     }
     return new SignJWT({})

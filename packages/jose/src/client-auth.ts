@@ -81,16 +81,22 @@ export function createClientAuthenticator(
       return {
         // Namespaced per engine: see callbackIdentity.
         identity: callbackIdentity(getAssertion, 'callback'),
-        parameters: async () => ({ client_assertion_type: assertionType, client_assertion: await callClientAssertion(getAssertion) }),
+        parameters: async () => ({
+          client_assertion_type: assertionType,
+          client_assertion: await callClientAssertion(getAssertion),
+        }),
         assertionRejected: () => undefined,
         canResign: false,
       }
     }
     default: {
       const unknown: { kind?: unknown } = credential
-      throw new OboError(`Unknown client credential kind ${String(unknown.kind)}; use 'secret', 'certificate' or 'assertion'.`, {
-        code: 'INVALID_ARGUMENT',
-      })
+      throw new OboError(
+        `Unknown client credential kind ${String(unknown.kind)}; use 'secret', 'certificate' or 'assertion'.`,
+        {
+          code: 'INVALID_ARGUMENT',
+        },
+      )
     }
   }
 }

@@ -42,6 +42,12 @@ export function send(fetchSource: FetchSource, policy: HttpPolicy, request: Http
     policy,
     signal: request.signal,
     attempt: (deadlineAt) =>
-      fetchAttempt({ ...request, fetch: fetchSource(), deadlineAt, timeoutMs: policy.deadlineMs, maxBytes: policy.maxResponseBytes }),
+      fetchAttempt({
+        ...request,
+        fetch: fetchSource(),
+        deadlineAt,
+        timeoutMs: policy.deadlineMs,
+        maxBytes: policy.maxResponseBytes,
+      }),
   })
 }

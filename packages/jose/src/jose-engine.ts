@@ -132,10 +132,19 @@ export function joseEngine(config: EngineConfig, options: JoseEngineOptions = {}
         signal: request.signal,
       })
       try {
-        const body = checkTokenAnswer({ status: response.status, body: parseJsonObject(response.text), retryAfterMs: response.retryAfterMs })
+        const body = checkTokenAnswer({
+          status: response.status,
+          body: parseJsonObject(response.text),
+          retryAfterMs: response.retryAfterMs,
+        })
         return tokenResultFromBody(body, { requestedScopes: request.scopes, sentAt: startedAt })
       } catch (error) {
-        if (!resigned && auth.canResign && error instanceof OAuthError && error.errorCodes.includes(assertionTimeRangeCode)) {
+        if (
+          !resigned &&
+          auth.canResign &&
+          error instanceof OAuthError &&
+          error.errorCodes.includes(assertionTimeRangeCode)
+        ) {
           auth.assertionRejected(tokenEndpoint)
           continue
         }
@@ -176,12 +185,16 @@ export function joseEngine(config: EngineConfig, options: JoseEngineOptions = {}
 
 function positive(value: number | undefined, name: string): number | undefined {
   if (value === undefined) return undefined
-  if (!Number.isFinite(value) || value <= 0) throw new OboError(`${name} must be a positive number.`, { code: 'INVALID_ARGUMENT' })
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new OboError(`${name} must be a positive number.`, { code: 'INVALID_ARGUMENT' })
+  }
   return value
 }
 
 function nonNegativeInteger(value: number | undefined, name: string): number | undefined {
   if (value === undefined) return undefined
-  if (!Number.isInteger(value) || value < 0) throw new OboError(`${name} must be a non-negative integer.`, { code: 'INVALID_ARGUMENT' })
+  if (!Number.isInteger(value) || value < 0) {
+    throw new OboError(`${name} must be a non-negative integer.`, { code: 'INVALID_ARGUMENT' })
+  }
   return value
 }

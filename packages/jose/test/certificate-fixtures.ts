@@ -28,13 +28,90 @@ export function makeClientCertificates(subject = '/CN=middle-tier'): ClientCerti
   }
   const read = (name: string): string => readFileSync(join(dir, name), 'utf8')
   try {
-    run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '30', '-subj', subject)
-    run('pkcs8', '-topk8', '-in', 'key.pem', '-v2', 'aes-256-cbc', '-passout', `pass:${password}`, '-out', 'key-enc.pem')
+    run(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'key.pem',
+      '-out',
+      'cert.pem',
+      '-days',
+      '30',
+      '-subj',
+      subject,
+    )
+    run(
+      'pkcs8',
+      '-topk8',
+      '-in',
+      'key.pem',
+      '-v2',
+      'aes-256-cbc',
+      '-passout',
+      `pass:${password}`,
+      '-out',
+      'key-enc.pem',
+    )
     run('pkcs12', '-export', '-inkey', 'key.pem', '-in', 'cert.pem', '-passout', `pass:${password}`, '-out', 'cert.p12')
-    run('pkcs12', '-export', '-legacy', '-inkey', 'key.pem', '-in', 'cert.pem', '-passout', `pass:${password}`, '-out', 'legacy.p12')
-    run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '30', '-subj', '/CN=Test CA')
-    run('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf-key.pem', '-out', 'leaf.csr', '-subj', `${subject}-sni`)
-    run('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-days', '30', '-out', 'leaf.pem')
+    run(
+      'pkcs12',
+      '-export',
+      '-legacy',
+      '-inkey',
+      'key.pem',
+      '-in',
+      'cert.pem',
+      '-passout',
+      `pass:${password}`,
+      '-out',
+      'legacy.p12',
+    )
+    run(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca-key.pem',
+      '-out',
+      'ca.pem',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=Test CA',
+    )
+    run(
+      'req',
+      '-new',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'leaf-key.pem',
+      '-out',
+      'leaf.csr',
+      '-subj',
+      `${subject}-sni`,
+    )
+    run(
+      'x509',
+      '-req',
+      '-in',
+      'leaf.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca-key.pem',
+      '-CAcreateserial',
+      '-days',
+      '30',
+      '-out',
+      'leaf.pem',
+    )
     return {
       keyPem: read('key.pem'),
       certPem: read('cert.pem'),

@@ -21,7 +21,12 @@ describe('createAssertionSigner', () => {
       now: () => nowMs,
     })
     const first = await signer.assertionFor(endpoint)
-    expect(decodeJwt(first)).toMatchObject({ iat: nowMs / 1000, nbf: nowMs / 1000, exp: nowMs / 1000 + 600, aud: endpoint })
+    expect(decodeJwt(first)).toMatchObject({
+      iat: nowMs / 1000,
+      nbf: nowMs / 1000,
+      exp: nowMs / 1000 + 600,
+      aud: endpoint,
+    })
     nowMs += assertionLifetimeMs - assertionReuseMarginMs - 1
     expect(await signer.assertionFor(endpoint)).toBe(first)
     nowMs += 1
@@ -42,6 +47,10 @@ describe('createAssertionSigner', () => {
     })
     const all = await Promise.all(Array.from({ length: 50 }, () => signer.assertionFor(endpoint)))
     expect(new Set(all).size).toBe(1)
-    await jwtVerify(all[0] ?? '', await importX509(certs.certPem, 'RS256'), { audience: endpoint, issuer: 'app', subject: 'app' })
+    await jwtVerify(all[0] ?? '', await importX509(certs.certPem, 'RS256'), {
+      audience: endpoint,
+      issuer: 'app',
+      subject: 'app',
+    })
   })
 })

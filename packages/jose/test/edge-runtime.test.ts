@@ -19,9 +19,15 @@ let emu: EntraEmulator
 let bundle: string
 beforeAll(async () => {
   // Build the packages as published (dist), then bundle them the way a Workers/Edge bundler would.
-  for (const name of ['core', 'certificate', 'jose']) execFileSync(tsc, ['-p', 'tsconfig.build.json'], { cwd: join(packages, name), stdio: 'pipe' })
+  for (const name of ['core', 'certificate', 'jose']) {
+    execFileSync(tsc, ['-p', 'tsconfig.build.json'], { cwd: join(packages, name), stdio: 'pipe' })
+  }
   const result = await build({
-    stdin: { contents: "export { joseEngine } from '@onbehalf/jose'", resolveDir: join(packages, 'jose'), loader: 'js' },
+    stdin: {
+      contents: "export { joseEngine } from '@onbehalf/jose'",
+      resolveDir: join(packages, 'jose'),
+      loader: 'js',
+    },
     bundle: true,
     write: false,
     format: 'iife',
@@ -43,7 +49,9 @@ describe('Web-standard runtime', () => {
 
   it('completes an exchange with a certificate and with a secret inside the Edge Runtime sandbox', async () => {
     const vm = new EdgeVM()
-    expect(vm.evaluate<string>('typeof process + "," + typeof Buffer + "," + typeof require')).toBe('undefined,undefined,undefined')
+    expect(vm.evaluate<string>('typeof process + "," + typeof Buffer + "," + typeof require')).toBe(
+      'undefined,undefined,undefined',
+    )
     vm.evaluate(bundle)
     const middleTier = emu.defaults.middleTier
     const run = vm.evaluate<(input: Record<string, unknown>) => Promise<string[]>>(`(async (input) => {
@@ -74,7 +82,9 @@ describe('Web-standard runtime', () => {
     })
     expect(tokens).toHaveLength(2)
     for (const token of tokens) expect(decodeJwt(token).aud).toBe(emu.defaults.downstream.clientId)
-    const assertion = emu.requests.find((request) => request.endpoint === 'token' && request.form['client_assertion'] !== undefined)
+    const assertion = emu.requests.find(
+      (request) => request.endpoint === 'token' && request.form['client_assertion'] !== undefined,
+    )
     expect(assertion?.status).toBe(200)
   })
 })

@@ -35,12 +35,24 @@ function engine(credential?: ClientCredential, options: JoseEngineOptions = {}):
   )
 }
 
-function userToken(user = emu.defaults.users.plain, extra: Parameters<EntraEmulator['issueUserToken']>[0] = {}): string {
+function userToken(
+  user = emu.defaults.users.plain,
+  extra: Parameters<EntraEmulator['issueUserToken']>[0] = {},
+): string {
   return emu.issueUserToken({ user, ...extra })
 }
 
-function exchangeFor(target: OboEngine, userAssertion = userToken(), extra: { claims?: string; signal?: AbortSignal } = {}) {
-  return target.exchange({ tenantId: emu.tenantId, userAssertion, scopes: [emu.defaults.downstream.scopes[0] ?? ''], ...extra })
+function exchangeFor(
+  target: OboEngine,
+  userAssertion = userToken(),
+  extra: { claims?: string; signal?: AbortSignal } = {},
+) {
+  return target.exchange({
+    tenantId: emu.tenantId,
+    userAssertion,
+    scopes: [emu.defaults.downstream.scopes[0] ?? ''],
+    ...extra,
+  })
 }
 
 async function failure(promise: Promise<unknown>): Promise<OboError> {
@@ -88,13 +100,17 @@ describe('OBO against the emulator', () => {
 
   it('exchanges with the certificate signing RS256 + x5t', async () => {
     const { privateKeyPem, certificatePem } = emu.defaults.middleTier
-    await exchangeFor(engine({ kind: 'certificate', certificate: certificatePem + privateKeyPem }, { signingAlgorithm: 'RS256' }))
+    await exchangeFor(
+      engine({ kind: 'certificate', certificate: certificatePem + privateKeyPem }, { signingAlgorithm: 'RS256' }),
+    )
     expect(decodeProtectedHeader(tokenRequests()[0]?.form['client_assertion'] ?? '').alg).toBe('RS256')
   })
 
   it('exchanges with the PKCS#12 certificate and its password', async () => {
     const { pkcs12, pkcs12Password } = emu.defaults.middleTier
-    expect((await exchangeFor(engine({ kind: 'certificate', certificate: pkcs12, password: pkcs12Password }))).accessToken).toBeTruthy()
+    expect(
+      (await exchangeFor(engine({ kind: 'certificate', certificate: pkcs12, password: pkcs12Password }))).accessToken,
+    ).toBeTruthy()
   })
 
   it('exchanges with the registered key re-encoded by openssl: encrypted PKCS#8, encrypted PKCS#1, legacy and modern PKCS#12', async () => {
@@ -106,10 +122,44 @@ describe('OBO against the emulator', () => {
     try {
       writeFileSync(join(dir, 'key.pem'), privateKeyPem)
       writeFileSync(join(dir, 'cert.pem'), certificatePem)
-      openssl('pkcs8', '-topk8', '-in', 'key.pem', '-v2', 'aes-256-cbc', '-passout', 'pass:émulateur', '-out', 'enc8.pem')
+      openssl(
+        'pkcs8',
+        '-topk8',
+        '-in',
+        'key.pem',
+        '-v2',
+        'aes-256-cbc',
+        '-passout',
+        'pass:émulateur',
+        '-out',
+        'enc8.pem',
+      )
       openssl('rsa', '-in', 'key.pem', '-aes256', '-traditional', '-passout', 'pass:émulateur', '-out', 'enc1.pem')
-      openssl('pkcs12', '-export', '-legacy', '-inkey', 'key.pem', '-in', 'cert.pem', '-passout', 'pass:émulateur', '-out', 'legacy.p12')
-      openssl('pkcs12', '-export', '-inkey', 'key.pem', '-in', 'cert.pem', '-passout', 'pass:émulateur', '-out', 'modern.p12')
+      openssl(
+        'pkcs12',
+        '-export',
+        '-legacy',
+        '-inkey',
+        'key.pem',
+        '-in',
+        'cert.pem',
+        '-passout',
+        'pass:émulateur',
+        '-out',
+        'legacy.p12',
+      )
+      openssl(
+        'pkcs12',
+        '-export',
+        '-inkey',
+        'key.pem',
+        '-in',
+        'cert.pem',
+        '-passout',
+        'pass:émulateur',
+        '-out',
+        'modern.p12',
+      )
       const inputs = [
         readFileSync(join(dir, 'enc8.pem'), 'utf8') + certificatePem,
         new TextEncoder().encode(readFileSync(join(dir, 'enc1.pem'), 'utf8') + certificatePem),
@@ -117,7 +167,9 @@ describe('OBO against the emulator', () => {
         new Uint8Array(readFileSync(join(dir, 'modern.p12'))),
       ]
       for (const certificate of inputs) {
-        expect((await exchangeFor(engine({ kind: 'certificate', certificate, password: 'émulateur' }))).accessToken).toBeTruthy()
+        expect(
+          (await exchangeFor(engine({ kind: 'certificate', certificate, password: 'émulateur' }))).accessToken,
+        ).toBeTruthy()
       }
       expect(tokenRequests().map((request) => request.status)).toEqual([200, 200, 200, 200])
     } finally {
@@ -127,14 +179,20 @@ describe('OBO against the emulator', () => {
 
   it('sends the x5c chain with sendCertificateChain, and Entra still accepts it', async () => {
     const { privateKeyPem, certificatePem } = emu.defaults.middleTier
-    await exchangeFor(engine({ kind: 'certificate', certificate: privateKeyPem + certificatePem, sendCertificateChain: true }))
+    await exchangeFor(
+      engine({ kind: 'certificate', certificate: privateKeyPem + certificatePem, sendCertificateChain: true }),
+    )
     const header = decodeProtectedHeader(tokenRequests()[0]?.form['client_assertion'] ?? '')
     const der = certificatePem.replace(/-----[^-]+-----|\s/g, '')
     expect(header.x5c).toEqual([der])
   })
 
   it('exchanges with an assertion callback, called once per token request', async () => {
-    const signer = engine({ kind: 'certificate', certificate: emu.defaults.middleTier.pkcs12, password: emu.defaults.middleTier.pkcs12Password })
+    const signer = engine({
+      kind: 'certificate',
+      certificate: emu.defaults.middleTier.pkcs12,
+      password: emu.defaults.middleTier.pkcs12Password,
+    })
     // The callback stands for a federated credential: here it borrows a real signed assertion.
     await exchangeFor(signer)
     const assertion = tokenRequests()[0]?.form['client_assertion'] ?? ''
@@ -154,9 +212,18 @@ describe('OBO against the emulator', () => {
   })
 
   it('signs one RSA assertion for many token requests (misses)', async () => {
-    const certificateEngine = engine({ kind: 'certificate', certificate: emu.defaults.middleTier.pkcs12, password: emu.defaults.middleTier.pkcs12Password })
+    const certificateEngine = engine({
+      kind: 'certificate',
+      certificate: emu.defaults.middleTier.pkcs12,
+      password: emu.defaults.middleTier.pkcs12Password,
+    })
     const users = [emu.defaults.users.plain, emu.addUser(), emu.addUser(), emu.addUser()]
-    await Promise.all(users.flatMap((user) => [exchangeFor(certificateEngine, userToken(user)), exchangeFor(certificateEngine, userToken(user))]))
+    await Promise.all(
+      users.flatMap((user) => [
+        exchangeFor(certificateEngine, userToken(user)),
+        exchangeFor(certificateEngine, userToken(user)),
+      ]),
+    )
     const requests = tokenRequests()
     expect(requests).toHaveLength(8)
     expect(requests.every((request) => request.status === 200)).toBe(true)
@@ -211,8 +278,18 @@ describe('Entra errors from the emulator', () => {
   })
 
   it.each([
-    ['an expired user token', () => userToken(emu.defaults.users.plain, { lifetimeSeconds: -60 }), 'INVALID_GRANT', 500133],
-    ['a token for another audience', () => userToken(emu.defaults.users.plain, { audience: emu.defaults.downstream.clientId }), 'INVALID_GRANT', 500131],
+    [
+      'an expired user token',
+      () => userToken(emu.defaults.users.plain, { lifetimeSeconds: -60 }),
+      'INVALID_GRANT',
+      500133,
+    ],
+    [
+      'a token for another audience',
+      () => userToken(emu.defaults.users.plain, { audience: emu.defaults.downstream.clientId }),
+      'INVALID_GRANT',
+      500131,
+    ],
     ['an app-only token', () => emu.issueUserToken({ appOnly: true }), 'INVALID_GRANT', 7000114],
     ['a disabled user', () => userToken(emu.defaults.users.disabled), 'INVALID_GRANT', 50057],
     ['a tampered token', () => userToken().slice(0, -4) + 'AAAA', 'INVALID_GRANT', 50013],
@@ -237,7 +314,9 @@ describe('Entra errors from the emulator', () => {
     const other = await startEmulator()
     try {
       const { privateKeyPem, certificatePem } = other.defaults.middleTier
-      const oauth = (await failure(exchangeFor(engine({ kind: 'certificate', certificate: privateKeyPem + certificatePem })))) as OAuthError
+      const oauth = (await failure(
+        exchangeFor(engine({ kind: 'certificate', certificate: privateKeyPem + certificatePem })),
+      )) as OAuthError
       expect(oauth.code).toBe('INVALID_CLIENT')
       expect(oauth.errorCodes).toContain(700027)
     } finally {
@@ -246,7 +325,12 @@ describe('Entra errors from the emulator', () => {
   })
 
   it('an unknown client: INVALID_CLIENT (700016)', async () => {
-    const unknown = joseEngine({ clientId: '99999999-9999-9999-9999-999999999999', credential: { kind: 'secret', secret: 'x' }, authorityHost: emu.authorityHost, fetch: emu.fetch })
+    const unknown = joseEngine({
+      clientId: '99999999-9999-9999-9999-999999999999',
+      credential: { kind: 'secret', secret: 'x' },
+      authorityHost: emu.authorityHost,
+      fetch: emu.fetch,
+    })
     const oauth = (await failure(exchangeFor(unknown))) as OAuthError
     expect(oauth.code).toBe('INVALID_CLIENT')
     expect(oauth.errorCodes).toContain(700016)
@@ -254,7 +338,9 @@ describe('Entra errors from the emulator', () => {
 
   it('an unknown resource: OAUTH_ERROR (invalid_resource, 500011)', async () => {
     const target = engine()
-    const oauth = (await failure(target.exchange({ tenantId: emu.tenantId, userAssertion: userToken(), scopes: ['api://nothing-here/.default'] }))) as OAuthError
+    const oauth = (await failure(
+      target.exchange({ tenantId: emu.tenantId, userAssertion: userToken(), scopes: ['api://nothing-here/.default'] }),
+    )) as OAuthError
     expect(oauth.code).toBe('OAUTH_ERROR')
     expect(oauth.error).toBe('invalid_resource')
     expect(oauth.errorCodes).toContain(500011)
@@ -264,7 +350,11 @@ describe('Entra errors from the emulator', () => {
   it('an unknown scope of a known resource: INVALID_SCOPE (70011)', async () => {
     const target = engine()
     const oauth = (await failure(
-      target.exchange({ tenantId: emu.tenantId, userAssertion: userToken(), scopes: [`${emu.defaults.downstream.appIdUri}/Nope.Nothing`] }),
+      target.exchange({
+        tenantId: emu.tenantId,
+        userAssertion: userToken(),
+        scopes: [`${emu.defaults.downstream.appIdUri}/Nope.Nothing`],
+      }),
     )) as OAuthError
     expect(oauth.code).toBe('INVALID_SCOPE')
     expect(oauth.errorCodes).toContain(70011)
@@ -273,21 +363,37 @@ describe('Entra errors from the emulator', () => {
   it('scopes of two resources: INVALID_SCOPE (700022)', async () => {
     const target = engine()
     const oauth = (await failure(
-      target.exchange({ tenantId: emu.tenantId, userAssertion: userToken(), scopes: [emu.defaults.downstream.scopes[0] ?? '', emu.defaults.graph.scopes[0] ?? ''] }),
+      target.exchange({
+        tenantId: emu.tenantId,
+        userAssertion: userToken(),
+        scopes: [emu.defaults.downstream.scopes[0] ?? '', emu.defaults.graph.scopes[0] ?? ''],
+      }),
     )) as OAuthError
     expect(oauth.code).toBe('INVALID_SCOPE')
     expect(oauth.errorCodes).toContain(700022)
   })
 
   it('an unknown tenant: an OAuth error (90002), not retried', async () => {
-    const oauth = (await failure(engine().exchange({ tenantId: 'nowhere.onmicrosoft.com', userAssertion: userToken(), scopes: [emu.defaults.downstream.defaultScope] }))) as OAuthError
+    const oauth = (await failure(
+      engine().exchange({
+        tenantId: 'nowhere.onmicrosoft.com',
+        userAssertion: userToken(),
+        scopes: [emu.defaults.downstream.defaultScope],
+      }),
+    )) as OAuthError
     expect(oauth).toBeInstanceOf(OAuthError)
     expect(oauth.errorCodes).toContain(90002)
     expect(tokenRequests()).toHaveLength(1)
   })
 
   it('an invalid refresh token: INVALID_GRANT', async () => {
-    const oauth = (await failure(engine().redeemRefreshToken({ tenantId: emu.tenantId, refreshToken: 'not-a-refresh-token', scopes: [emu.defaults.downstream.defaultScope] }))) as OAuthError
+    const oauth = (await failure(
+      engine().redeemRefreshToken({
+        tenantId: emu.tenantId,
+        refreshToken: 'not-a-refresh-token',
+        scopes: [emu.defaults.downstream.defaultScope],
+      }),
+    )) as OAuthError
     expect(oauth.code).toBe('INVALID_GRANT')
   })
 })
@@ -345,7 +451,14 @@ describe('faults from the emulator', () => {
   })
 
   it('maps an injected Entra error with its fields', async () => {
-    emu.faults.inject({ kind: 'error', status: 400, error: 'invalid_grant', errorCode: 50173, message: 'The provided grant has expired due to it being revoked.', times: 1 })
+    emu.faults.inject({
+      kind: 'error',
+      status: 400,
+      error: 'invalid_grant',
+      errorCode: 50173,
+      message: 'The provided grant has expired due to it being revoked.',
+      times: 1,
+    })
     const oauth = (await failure(exchangeFor(engine()))) as OAuthError
     expect(oauth.code).toBe('INVALID_GRANT')
     expect(oauth.errorCodes).toEqual([50173])

@@ -38,7 +38,13 @@ const routedFetch: typeof fetch = (input, init) => {
 
 function engine(options: JoseEngineOptions = {}, disableInstanceDiscovery = true) {
   return joseEngine(
-    { clientId, credential: { kind: 'secret', secret }, authorityHost: server.origin, disableInstanceDiscovery, fetch: routedFetch },
+    {
+      clientId,
+      credential: { kind: 'secret', secret },
+      authorityHost: server.origin,
+      disableInstanceDiscovery,
+      fetch: routedFetch,
+    },
     { retryBaseDelayMs: 5, retryMaxDelayMs: 20, ...options },
   )
 }
@@ -64,8 +70,15 @@ function script(...steps: Array<(response: ServerResponse, socket: Socket) => vo
 }
 
 const ok = (response: ServerResponse): void => json(response, 200, tokenBody({ access_token: 'ok' }))
-const status = (code: number, headers: Record<string, string> = {}) => (response: ServerResponse) =>
-  json(response, code, { error: code === 429 ? 'throttled' : 'temporarily_unavailable', error_codes: [90033] }, headers)
+const status =
+  (code: number, headers: Record<string, string> = {}) =>
+  (response: ServerResponse) =>
+    json(
+      response,
+      code,
+      { error: code === 429 ? 'throttled' : 'temporarily_unavailable', error_codes: [90033] },
+      headers,
+    )
 const drop = (_response: ServerResponse, socket: Socket): void => {
   socket.destroy()
 }
@@ -141,7 +154,13 @@ describe('retries', () => {
     const closed = await startTestServer()
     await closed.close()
     const dead = joseEngine(
-      { clientId, credential: { kind: 'secret', secret }, authorityHost: closed.origin, disableInstanceDiscovery: true, fetch: closed.fetch },
+      {
+        clientId,
+        credential: { kind: 'secret', secret },
+        authorityHost: closed.origin,
+        disableInstanceDiscovery: true,
+        fetch: closed.fetch,
+      },
       { retryBaseDelayMs: 5, retryMaxDelayMs: 10 },
     )
     expect((await failure(dead.exchange(request))).code).toBe('NETWORK_ERROR')
@@ -193,7 +212,11 @@ describe('timeout and abort', () => {
 
 describe('authority validation', () => {
   const discovery = (response: ServerResponse): void =>
-    json(response, 200, { tenant_discovery_endpoint: `${server.origin}/${tenantId}/v2.0/.well-known/openid-configuration`, 'api-version': '1.1', metadata: [] })
+    json(response, 200, {
+      tenant_discovery_endpoint: `${server.origin}/${tenantId}/v2.0/.well-known/openid-configuration`,
+      'api-version': '1.1',
+      metadata: [],
+    })
 
   it('checks an unknown host once per process through instance discovery', async () => {
     server.handle((recorded, response) => (recorded.method === 'GET' ? discovery(response) : ok(response)))
@@ -212,7 +235,11 @@ describe('authority validation', () => {
 
   it('refuses a host that fails discovery with INVALID_AUTHORITY, sending no credential', async () => {
     server.handle((_recorded, response) =>
-      json(response, 400, { error: 'invalid_instance', error_description: 'AADSTS50049: Unknown or invalid instance.', error_codes: [50049] }),
+      json(response, 400, {
+        error: 'invalid_instance',
+        error_description: 'AADSTS50049: Unknown or invalid instance.',
+        error_codes: [50049],
+      }),
     )
     expect((await failure(engine({}, false).exchange(request))).code).toBe('INVALID_AUTHORITY')
     expect(server.requests.every((recorded) => recorded.method === 'GET')).toBe(true)
@@ -243,8 +270,18 @@ describe('authority validation', () => {
       seen.push(String(input))
       return Promise.resolve(new Response(JSON.stringify(tokenBody({ access_token: 'cloud' })), { status: 200 }))
     }
-    for (const host of ['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn']) {
-      const cloud = joseEngine({ clientId, credential: { kind: 'secret', secret }, authorityHost: `https://${host}`, fetch })
+    for (const host of [
+      'login.microsoftonline.com',
+      'login.microsoftonline.us',
+      'login.chinacloudapi.cn',
+      'login.partner.microsoftonline.cn',
+    ]) {
+      const cloud = joseEngine({
+        clientId,
+        credential: { kind: 'secret', secret },
+        authorityHost: `https://${host}`,
+        fetch,
+      })
       expect((await cloud.exchange(request)).accessToken).toBe('cloud')
     }
     expect(seen.every((url) => url.endsWith(`/${tenantId}/oauth2/v2.0/token`))).toBe(true)

@@ -38,7 +38,9 @@ async function failure(promise: Promise<unknown>): Promise<OboError> {
   )
   expect(error).toBeInstanceOf(OboError)
   const oboError = error as OboError
-  for (const forbidden of [secret, userAssertion, 'refresh-token-value']) expect(oboError.message).not.toContain(forbidden)
+  for (const forbidden of [secret, userAssertion, 'refresh-token-value']) {
+    expect(oboError.message).not.toContain(forbidden)
+  }
   return oboError
 }
 
@@ -70,7 +72,11 @@ describe('exchange: the wire request', () => {
   })
 
   it('redeems a refresh token with grant_type=refresh_token', async () => {
-    await engineWith({ kind: 'secret', secret }).redeemRefreshToken({ tenantId, refreshToken: 'refresh-token-value', scopes })
+    await engineWith({ kind: 'secret', secret }).redeemRefreshToken({
+      tenantId,
+      refreshToken: 'refresh-token-value',
+      scopes,
+    })
     expect(Object.fromEntries(server.requests[0]?.form ?? [])).toEqual({
       client_id: clientId,
       scope: scopes.join(' '),
@@ -89,7 +95,9 @@ describe('exchange: the wire request', () => {
     expect(form?.has('client_secret')).toBe(false)
     const jwt = form?.get('client_assertion') ?? ''
     const header = decodeProtectedHeader(jwt)
-    const sha256 = Buffer.from(new X509Certificate(certs.certPem).fingerprint256.replace(/:/g, ''), 'hex').toString('base64url')
+    const sha256 = Buffer.from(new X509Certificate(certs.certPem).fingerprint256.replace(/:/g, ''), 'hex').toString(
+      'base64url',
+    )
     expect(header).toEqual({ alg: 'PS256', typ: 'JWT', 'x5t#S256': sha256 })
     const { payload } = await jwtVerify(jwt, await importX509(certs.certPem, 'PS256'), {
       audience: `${server.origin}/${tenantId}/oauth2/v2.0/token`,
@@ -103,7 +111,10 @@ describe('exchange: the wire request', () => {
   })
 
   it('signs RS256 with x5t when asked, and sends x5c (leaf first) with sendCertificateChain', async () => {
-    const engine = engineWith({ kind: 'certificate', certificate: certs.chainPem, sendCertificateChain: true }, { signingAlgorithm: 'RS256' })
+    const engine = engineWith(
+      { kind: 'certificate', certificate: certs.chainPem, sendCertificateChain: true },
+      { signingAlgorithm: 'RS256' },
+    )
     await engine.exchange({ tenantId, userAssertion, scopes })
     const jwt = server.requests[0]?.form.get('client_assertion') ?? ''
     const header = decodeProtectedHeader(jwt)
@@ -111,7 +122,10 @@ describe('exchange: the wire request', () => {
     expect(header.alg).toBe('RS256')
     expect(header.x5t).toBe(Buffer.from(leaf.fingerprint.replace(/:/g, ''), 'hex').toString('base64url'))
     expect(header['x5t#S256']).toBeUndefined()
-    expect(header.x5c).toEqual([leaf.raw.toString('base64'), new X509Certificate(certs.chainCaPem).raw.toString('base64')])
+    expect(header.x5c).toEqual([
+      leaf.raw.toString('base64'),
+      new X509Certificate(certs.chainCaPem).raw.toString('base64'),
+    ])
     await jwtVerify(jwt, await importX509(certs.chainLeafPem, 'RS256'))
   })
 
@@ -139,11 +153,19 @@ describe('exchange: the wire request', () => {
     const engine = engineWith({ kind: 'assertion', getAssertion: () => `assertion-${++calls}` })
     await engine.exchange({ tenantId, userAssertion, scopes })
     let attempt = 0
-    server.handle((_request, response) => (++attempt === 1 ? json(response, 503, {}) : json(response, 200, tokenBody())))
+    server.handle((_request, response) =>
+      ++attempt === 1 ? json(response, 503, {}) : json(response, 200, tokenBody()),
+    )
     await engine.exchange({ tenantId, userAssertion, scopes })
     expect(calls).toBe(2)
-    expect(server.requests.map((request) => request.form.get('client_assertion'))).toEqual(['assertion-1', 'assertion-2', 'assertion-2'])
-    expect(server.requests[0]?.form.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
+    expect(server.requests.map((request) => request.form.get('client_assertion'))).toEqual([
+      'assertion-1',
+      'assertion-2',
+      'assertion-2',
+    ])
+    expect(server.requests[0]?.form.get('client_assertion_type')).toBe(
+      'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    )
   })
 
   it('fails with CLIENT_ASSERTION_FAILED, without a request, when the callback throws or returns nothing', async () => {
@@ -155,7 +177,9 @@ describe('exchange: the wire request', () => {
       () => Promise.reject(new Error('nope')),
       () => undefined as unknown as string,
     ]) {
-      const error = await failure(engineWith({ kind: 'assertion', getAssertion }).exchange({ tenantId, userAssertion, scopes }))
+      const error = await failure(
+        engineWith({ kind: 'assertion', getAssertion }).exchange({ tenantId, userAssertion, scopes }),
+      )
       expect(error.code).toBe('CLIENT_ASSERTION_FAILED')
     }
     expect(server.requests).toHaveLength(0)
@@ -167,7 +191,11 @@ describe('exchange: the wire request', () => {
     let calls = 0
     server.handle((_request, response) =>
       ++calls === 1
-        ? json(response, 401, { error: 'invalid_client', error_description: 'AADSTS700024: Client assertion is not within its valid time range.', error_codes: [700024] })
+        ? json(response, 401, {
+            error: 'invalid_client',
+            error_description: 'AADSTS700024: Client assertion is not within its valid time range.',
+            error_codes: [700024],
+          })
         : json(response, 200, tokenBody()),
     )
     await engine.exchange({ tenantId, userAssertion, scopes })
@@ -181,7 +209,17 @@ describe('exchange: the wire request', () => {
 describe('exchange: the answer', () => {
   it('maps a success to a TokenResult (scopes split, expiresAt and refreshAt from now)', async () => {
     server.handle((_request, response) =>
-      json(response, 200, tokenBody({ access_token: 'the-token', scope: 'a b  c', expires_in: 3600, refresh_in: 1800, refresh_token: 'rt' })),
+      json(
+        response,
+        200,
+        tokenBody({
+          access_token: 'the-token',
+          scope: 'a b  c',
+          expires_in: 3600,
+          refresh_in: 1800,
+          refresh_token: 'rt',
+        }),
+      ),
     )
     const before = Date.now()
     const result = await engineWith({ kind: 'secret', secret }).exchange({ tenantId, userAssertion, scopes })
@@ -197,7 +235,13 @@ describe('exchange: the answer', () => {
 
   it('accepts numeric strings (v1 style) and falls back to the requested scopes', async () => {
     server.handle((_request, response) =>
-      json(response, 200, { token_type: 'Bearer', access_token: 'x', expires_in: '3600', ext_expires_in: '7200', refresh_in: '60' }),
+      json(response, 200, {
+        token_type: 'Bearer',
+        access_token: 'x',
+        expires_in: '3600',
+        ext_expires_in: '7200',
+        refresh_in: '60',
+      }),
     )
     const result = await engineWith({ kind: 'secret', secret }).exchange({ tenantId, userAssertion, scopes })
     expect(result.scopes).toEqual(scopes)
@@ -255,7 +299,8 @@ describe('exchange: the answer', () => {
     const claims = '{"access_token":{"capolids":{"essential":true,"values":["c1"]}}}'
     const body = {
       error: 'invalid_grant',
-      error_description: 'AADSTS50076: Due to a configuration change made by your administrator, you must use MFA.\r\nTrace ID: t1',
+      error_description:
+        'AADSTS50076: Due to a configuration change made by your administrator, you must use MFA.\r\nTrace ID: t1',
       error_codes: [50076],
       timestamp: '2026-01-01 00:00:00Z',
       trace_id: 'trace-1',
@@ -301,7 +346,11 @@ describe('exchange: the answer', () => {
 
 describe('engine configuration', () => {
   it('refuses an http authority and a malformed one', () => {
-    for (const authorityHost of ['http://login.microsoftonline.com', 'not a url', 'https://login.microsoftonline.com/tenant']) {
+    for (const authorityHost of [
+      'http://login.microsoftonline.com',
+      'not a url',
+      'https://login.microsoftonline.com/tenant',
+    ]) {
       let caught: unknown
       try {
         joseEngine({ clientId, authorityHost, credential: { kind: 'secret', secret } })
@@ -313,16 +362,22 @@ describe('engine configuration', () => {
   })
 
   it('refuses an unreadable certificate at construction', () => {
-    expect(() => engineWith({ kind: 'certificate', certificate: 'garbage' })).toThrow(expect.objectContaining({ code: 'INVALID_CERTIFICATE' }))
+    expect(() => engineWith({ kind: 'certificate', certificate: 'garbage' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_CERTIFICATE' }),
+    )
     expect(() => engineWith({ kind: 'certificate', certificate: certs.pkcs12, password: 'wrong' })).toThrow(
       expect.objectContaining({ code: 'INVALID_CERTIFICATE' }),
     )
-    expect(() => engineWith({ kind: 'secret', secret: '' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
+    expect(() => engineWith({ kind: 'secret', secret: '' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    )
   })
 
   it('refuses a bad tenant or empty scopes without a request', async () => {
     const engine = engineWith({ kind: 'secret', secret })
-    expect((await failure(engine.exchange({ tenantId: '../evil', userAssertion, scopes }))).code).toBe('INVALID_ARGUMENT')
+    expect((await failure(engine.exchange({ tenantId: '../evil', userAssertion, scopes }))).code).toBe(
+      'INVALID_ARGUMENT',
+    )
     expect((await failure(engine.exchange({ tenantId, userAssertion, scopes: [] }))).code).toBe('INVALID_ARGUMENT')
     expect((await failure(engine.exchange({ tenantId, userAssertion: '', scopes }))).code).toBe('INVALID_ARGUMENT')
     expect(server.requests).toHaveLength(0)
@@ -335,15 +390,28 @@ describe('engine configuration', () => {
     expect(a.fingerprint).toMatch(/^[0-9a-f]{64}$/)
     expect(a.fingerprint).not.toContain(secret)
     expect(engineWith({ kind: 'secret', secret: 'other' }).fingerprint).not.toBe(a.fingerprint)
-    expect(joseEngine({ clientId: 'other', authorityHost: server.origin, credential: { kind: 'secret', secret } }).fingerprint).not.toBe(a.fingerprint)
-    expect(joseEngine({ clientId, authorityHost: 'https://login.microsoftonline.us', credential: { kind: 'secret', secret } }).fingerprint).not.toBe(a.fingerprint)
+    expect(
+      joseEngine({ clientId: 'other', authorityHost: server.origin, credential: { kind: 'secret', secret } })
+        .fingerprint,
+    ).not.toBe(a.fingerprint)
+    expect(
+      joseEngine({
+        clientId,
+        authorityHost: 'https://login.microsoftonline.us',
+        credential: { kind: 'secret', secret },
+      }).fingerprint,
+    ).not.toBe(a.fingerprint)
     // The same certificate in another encoding is the same credential.
     const pem = engineWith({ kind: 'certificate', certificate: certs.pem }).fingerprint
     expect(engineWith({ kind: 'certificate', certificate: certs.pkcs12, password }).fingerprint).toBe(pem)
     expect(pem).not.toBe(a.fingerprint)
     const callback = (): string => 'x'
-    expect(engineWith({ kind: 'assertion', getAssertion: callback }).fingerprint).toBe(engineWith({ kind: 'assertion', getAssertion: callback }).fingerprint)
-    expect(engineWith({ kind: 'assertion', getAssertion: () => 'x' }).fingerprint).not.toBe(engineWith({ kind: 'assertion', getAssertion: callback }).fingerprint)
+    expect(engineWith({ kind: 'assertion', getAssertion: callback }).fingerprint).toBe(
+      engineWith({ kind: 'assertion', getAssertion: callback }).fingerprint,
+    )
+    expect(engineWith({ kind: 'assertion', getAssertion: () => 'x' }).fingerprint).not.toBe(
+      engineWith({ kind: 'assertion', getAssertion: callback }).fingerprint,
+    )
   })
 
   it('fails with CLOSED after close(), which is idempotent', async () => {

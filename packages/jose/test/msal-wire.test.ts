@@ -15,9 +15,20 @@ beforeAll(async () => {
 afterAll(() => emu.close())
 
 // Telemetry and correlation fields that msal-node adds and Entra does not need.
-const msalOnly = new Set(['x-client-SKU', 'x-client-VER', 'x-client-OS', 'x-client-CPU', 'x-ms-lib-capability', 'client-request-id', 'x-app-name', 'x-app-ver'])
+const msalOnly = new Set([
+  'x-client-SKU',
+  'x-client-VER',
+  'x-client-OS',
+  'x-client-CPU',
+  'x-ms-lib-capability',
+  'client-request-id',
+  'x-app-name',
+  'x-app-ver',
+])
 
-async function recordBoth(credential: 'secret' | 'certificate'): Promise<{ msal: Record<string, string>; ours: Record<string, string>; msalPath: string; oursPath: string }> {
+async function recordBoth(
+  credential: 'secret' | 'certificate',
+): Promise<{ msal: Record<string, string>; ours: Record<string, string>; msalPath: string; oursPath: string }> {
   const middleTier = emu.defaults.middleTier
   const userAssertion = emu.issueUserToken({ user: emu.defaults.users.plain })
   const scopes = [emu.defaults.downstream.scopes[0] ?? '']
@@ -28,7 +39,12 @@ async function recordBoth(credential: 'secret' | 'certificate'): Promise<{ msal:
       knownAuthorities: [emu.host],
       ...(credential === 'secret'
         ? { clientSecret: middleTier.clientSecret }
-        : { clientCertificate: { thumbprintSha256: middleTier.thumbprintSha256Hex, privateKey: middleTier.privateKeyPem } }),
+        : {
+            clientCertificate: {
+              thumbprintSha256: middleTier.thumbprintSha256Hex,
+              privateKey: middleTier.privateKeyPem,
+            },
+          }),
     },
     system: { networkClient: emu.networkClient },
   })
@@ -49,20 +65,34 @@ async function recordBoth(credential: 'secret' | 'certificate'): Promise<{ msal:
   const ourRequest = emu.requests.find((request) => request.endpoint === 'token')
   expect(msalRequest?.status).toBe(200)
   expect(ourRequest?.status).toBe(200)
-  return { msal: { ...msalRequest?.form }, ours: { ...ourRequest?.form }, msalPath: msalRequest?.path ?? '', oursPath: ourRequest?.path ?? '' }
+  return {
+    msal: { ...msalRequest?.form },
+    ours: { ...ourRequest?.form },
+    msalPath: msalRequest?.path ?? '',
+    oursPath: ourRequest?.path ?? '',
+  }
 }
 
 describe('wire parity with msal-node', () => {
   it('sends the same OBO parameters with a secret', async () => {
     const { msal, ours, msalPath, oursPath } = await recordBoth('secret')
     expect(oursPath).toBe(msalPath)
-    for (const name of ['grant_type', 'requested_token_use', 'client_id', 'assertion', 'client_secret', 'client_info']) {
+    for (const name of [
+      'grant_type',
+      'requested_token_use',
+      'client_id',
+      'assertion',
+      'client_secret',
+      'client_info',
+    ]) {
       expect([name, ours[name]]).toEqual([name, msal[name]])
     }
     // msal-node appends the OIDC scopes; the resource scope is the same.
     const msalScopes = (msal['scope'] ?? '').split(' ')
     for (const scope of (ours['scope'] ?? '').split(' ')) expect(msalScopes).toContain(scope)
-    expect(msalScopes.filter((scope) => !['openid', 'profile', 'offline_access'].includes(scope))).toEqual((ours['scope'] ?? '').split(' '))
+    expect(msalScopes.filter((scope) => !['openid', 'profile', 'offline_access'].includes(scope))).toEqual(
+      (ours['scope'] ?? '').split(' '),
+    )
     // Nothing we send that msal-node does not.
     for (const name of Object.keys(ours)) expect(Object.keys(msal)).toContain(name)
     const extra = Object.keys(msal).filter((name) => !(name in ours) && !msalOnly.has(name))
@@ -80,7 +110,9 @@ describe('wire parity with msal-node', () => {
     expect(ourHeader['x5t#S256']).toBe(msalHeader['x5t#S256'])
     const msalClaims = decodeJwt(msalJwt)
     const ourClaims = decodeJwt(ourJwt)
-    for (const claim of ['aud', 'iss', 'sub'] as const) expect([claim, ourClaims[claim]]).toEqual([claim, msalClaims[claim]])
+    for (const claim of ['aud', 'iss', 'sub'] as const) {
+      expect([claim, ourClaims[claim]]).toEqual([claim, msalClaims[claim]])
+    }
     expect(ourClaims.exp! - ourClaims.nbf!).toBe(msalClaims.exp! - msalClaims.nbf!)
     expect(Object.keys(ourClaims).sort()).toEqual(expect.arrayContaining(Object.keys(msalClaims).sort()))
   })

@@ -27,7 +27,15 @@ const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toStr
 
 /** A user assertion shaped like an Entra access token (~1.3 KB); the double does not verify signatures. */
 function userAssertion(oid: string): string {
-  const payload = { aud: clientId, iss: `https://login.microsoftonline.com/${tenantId}/v2.0`, tid: tenantId, oid, sub: oid, scp: 'access_as_user', pad: 'x'.repeat(900) }
+  const payload = {
+    aud: clientId,
+    iss: `https://login.microsoftonline.com/${tenantId}/v2.0`,
+    tid: tenantId,
+    oid,
+    sub: oid,
+    scp: 'access_as_user',
+    pad: 'x'.repeat(900),
+  }
   return `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64(payload)}.${'s'.repeat(342)}`
 }
 
@@ -51,7 +59,10 @@ function tokenBody(oid: string): Record<string, unknown> {
 
 const doubleFetch: typeof globalThis.fetch = (_input, init) =>
   Promise.resolve(
-    new Response(JSON.stringify(tokenBody(oidOf(String(init?.body ?? '')))), { status: 200, headers: { 'content-type': 'application/json' } }),
+    new Response(JSON.stringify(tokenBody(oidOf(String(init?.body ?? '')))), {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+    }),
   )
 
 const doubleNetwork: INetworkModule = {
@@ -74,8 +85,16 @@ interface Row {
   readonly msalNodeHitMs: number
 }
 
-async function measureEngine(secret: string, checkpoints: readonly number[]): Promise<Pick<Row, 'engineColdMs' | 'engineHitMs'>[]> {
-  const engine = msalEngine({ clientId, credential: { kind: 'secret', secret }, authorityHost: host, fetch: doubleFetch })
+async function measureEngine(
+  secret: string,
+  checkpoints: readonly number[],
+): Promise<Pick<Row, 'engineColdMs' | 'engineHitMs'>[]> {
+  const engine = msalEngine({
+    clientId,
+    credential: { kind: 'secret', secret },
+    authorityHost: host,
+    fetch: doubleFetch,
+  })
   const provider = createTokenProvider({ engine, cache: createMemoryTokenCache({ maxEntries: 50_000 }) })
   const served: string[] = []
   const serve = async (): Promise<void> => {
@@ -111,21 +130,27 @@ async function filledMsalNode(count: number): Promise<{ cca: ConfidentialClientA
   const merged: Record<string, Record<string, unknown>> = JSON.parse(record) as Record<string, Record<string, unknown>>
   for (let index = 1; index < count; index += 1) {
     const oid = randomUUID()
-    const clone = JSON.parse(record.split(probeOid).join(oid).split(hash).join(createHash('sha256').update(oid).digest('base64url'))) as Record<
-      string,
-      Record<string, unknown>
-    >
+    const clone = JSON.parse(
+      record.split(probeOid).join(oid).split(hash).join(createHash('sha256').update(oid).digest('base64url')),
+    ) as Record<string, Record<string, unknown>>
     for (const [section, entries] of Object.entries(clone)) Object.assign((merged[section] ??= {}), entries)
   }
   await cca.getTokenCache().deserialize(JSON.stringify(merged))
   return { cca, probe }
 }
 
-async function measureMsalNode(size: number, calls = size >= 10_000 ? 10 : 100): Promise<Pick<Row, 'msalNodeColdMs' | 'msalNodeHitMs'>> {
+async function measureMsalNode(
+  size: number,
+  calls = size >= 10_000 ? 10 : 100,
+): Promise<Pick<Row, 'msalNodeColdMs' | 'msalNodeHitMs'>> {
   const { cca, probe } = await filledMsalNode(size)
   const authority = `${host}/${tenantId}`
-  const msalNodeHitMs = await averageMs(calls, () => cca.acquireTokenOnBehalfOf({ oboAssertion: probe, scopes, authority }))
-  const msalNodeColdMs = await averageMs(calls, () => cca.acquireTokenOnBehalfOf({ oboAssertion: userAssertion(randomUUID()), scopes, authority }))
+  const msalNodeHitMs = await averageMs(calls, () =>
+    cca.acquireTokenOnBehalfOf({ oboAssertion: probe, scopes, authority }),
+  )
+  const msalNodeColdMs = await averageMs(calls, () =>
+    cca.acquireTokenOnBehalfOf({ oboAssertion: userAssertion(randomUUID()), scopes, authority }),
+  )
   return { msalNodeColdMs, msalNodeHitMs }
 }
 
@@ -152,7 +177,11 @@ const last = rows.at(-1)
 if (first !== undefined && last !== undefined) {
   const coldRatio = last.engineColdMs / first.engineColdMs
   const hitRatio = last.engineHitMs / first.engineHitMs
-  console.log(`msal engine, ${last.users} vs ${first.users} users: cold ×${coldRatio.toFixed(2)}, hit ×${hitRatio.toFixed(2)} (bar: ≤ ×2)`)
-  console.log(`plain msal-node hit, ${last.users} vs ${first.users} users: ×${(last.msalNodeHitMs / first.msalNodeHitMs).toFixed(1)}`)
+  console.log(
+    `msal engine, ${last.users} vs ${first.users} users: cold ×${coldRatio.toFixed(2)}, hit ×${hitRatio.toFixed(2)} (bar: ≤ ×2)`,
+  )
+  console.log(
+    `plain msal-node hit, ${last.users} vs ${first.users} users: ×${(last.msalNodeHitMs / first.msalNodeHitMs).toFixed(1)}`,
+  )
   if (coldRatio > 2 || hitRatio > 2) process.exitCode = 1
 }

@@ -77,6 +77,8 @@ export function prepareCredential(credential: ClientCredential): PreparedCredent
 /** MSAL takes the chain as PEM text and extracts every certificate block from it, in order. */
 function x5cToPem(x5c: readonly string[]): string {
   return x5c
-    .map((der) => `-----BEGIN CERTIFICATE-----\n${(der.match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE-----\n`)
+    .map(
+      (der) => `-----BEGIN CERTIFICATE-----\n${(der.match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE-----\n`,
+    )
     .join('')
 }

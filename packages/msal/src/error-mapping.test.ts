@@ -37,13 +37,23 @@ describe('toOboError', () => {
       suberror: 'basic_action',
       claims: '{"access_token":{"capolids":{"essential":true,"values":["p"]}}}',
     })
-    const server = toOboError(new ServerError('invalid_grant', 'corr-2', 'AADSTS500133: expired', undefined, '500133', 400), createCallContext(), 'secret')
+    const server = toOboError(
+      new ServerError('invalid_grant', 'corr-2', 'AADSTS500133: expired', undefined, '500133', 400),
+      createCallContext(),
+      'secret',
+    )
     expect(server).toMatchObject({ code: 'INVALID_GRANT', status: 400, errorCodes: [500133] })
   })
 
   it('maps MSAL client errors by kind', () => {
-    expect(toOboError(new ClientConfigurationError('untrusted_authority', 'corr'), createCallContext(), 'secret').code).toBe('INVALID_AUTHORITY')
-    expect(toOboError(new ClientAuthError('network_error', 'corr'), createCallContext(), 'secret').code).toBe('NETWORK_ERROR')
-    expect(toOboError(new Error('secretOrPrivateKey must be an asymmetric key'), createCallContext(), 'certificate').code).toBe('INVALID_CERTIFICATE')
+    expect(
+      toOboError(new ClientConfigurationError('untrusted_authority', 'corr'), createCallContext(), 'secret').code,
+    ).toBe('INVALID_AUTHORITY')
+    expect(toOboError(new ClientAuthError('network_error', 'corr'), createCallContext(), 'secret').code).toBe(
+      'NETWORK_ERROR',
+    )
+    expect(
+      toOboError(new Error('secretOrPrivateKey must be an asymmetric key'), createCallContext(), 'certificate').code,
+    ).toBe('INVALID_CERTIFICATE')
   })
 })

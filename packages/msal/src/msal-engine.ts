@@ -137,7 +137,11 @@ export function msalEngine(config: EngineConfig): OboEngine {
   const engine: OboEngine = {
     name: 'msal',
     // The jose engine's format: the same app and credential give the same fingerprint under either engine.
-    fingerprint: engineFingerprint({ authorityHost, clientId: config.clientId, credentialIdentity: credential.identity }),
+    fingerprint: engineFingerprint({
+      authorityHost,
+      clientId: config.clientId,
+      credentialIdentity: credential.identity,
+    }),
     exchange(request: ExchangeRequest): Promise<TokenResult> {
       return call(request, (cca, common) => {
         assertUserAssertion(request.userAssertion)

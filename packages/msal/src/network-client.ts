@@ -62,7 +62,12 @@ export function createNetworkClient(options: NetworkClientOptions): EngineNetwor
 
   /** One attempt through core's `fetchAttempt`, its headers as the lower-case record MSAL expects. */
   async function send(request: Omit<FetchAttemptRequest, 'fetch' | 'timeoutMs' | 'maxBytes'>): Promise<Answer> {
-    const answer = await fetchAttempt({ ...request, fetch: doFetch, timeoutMs: policy.deadlineMs, maxBytes: maxBodyBytes })
+    const answer = await fetchAttempt({
+      ...request,
+      fetch: doFetch,
+      timeoutMs: policy.deadlineMs,
+      maxBytes: maxBodyBytes,
+    })
     const headers: Record<string, string> = {}
     answer.headers.forEach((value, name) => {
       headers[name.toLowerCase()] = value
@@ -70,7 +75,10 @@ export function createNetworkClient(options: NetworkClientOptions): EngineNetwor
     return { status: answer.status, headers, body: parseJsonObject(answer.text), retryAfterMs: answer.retryAfterMs }
   }
 
-  async function postToken<T>(url: string, requestOptions: NetworkRequestOptions | undefined): Promise<NetworkResponse<T>> {
+  async function postToken<T>(
+    url: string,
+    requestOptions: NetworkRequestOptions | undefined,
+  ): Promise<NetworkResponse<T>> {
     const context = currentCallContext()
     const signal = context?.controller.signal
     const headers = requestOptions?.headers ?? {}
@@ -146,7 +154,9 @@ export function createNetworkClient(options: NetworkClientOptions): EngineNetwor
 
 /** Every failure here is already typed by core's `fetchAttempt`; anything else would be a bug, kept as the cause. */
 function typed(error: unknown): OboError {
-  return error instanceof OboError ? error : new OboError('The request failed unexpectedly; see the cause.', { code: 'INTERNAL_ERROR', cause: error })
+  return error instanceof OboError
+    ? error
+    : new OboError('The request failed unexpectedly; see the cause.', { code: 'INTERNAL_ERROR', cause: error })
 }
 
 function giveUp(context: CallContext | undefined, failure: OboError): never {

@@ -8,7 +8,13 @@ const raw = (body: Record<string, unknown>) => ({ status: 200, headers: {}, body
 describe('toTokenResult', () => {
   it('times the token from when the request was sent, with the server scope and refresh_in', () => {
     const result = toTokenResult(
-      raw({ access_token: 'at', token_type: 'Bearer', expires_in: '3600', refresh_in: 1800, scope: 'api://d/Read api://d/Write' }),
+      raw({
+        access_token: 'at',
+        token_type: 'Bearer',
+        expires_in: '3600',
+        refresh_in: 1800,
+        scope: 'api://d/Read api://d/Write',
+      }),
       null,
       ['api://d/.default'],
     )

@@ -11,7 +11,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type EntraEmulator } from '@onbehalf/entra-emulator'
 import { OAuthError, OboError, caeClaims, type EngineFactory, type OboEngine } from '@onbehalf/core'
-import { decodeJwt, middleTierConfig, secretCredential, signClientAssertion, tokenRequests, x5tS256 } from './helpers.ts'
+import {
+  decodeJwt,
+  middleTierConfig,
+  secretCredential,
+  signClientAssertion,
+  tokenRequests,
+  x5tS256,
+} from './helpers.ts'
 
 /** Registers the conformance cases for `factory` under `name`. */
 export function engineConformance(name: string, factory: EngineFactory): void {
@@ -34,7 +41,10 @@ export function engineConformance(name: string, factory: EngineFactory): void {
       assertionFor: (user: Parameters<EntraEmulator['issueUserToken']>[0]['user']) => string
     } => {
       const app = emu.registerApp({ multiTenant: true, clientSecret: true, appIdUri: true, scopes: ['access_as_user'] })
-      const engine = make({ ...middleTierConfig(emu, { kind: 'secret', secret: app.clientSecret ?? '' }), clientId: app.clientId })
+      const engine = make({
+        ...middleTierConfig(emu, { kind: 'secret', secret: app.clientSecret ?? '' }),
+        clientId: app.clientId,
+      })
       return {
         engine,
         other: emu.addTenant(),
@@ -66,7 +76,11 @@ export function engineConformance(name: string, factory: EngineFactory): void {
         expect(engine.name).toBe(name)
         emu.clearRequests()
         const before = Date.now()
-        const result = await engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() })
+        const result = await engine.exchange({
+          tenantId: emu.tenantId,
+          userAssertion: plainAssertion(),
+          scopes: downstream(),
+        })
         const claims = decodeJwt(result.accessToken).payload
         expect([emu.defaults.downstream.clientId, emu.defaults.downstream.appIdUri]).toContain(claims['aud'])
         expect(claims['oid']).toBe(emu.defaults.users.plain.oid)
@@ -91,7 +105,11 @@ export function engineConformance(name: string, factory: EngineFactory): void {
           middleTierConfig(emu, { kind: 'certificate', certificate: `${tier.privateKeyPem}\n${tier.certificatePem}` }),
         )
         emu.clearRequests()
-        const result = await engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() })
+        const result = await engine.exchange({
+          tenantId: emu.tenantId,
+          userAssertion: plainAssertion(),
+          scopes: downstream(),
+        })
         expect(decodeJwt(result.accessToken).payload['oid']).toBe(emu.defaults.users.plain.oid)
         const form = tokenRequests(emu)[0]?.form ?? {}
         expect(form['client_secret']).toBeUndefined()
@@ -127,15 +145,21 @@ export function engineConformance(name: string, factory: EngineFactory): void {
       it('rejects an unreadable certificate or a wrong PKCS#12 password with INVALID_CERTIFICATE', async () => {
         const tier = emu.defaults.middleTier
         const attempt = async (certificate: string | Uint8Array, password?: string): Promise<unknown> =>
-          make(middleTierConfig(emu, { kind: 'certificate', certificate, ...(password === undefined ? {} : { password }) })).exchange({
+          make(
+            middleTierConfig(emu, {
+              kind: 'certificate',
+              certificate,
+              ...(password === undefined ? {} : { password }),
+            }),
+          ).exchange({
             tenantId: emu.tenantId,
             userAssertion: plainAssertion(),
             scopes: downstream(),
           })
         expect((await rejection(attempt(tier.pkcs12, 'not-the-password'))).code).toBe('INVALID_CERTIFICATE')
-        expect((await rejection(attempt('-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----'))).code).toBe(
-          'INVALID_CERTIFICATE',
-        )
+        expect(
+          (await rejection(attempt('-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----'))).code,
+        ).toBe('INVALID_CERTIFICATE')
         expect((await rejection(attempt(tier.certificatePem))).code).toBe('INVALID_CERTIFICATE')
       })
 
@@ -156,7 +180,9 @@ export function engineConformance(name: string, factory: EngineFactory): void {
         expect(calls).toBe(2)
         const requests = tokenRequests(emu)
         expect(requests).toHaveLength(2)
-        expect(requests.every((request) => request.status === 200 && request.form['client_assertion'] !== undefined)).toBe(true)
+        expect(
+          requests.every((request) => request.status === 200 && request.form['client_assertion'] !== undefined),
+        ).toBe(true)
       })
 
       it('maps a failing or empty client-assertion callback to CLIENT_ASSERTION_FAILED without a request', async () => {
@@ -178,7 +204,10 @@ export function engineConformance(name: string, factory: EngineFactory): void {
         const a = secretEngine()
         const b = secretEngine()
         const other = make(middleTierConfig(emu, { kind: 'secret', secret: 'another-secret-value' }))
-        const otherHost = make({ ...middleTierConfig(emu, secretCredential(emu)), authorityHost: 'https://login.microsoftonline.com' })
+        const otherHost = make({
+          ...middleTierConfig(emu, secretCredential(emu)),
+          authorityHost: 'https://login.microsoftonline.com',
+        })
         expect(a.fingerprint).toBe(b.fingerprint)
         expect(new Set([a.fingerprint, other.fingerprint, otherHost.fingerprint]).size).toBe(3)
         expect(a.fingerprint).not.toContain(emu.defaults.middleTier.clientSecret)
@@ -192,7 +221,11 @@ export function engineConformance(name: string, factory: EngineFactory): void {
         const first = await engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes })
         expect(typeof first.refreshToken).toBe('string')
         emu.clearRequests()
-        const refreshed = await engine.redeemRefreshToken({ tenantId: emu.tenantId, refreshToken: first.refreshToken ?? '', scopes })
+        const refreshed = await engine.redeemRefreshToken({
+          tenantId: emu.tenantId,
+          refreshToken: first.refreshToken ?? '',
+          scopes,
+        })
         expect(decodeJwt(refreshed.accessToken).payload['oid']).toBe(emu.defaults.users.plain.oid)
         expect(refreshed.accessToken).not.toBe(first.accessToken)
         const requests = tokenRequests(emu)
@@ -205,7 +238,9 @@ export function engineConformance(name: string, factory: EngineFactory): void {
         const scopes = [...downstream(), 'offline_access']
         const first = await engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes })
         emu.revokeRefreshTokens(emu.defaults.users.plain)
-        const error = await rejection(engine.redeemRefreshToken({ tenantId: emu.tenantId, refreshToken: first.refreshToken ?? '', scopes }))
+        const error = await rejection(
+          engine.redeemRefreshToken({ tenantId: emu.tenantId, refreshToken: first.refreshToken ?? '', scopes }),
+        )
         expect(error.code).toBe('INVALID_GRANT')
       })
 
@@ -219,9 +254,15 @@ export function engineConformance(name: string, factory: EngineFactory): void {
           claims: caeClaims,
         })
         expect(decodeJwt(result.accessToken).payload['xms_cc']).toEqual(['cp1'])
-        const sent = JSON.parse(tokenRequests(emu)[0]?.form['claims'] ?? '{}') as { access_token?: { xms_cc?: { values?: string[] } } }
+        const sent = JSON.parse(tokenRequests(emu)[0]?.form['claims'] ?? '{}') as {
+          access_token?: { xms_cc?: { values?: string[] } }
+        }
         expect(sent.access_token?.xms_cc?.values).toEqual(['cp1'])
-        const plain = await engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() })
+        const plain = await engine.exchange({
+          tenantId: emu.tenantId,
+          userAssertion: plainAssertion(),
+          scopes: downstream(),
+        })
         expect(decodeJwt(plain.accessToken).payload['xms_cc']).toBeUndefined()
       })
 
@@ -229,7 +270,11 @@ export function engineConformance(name: string, factory: EngineFactory): void {
         const { engine, other, scopes, assertionFor } = multiTenantSetup()
         const guest = emu.addUser({ tenantId: other.id })
         emu.clearRequests()
-        const home = await engine.exchange({ tenantId: emu.tenantId, userAssertion: assertionFor(emu.defaults.users.plain), scopes })
+        const home = await engine.exchange({
+          tenantId: emu.tenantId,
+          userAssertion: assertionFor(emu.defaults.users.plain),
+          scopes,
+        })
         const away = await engine.exchange({ tenantId: other.id, userAssertion: assertionFor(guest), scopes })
         expect(decodeJwt(home.accessToken).payload['tid']).toBe(emu.tenantId)
         expect(decodeJwt(away.accessToken).payload['tid']).toBe(other.id)
@@ -254,14 +299,23 @@ export function engineConformance(name: string, factory: EngineFactory): void {
 
       it('bad client secret → INVALID_CLIENT (401, AADSTS7000215), secret not in the message', async () => {
         const engine = make(middleTierConfig(emu, { kind: 'secret', secret: 'wrong-secret-value-123' }))
-        const error = await rejection(engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() }))
+        const error = await rejection(
+          engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() }),
+        )
         expectOAuth(error, 'INVALID_CLIENT', 401, 7000215)
         expect(error.message).not.toContain('wrong-secret-value-123')
       })
 
       it('expired client assertion from the callback → INVALID_CLIENT (AADSTS700024 or 700027)', async () => {
-        const engine = make(middleTierConfig(emu, { kind: 'assertion', getAssertion: () => signClientAssertion(emu, { lifetimeSeconds: -600 }) }))
-        const error = await rejection(engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() }))
+        const engine = make(
+          middleTierConfig(emu, {
+            kind: 'assertion',
+            getAssertion: () => signClientAssertion(emu, { lifetimeSeconds: -600 }),
+          }),
+        )
+        const error = await rejection(
+          engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() }),
+        )
         expect(error).toBeInstanceOf(OAuthError)
         expect(error.code).toBe('INVALID_CLIENT')
         expect((error as OAuthError).errorCodes.some((code) => code === 700024 || code === 700027)).toBe(true)
@@ -270,21 +324,30 @@ export function engineConformance(name: string, factory: EngineFactory): void {
       it('expired user assertion → INVALID_GRANT (AADSTS500133)', async () => {
         const engine = secretEngine()
         const expired = emu.issueUserToken({ user: emu.defaults.users.plain, lifetimeSeconds: -60 })
-        const error = await rejection(engine.exchange({ tenantId: emu.tenantId, userAssertion: expired, scopes: downstream() }))
+        const error = await rejection(
+          engine.exchange({ tenantId: emu.tenantId, userAssertion: expired, scopes: downstream() }),
+        )
         expectOAuth(error, 'INVALID_GRANT', 400, 500133)
       })
 
       it('user assertion for another audience → INVALID_GRANT (AADSTS500131)', async () => {
         const engine = secretEngine()
-        const wrongAudience = emu.issueUserToken({ user: emu.defaults.users.plain, audience: emu.defaults.downstream.clientId })
-        const error = await rejection(engine.exchange({ tenantId: emu.tenantId, userAssertion: wrongAudience, scopes: downstream() }))
+        const wrongAudience = emu.issueUserToken({
+          user: emu.defaults.users.plain,
+          audience: emu.defaults.downstream.clientId,
+        })
+        const error = await rejection(
+          engine.exchange({ tenantId: emu.tenantId, userAssertion: wrongAudience, scopes: downstream() }),
+        )
         expectOAuth(error, 'INVALID_GRANT', 400, 500131)
       })
 
       it('consent missing → INTERACTION_REQUIRED (AADSTS65001, suberror consent_required)', async () => {
         const engine = secretEngine()
         const assertion = emu.issueUserToken({ user: emu.defaults.users.consentMissing })
-        const error = await rejection(engine.exchange({ tenantId: emu.tenantId, userAssertion: assertion, scopes: downstream() }))
+        const error = await rejection(
+          engine.exchange({ tenantId: emu.tenantId, userAssertion: assertion, scopes: downstream() }),
+        )
         const oauth = expectOAuth(error, 'INTERACTION_REQUIRED', 400, 65001)
         expect(oauth.suberror).toBe('consent_required')
       })
@@ -292,7 +355,9 @@ export function engineConformance(name: string, factory: EngineFactory): void {
       it('MFA required → INTERACTION_REQUIRED (AADSTS50076) with the claims challenge to relay', async () => {
         const engine = secretEngine()
         const assertion = emu.issueUserToken({ user: emu.defaults.users.mfa })
-        const error = await rejection(engine.exchange({ tenantId: emu.tenantId, userAssertion: assertion, scopes: downstream() }))
+        const error = await rejection(
+          engine.exchange({ tenantId: emu.tenantId, userAssertion: assertion, scopes: downstream() }),
+        )
         const oauth = expectOAuth(error, 'INTERACTION_REQUIRED', 400, 50076)
         expect(oauth.error).toBe('interaction_required')
         expect(oauth.claims).toBe(emu.mfaClaimsChallenge)
@@ -300,18 +365,24 @@ export function engineConformance(name: string, factory: EngineFactory): void {
           `Bearer error="insufficient_claims", claims="${Buffer.from(emu.mfaClaimsChallenge).toString('base64')}"`,
         )
         const satisfied = emu.issueUserToken({ user: emu.defaults.users.mfa, mfa: true })
-        await expect(engine.exchange({ tenantId: emu.tenantId, userAssertion: satisfied, scopes: downstream() })).resolves.toBeDefined()
+        await expect(
+          engine.exchange({ tenantId: emu.tenantId, userAssertion: satisfied, scopes: downstream() }),
+        ).resolves.toBeDefined()
       })
 
       it('retries a 503 and succeeds; a 429 whose Retry-After exceeds the deadline fails fast as THROTTLED', async () => {
         const engine = secretEngine()
         emu.clearRequests()
         emu.faults.inject({ kind: 'server-error', status: 503, times: 1 })
-        await expect(engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() })).resolves.toBeDefined()
+        await expect(
+          engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() }),
+        ).resolves.toBeDefined()
         expect(tokenRequests(emu).map((request) => request.status)).toEqual([503, 200])
         emu.clearRequests()
         emu.faults.inject({ kind: 'throttle', retryAfterSeconds: 120, times: 1 })
-        const error = await rejection(engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() }))
+        const error = await rejection(
+          engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() }),
+        )
         expect(error).toBeInstanceOf(OAuthError)
         expect(error.code).toBe('THROTTLED')
         expect((error as OAuthError).retryAfterMs).toBe(120_000)
@@ -320,12 +391,24 @@ export function engineConformance(name: string, factory: EngineFactory): void {
 
       it('maps a non-JSON answer to INVALID_RESPONSE and dropped connections to NETWORK_ERROR', async () => {
         const engine = secretEngine()
-        emu.faults.inject({ kind: 'malformed', status: 200, body: '<html>oops</html>', contentType: 'text/html', times: 1 })
-        expect((await rejection(engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() }))).code).toBe(
-          'INVALID_RESPONSE',
-        )
+        emu.faults.inject({
+          kind: 'malformed',
+          status: 200,
+          body: '<html>oops</html>',
+          contentType: 'text/html',
+          times: 1,
+        })
+        expect(
+          (
+            await rejection(
+              engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() }),
+            )
+          ).code,
+        ).toBe('INVALID_RESPONSE')
         emu.faults.inject({ kind: 'drop', times: 10 })
-        const dropped = await rejection(engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() }))
+        const dropped = await rejection(
+          engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() }),
+        )
         emu.faults.clear()
         expect(dropped.code).toBe('NETWORK_ERROR')
       }, 20_000)
@@ -344,7 +427,9 @@ export function engineConformance(name: string, factory: EngineFactory): void {
         const engine = secretEngine()
         await engine.close()
         await engine.close()
-        const error = await rejection(engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() }))
+        const error = await rejection(
+          engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() }),
+        )
         expect(error.code).toBe('CLOSED')
       })
     })
@@ -355,7 +440,12 @@ export function engineConformance(name: string, factory: EngineFactory): void {
         await engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() })
         emu.clearRequests()
         const preAborted = await rejection(
-          engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream(), signal: AbortSignal.abort() }),
+          engine.exchange({
+            tenantId: emu.tenantId,
+            userAssertion: plainAssertion(),
+            scopes: downstream(),
+            signal: AbortSignal.abort(),
+          }),
         )
         expect(preAborted.code).toBe('ABORTED')
         expect(tokenRequests(emu)).toHaveLength(0)
@@ -363,14 +453,21 @@ export function engineConformance(name: string, factory: EngineFactory): void {
         emu.faults.inject({ kind: 'latency', latencyMs: 1500, times: 1 })
         const controller = new AbortController()
         const started = Date.now()
-        const pending = engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream(), signal: controller.signal })
+        const pending = engine.exchange({
+          tenantId: emu.tenantId,
+          userAssertion: plainAssertion(),
+          scopes: downstream(),
+          signal: controller.signal,
+        })
         setTimeout(() => controller.abort(new Error('client went away')), 100)
         const error = await rejection(pending)
         expect(error.code).toBe('ABORTED')
         expect(Date.now() - started).toBeLessThan(1000)
         // The engine stays usable afterwards.
         await new Promise((resolve) => setTimeout(resolve, 1600))
-        await expect(engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() })).resolves.toBeDefined()
+        await expect(
+          engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() }),
+        ).resolves.toBeDefined()
       })
     })
 
@@ -393,13 +490,21 @@ export function engineConformance(name: string, factory: EngineFactory): void {
         const userB = emu.addUser()
         emu.clearRequests()
         emu.faults.inject({ kind: 'throttle', retryAfterSeconds: 60, times: 1 })
-        const throttled = await rejection(engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() }))
+        const throttled = await rejection(
+          engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() }),
+        )
         expect(throttled.code).toBe('THROTTLED')
-        const result = await engine.exchange({ tenantId: emu.tenantId, userAssertion: emu.issueUserToken({ user: userB }), scopes: downstream() })
+        const result = await engine.exchange({
+          tenantId: emu.tenantId,
+          userAssertion: emu.issueUserToken({ user: userB }),
+          scopes: downstream(),
+        })
         expect(decodeJwt(result.accessToken).payload['oid']).toBe(userB.oid)
         expect(tokenRequests(emu).map((request) => request.status)).toEqual([429, 200])
         // And user A itself is not blocked by the engine: throttling is the token provider's job, per key.
-        await expect(engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() })).resolves.toBeDefined()
+        await expect(
+          engine.exchange({ tenantId: emu.tenantId, userAssertion: plainAssertion(), scopes: downstream() }),
+        ).resolves.toBeDefined()
       })
 
       it('validates the authority once per process: later cold exchanges cost one token request each', async () => {
@@ -407,9 +512,15 @@ export function engineConformance(name: string, factory: EngineFactory): void {
         const config = middleTierConfig(fresh, { kind: 'secret', secret: fresh.defaults.middleTier.clientSecret })
         const scopes = [fresh.defaults.downstream.defaultScope]
         const first = make(config)
-        await first.exchange({ tenantId: fresh.tenantId, userAssertion: fresh.issueUserToken({ user: fresh.defaults.users.plain }), scopes })
+        await first.exchange({
+          tenantId: fresh.tenantId,
+          userAssertion: fresh.issueUserToken({ user: fresh.defaults.users.plain }),
+          scopes,
+        })
         expect(fresh.requests.filter((request) => request.endpoint === 'instance-discovery')).toHaveLength(1)
-        expect(fresh.requests.filter((request) => request.endpoint === 'openid-configuration').length).toBeLessThanOrEqual(1)
+        expect(
+          fresh.requests.filter((request) => request.endpoint === 'openid-configuration').length,
+        ).toBeLessThanOrEqual(1)
         for (const engine of [first, make(config), make(config)]) {
           fresh.clearRequests()
           const user = fresh.addUser()
@@ -426,21 +537,32 @@ export function engineConformance(name: string, factory: EngineFactory): void {
           scopes: [fresh.defaults.downstream.defaultScope],
         })
         const engine = make(middleTierConfig(fresh, { kind: 'secret', secret: fresh.defaults.middleTier.clientSecret }))
-        fresh.faults.inject({ kind: 'throttle', retryAfterSeconds: 120, times: 1, match: { endpoint: 'instance-discovery' } })
+        fresh.faults.inject({
+          kind: 'throttle',
+          retryAfterSeconds: 120,
+          times: 1,
+          match: { endpoint: 'instance-discovery' },
+        })
         const throttled = await rejection(engine.exchange(request()))
         expect(throttled.code).toBe('THROTTLED')
         expect(fresh.requests.filter((recorded) => recorded.endpoint === 'token')).toHaveLength(0)
         fresh.faults.inject({ kind: 'server-error', status: 503, times: 1, match: { endpoint: 'instance-discovery' } })
         await expect(engine.exchange(request())).resolves.toBeDefined()
-        expect(fresh.requests.filter((recorded) => recorded.endpoint === 'instance-discovery').map((recorded) => recorded.status)).toEqual([
-          429, 503, 200,
-        ])
+        expect(
+          fresh.requests
+            .filter((recorded) => recorded.endpoint === 'instance-discovery')
+            .map((recorded) => recorded.status),
+        ).toEqual([429, 503, 200])
       })
 
       it('with disableInstanceDiscovery, makes no instance-discovery request', async () => {
         await using fresh = await startEmulator()
         const engine = make(
-          middleTierConfig(fresh, { kind: 'secret', secret: fresh.defaults.middleTier.clientSecret }, { disableInstanceDiscovery: true }),
+          middleTierConfig(
+            fresh,
+            { kind: 'secret', secret: fresh.defaults.middleTier.clientSecret },
+            { disableInstanceDiscovery: true },
+          ),
         )
         await engine.exchange({
           tenantId: fresh.tenantId,

@@ -16,7 +16,10 @@ export function decodeJwt(jwt: string): { header: Record<string, unknown>; paylo
 }
 
 /** A client assertion for the default middle tier, signed RS256 with its certificate key (x5t = SHA-1). */
-export function signClientAssertion(emu: EntraEmulator, options: { lifetimeSeconds?: number; tenant?: string } = {}): string {
+export function signClientAssertion(
+  emu: EntraEmulator,
+  options: { lifetimeSeconds?: number; tenant?: string } = {},
+): string {
   const tier = emu.defaults.middleTier
   const now = Math.floor(Date.now() / 1000)
   const lifetime = options.lifetimeSeconds ?? 600
@@ -36,7 +39,11 @@ export function signClientAssertion(emu: EntraEmulator, options: { lifetimeSecon
 }
 
 /** The engine configuration of the default middle tier with `credential`. */
-export function middleTierConfig(emu: EntraEmulator, credential: ClientCredential, extra: Partial<EngineConfig> = {}): EngineConfig {
+export function middleTierConfig(
+  emu: EntraEmulator,
+  credential: ClientCredential,
+  extra: Partial<EngineConfig> = {},
+): EngineConfig {
   return {
     clientId: emu.defaults.middleTier.clientId,
     credential,

@@ -18,7 +18,10 @@ afterAll(async () => {
   await emu.close()
 })
 
-function plainMsal(clientId = emu.defaults.middleTier.clientId, clientSecret = emu.defaults.middleTier.clientSecret): ConfidentialClientApplication {
+function plainMsal(
+  clientId = emu.defaults.middleTier.clientId,
+  clientSecret = emu.defaults.middleTier.clientSecret,
+): ConfidentialClientApplication {
   return new ConfidentialClientApplication({
     auth: { clientId, clientSecret, authority: emu.authority, knownAuthorities: [emu.host] },
     system: { networkClient: emu.networkClient },
@@ -41,7 +44,11 @@ describe('MSAL cache stays O(1)', () => {
     const scopes = [emu.defaults.downstream.defaultScope]
     let peak = 0
     await inBatches(users(1000), 16, async (user) => {
-      const result = await engine.exchange({ tenantId: emu.tenantId, userAssertion: emu.issueUserToken({ user }), scopes })
+      const result = await engine.exchange({
+        tenantId: emu.tenantId,
+        userAssertion: emu.issueUserToken({ user }),
+        scopes,
+      })
       expect(decodeJwt(result.accessToken).payload['oid']).toBe(user.oid)
       peak = Math.max(peak, inspectMsalEngine(engine)?.msalCacheEntries ?? 0)
     })
@@ -85,17 +92,35 @@ describe('throttling is not shared between users', () => {
     const cca = plainMsal()
     emu.clearRequests()
     emu.faults.inject({ kind: 'throttle', retryAfterSeconds: 60, times: 1 })
-    await expect(cca.acquireTokenOnBehalfOf({ oboAssertion: emu.issueUserToken({ user: userA }), scopes, authority: emu.authority })).rejects.toThrow()
-    await expect(cca.acquireTokenOnBehalfOf({ oboAssertion: emu.issueUserToken({ user: userB }), scopes, authority: emu.authority })).rejects.toThrow()
+    await expect(
+      cca.acquireTokenOnBehalfOf({
+        oboAssertion: emu.issueUserToken({ user: userA }),
+        scopes,
+        authority: emu.authority,
+      }),
+    ).rejects.toThrow()
+    await expect(
+      cca.acquireTokenOnBehalfOf({
+        oboAssertion: emu.issueUserToken({ user: userB }),
+        scopes,
+        authority: emu.authority,
+      }),
+    ).rejects.toThrow()
     expect(tokenRequests(emu)).toHaveLength(1)
 
     const engine = msalEngine(middleTierConfig(emu, secretCredential(emu)))
     emu.clearRequests()
     emu.faults.inject({ kind: 'throttle', retryAfterSeconds: 60, times: 1 })
-    const throttled = await engine.exchange({ tenantId: emu.tenantId, userAssertion: emu.issueUserToken({ user: userA }), scopes }).catch((error: unknown) => error)
+    const throttled = await engine
+      .exchange({ tenantId: emu.tenantId, userAssertion: emu.issueUserToken({ user: userA }), scopes })
+      .catch((error: unknown) => error)
     expect(throttled).toBeInstanceOf(OboError)
     expect((throttled as OboError).code).toBe('THROTTLED')
-    const result = await engine.exchange({ tenantId: emu.tenantId, userAssertion: emu.issueUserToken({ user: userB }), scopes })
+    const result = await engine.exchange({
+      tenantId: emu.tenantId,
+      userAssertion: emu.issueUserToken({ user: userB }),
+      scopes,
+    })
     expect(decodeJwt(result.accessToken).payload['oid']).toBe(userB.oid)
     expect(tokenRequests(emu).map((request) => request.status)).toEqual([429, 200])
     expect(inspectMsalEngine(engine)?.msalCacheEntries).toBe(1)
@@ -111,7 +136,11 @@ describe('tenants are not mixed', () => {
     const assertion = emu.issueUserToken({ user: emu.defaults.users.plain, audience: app.clientId })
 
     const cca = plainMsal(app.clientId, app.clientSecret)
-    const home = (await cca.acquireTokenOnBehalfOf({ oboAssertion: assertion, scopes, authority: emu.authority })) as AuthenticationResult
+    const home = (await cca.acquireTokenOnBehalfOf({
+      oboAssertion: assertion,
+      scopes,
+      authority: emu.authority,
+    })) as AuthenticationResult
     emu.clearRequests()
     const crossed = (await cca.acquireTokenOnBehalfOf({
       oboAssertion: assertion,
@@ -122,10 +151,15 @@ describe('tenants are not mixed', () => {
     expect(decodeJwt(crossed.accessToken).payload['tid']).toBe(emu.tenantId)
     expect(tokenRequests(emu)).toHaveLength(0)
 
-    const engine = msalEngine({ ...middleTierConfig(emu, { kind: 'secret', secret: app.clientSecret ?? '' }), clientId: app.clientId })
+    const engine = msalEngine({
+      ...middleTierConfig(emu, { kind: 'secret', secret: app.clientSecret ?? '' }),
+      clientId: app.clientId,
+    })
     await engine.exchange({ tenantId: emu.tenantId, userAssertion: assertion, scopes })
     emu.clearRequests()
-    const error = await engine.exchange({ tenantId: other.id, userAssertion: assertion, scopes }).catch((reason: unknown) => reason)
+    const error = await engine
+      .exchange({ tenantId: other.id, userAssertion: assertion, scopes })
+      .catch((reason: unknown) => reason)
     expect((error as OboError).code).toBe('INVALID_GRANT')
     expect(tokenRequests(emu).map((request) => request.tenant)).toEqual([other.id])
     await engine.close()
@@ -137,14 +171,25 @@ describe('metadata and abort', () => {
     await using fresh = await startEmulator()
     const other = fresh.addTenant()
     const app = fresh.registerApp({ multiTenant: true, clientSecret: true, appIdUri: true, scopes: ['access_as_user'] })
-    const config = { ...middleTierConfig(fresh, { kind: 'secret', secret: app.clientSecret ?? '' }), clientId: app.clientId }
+    const config = {
+      ...middleTierConfig(fresh, { kind: 'secret', secret: app.clientSecret ?? '' }),
+      clientId: app.clientId,
+    }
     const scopes = [`${fresh.defaults.graph.appIdUri}/User.Read`]
     const homeUser = fresh.defaults.users.plain
     const awayUser = fresh.addUser({ tenantId: other.id })
     for (let round = 0; round < 3; round += 1) {
       const engine = msalEngine(config)
-      await engine.exchange({ tenantId: fresh.tenantId, userAssertion: fresh.issueUserToken({ user: homeUser, audience: app.clientId }), scopes })
-      await engine.exchange({ tenantId: other.id, userAssertion: fresh.issueUserToken({ user: awayUser, audience: app.clientId }), scopes })
+      await engine.exchange({
+        tenantId: fresh.tenantId,
+        userAssertion: fresh.issueUserToken({ user: homeUser, audience: app.clientId }),
+        scopes,
+      })
+      await engine.exchange({
+        tenantId: other.id,
+        userAssertion: fresh.issueUserToken({ user: awayUser, audience: app.clientId }),
+        scopes,
+      })
       await engine.close()
     }
     const count = (endpoint: string): number => fresh.requests.filter((request) => request.endpoint === endpoint).length
@@ -156,7 +201,11 @@ describe('metadata and abort', () => {
   it('after an abort, lets the MSAL call settle in the background and still clears what it stored', async () => {
     const engine = msalEngine(middleTierConfig(emu, secretCredential(emu)))
     const scopes = [emu.defaults.downstream.defaultScope]
-    await engine.exchange({ tenantId: emu.tenantId, userAssertion: emu.issueUserToken({ user: emu.defaults.users.plain }), scopes })
+    await engine.exchange({
+      tenantId: emu.tenantId,
+      userAssertion: emu.issueUserToken({ user: emu.defaults.users.plain }),
+      scopes,
+    })
     emu.faults.inject({ kind: 'latency', latencyMs: 400, times: 1 })
     const controller = new AbortController()
     const pending = engine.exchange({
@@ -173,6 +222,14 @@ describe('metadata and abort', () => {
   })
 
   it('reports nothing for an engine it did not make', () => {
-    expect(inspectMsalEngine({ name: 'x', fingerprint: 'x', exchange: () => Promise.reject(new Error('no')), redeemRefreshToken: () => Promise.reject(new Error('no')), close: () => Promise.resolve() })).toBeUndefined()
+    expect(
+      inspectMsalEngine({
+        name: 'x',
+        fingerprint: 'x',
+        exchange: () => Promise.reject(new Error('no')),
+        redeemRefreshToken: () => Promise.reject(new Error('no')),
+        close: () => Promise.resolve(),
+      }),
+    ).toBeUndefined()
   })
 })

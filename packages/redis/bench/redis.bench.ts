@@ -78,7 +78,10 @@ try {
   })
   if (warm.stats().l1Hits !== 200_000) throw new Error('a measured read missed L1')
 
-  for (const [name, client] of [['ioredis', ioredis], ['node-redis', nodeRedis]] as const) {
+  for (const [name, client] of [
+    ['ioredis', ioredis],
+    ['node-redis', nodeRedis],
+  ] as const) {
     const l2 = cacheOver(client, { l1: false })
     for (let user = 0; user < 200; user++) await l2.get(keyFor(user))
     await measure(`L2 hit (${name}: Redis GET + AES-GCM)`, 5_000, (i) => l2.get(keyFor(i % users)))

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest'
 import { createCircuitBreaker } from './circuit-breaker.ts'
 import type { CircuitState } from './circuit-breaker.ts'
 
-function setup(): { clock: { time: number }; changes: CircuitState[]; breaker: ReturnType<typeof createCircuitBreaker> } {
+function setup(): {
+  clock: { time: number }
+  changes: CircuitState[]
+  breaker: ReturnType<typeof createCircuitBreaker>
+} {
   const clock = { time: 1_000 }
   const changes: CircuitState[] = []
   const breaker = createCircuitBreaker({

@@ -26,16 +26,31 @@ describe('createTokenCodec', () => {
   })
 
   it('binds the value to its name, kid and key', async () => {
-    const codec = createTokenCodec([{ id: 'a', key: key(1) }, { id: 'b', key: key(2) }])
+    const codec = createTokenCodec([
+      { id: 'a', key: key(1) },
+      { id: 'b', key: key(2) },
+    ])
     const text = await codec.encode('n', value)
     expect(await codec.decode('other', text)).toEqual({ ok: false, reason: 'tampered', kid: 'a' })
     expect(await codec.decode('n', text.replace('v1.a.', 'v1.b.'))).toEqual({ ok: false, reason: 'tampered', kid: 'b' })
-    expect(await codec.decode('n', text.replace('v1.a.', 'v1.c.'))).toEqual({ ok: false, reason: 'unknown-key-id', kid: 'c' })
+    expect(await codec.decode('n', text.replace('v1.a.', 'v1.c.'))).toEqual({
+      ok: false,
+      reason: 'unknown-key-id',
+      kid: 'c',
+    })
   })
 
   it('reports garbage as malformed without throwing', async () => {
     const codec = createTokenCodec([{ id: 'a', key: key(1) }])
-    for (const text of ['', 'v1', 'v2.a.AAAA', 'v1.a.', 'v1.a.AAAA', 'v1.a.b.c', 'v1.a.@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@']) {
+    for (const text of [
+      '',
+      'v1',
+      'v2.a.AAAA',
+      'v1.a.',
+      'v1.a.AAAA',
+      'v1.a.b.c',
+      'v1.a.@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@',
+    ]) {
       expect((await codec.decode('n', text)).ok, text).toBe(false)
     }
     // Unknown ids that are not valid ids are not echoed back.
@@ -47,7 +62,13 @@ describe('createTokenCodec', () => {
     const raw = key(3)
     const cryptoKey = await webcrypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt'])
     const iv = new Uint8Array(12)
-    for (const plain of ['not json', '{"a":1}', '[]', '{"a":"x","t":"Bearer","e":"soon"}', '{"a":"x","t":"B","e":1,"f":2}']) {
+    for (const plain of [
+      'not json',
+      '{"a":1}',
+      '[]',
+      '{"a":"x","t":"Bearer","e":"soon"}',
+      '{"a":"x","t":"B","e":1,"f":2}',
+    ]) {
       const sealed = await webcrypto.subtle.encrypt(
         { name: 'AES-GCM', iv, additionalData: new TextEncoder().encode('v1.a.n') },
         cryptoKey,
@@ -70,7 +91,10 @@ describe('createTokenCodec', () => {
       [{ id: 'a', key: 'x'.repeat(32) }],
       [{ id: 'a.b', key: key(1) }],
       [{ id: '', key: key(1) }],
-      [{ id: 'a', key: key(1) }, { id: 'a', key: key(2) }],
+      [
+        { id: 'a', key: key(1) },
+        { id: 'a', key: key(2) },
+      ],
     ]
     for (const keys of bad) {
       expect(() => createTokenCodec(keys as never), JSON.stringify(keys)).toThrow(TypeError)

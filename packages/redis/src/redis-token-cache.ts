@@ -241,7 +241,9 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     return keyPrefix + (hexKey.test(key) ? key : sha256Hex(`onbehalf-redis-key\n${key}`))
   }
 
-  type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: RedisFailureReason; readonly error?: unknown }
+  type Outcome<T> =
+    | { readonly ok: true; readonly value: T }
+    | { readonly ok: false; readonly reason: RedisFailureReason; readonly error?: unknown }
 
   /** Runs one command under the breaker, the pending bound and the deadline. Never rejects. */
   function run<T>(send: () => Promise<T>): Promise<Outcome<T>> {
@@ -296,7 +298,13 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     const outcome = await run(() => commands.get(name))
     if (!outcome.ok) {
       counters.readFailures++
-      emit({ type: 'read-failed', key: name, reason: outcome.reason, durationMs: performance.now() - startedAt, ...errorOf(outcome) })
+      emit({
+        type: 'read-failed',
+        key: name,
+        reason: outcome.reason,
+        durationMs: performance.now() - startedAt,
+        ...errorOf(outcome),
+      })
       return undefined
     }
     const text = asText(outcome.value)
@@ -436,7 +444,13 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
       if (lockedAt !== undefined) void run(() => commands.del(`${name}:lock`))
     } else {
       counters.writeFailures++
-      emit({ type: 'write-failed', key: name, reason: outcome.reason, durationMs: performance.now() - startedAt, ...errorOf(outcome) })
+      emit({
+        type: 'write-failed',
+        key: name,
+        reason: outcome.reason,
+        durationMs: performance.now() - startedAt,
+        ...errorOf(outcome),
+      })
     }
   }
 
@@ -451,7 +465,13 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
       emit({ type: 'delete', key: name, durationMs: performance.now() - startedAt })
     } else {
       counters.deleteFailures++
-      emit({ type: 'delete-failed', key: name, reason: outcome.reason, durationMs: performance.now() - startedAt, ...errorOf(outcome) })
+      emit({
+        type: 'delete-failed',
+        key: name,
+        reason: outcome.reason,
+        durationMs: performance.now() - startedAt,
+        ...errorOf(outcome),
+      })
     }
   }
 
@@ -484,7 +504,9 @@ function singleFlightSettings(
 ): SingleFlightSettings | undefined {
   if (value === undefined || value === false) return undefined
   if (!supported) {
-    throw new TypeError('singleFlight needs redis.setIfAbsent (SET NX): use an ioredis or node-redis client, or add it.')
+    throw new TypeError(
+      'singleFlight needs redis.setIfAbsent (SET NX): use an ioredis or node-redis client, or add it.',
+    )
   }
   const options = value === true ? {} : value
   return {

@@ -184,7 +184,11 @@ describe('misconfiguration', () => {
     // Single-flight needs SET NX, which a hand-written adapter may not offer.
     expect(() => createRedisTokenCache({ redis, keys, singleFlight: true })).toThrow(/singleFlight/)
     expect(() =>
-      createRedisTokenCache({ redis: { ...redis, setIfAbsent: async () => true }, keys, singleFlight: { maxWaitMs: -1 } }),
+      createRedisTokenCache({
+        redis: { ...redis, setIfAbsent: async () => true },
+        keys,
+        singleFlight: { maxWaitMs: -1 },
+      }),
     ).toThrow(/singleFlight\.maxWaitMs/)
   })
 

@@ -264,7 +264,13 @@ describe.each(clientKinds)('cross-instance single-flight with %s', (kind, connec
 
   /** Two instances (own cache, own L1, own provider) miss the same token at once, 5 calls each. */
   async function burst(singleFlight: boolean, keyPrefix: string) {
-    const options = { redis: client.client, keys, keyPrefix, timeoutMs: 1_000, singleFlight: singleFlight && { maxWaitMs: 5_000 } }
+    const options = {
+      redis: client.client,
+      keys,
+      keyPrefix,
+      timeoutMs: 1_000,
+      singleFlight: singleFlight && { maxWaitMs: 5_000 },
+    }
     const caches = [createRedisTokenCache(options), createRedisTokenCache(options)]
     const providers = caches.map((cache) => provider(cache))
     const userAssertion = assertion()
@@ -311,7 +317,13 @@ describe.each(clientKinds)('cross-instance single-flight with %s', (kind, connec
     const raw = inspector(server.port)
     try {
       // Hold this request's lock as an instance that died mid-request would.
-      const key = deriveCacheKey({ partition: p.engine.fingerprint, tenantId: emu.tenantId, scopes: scopes(), enableCae: false, userAssertion })
+      const key = deriveCacheKey({
+        partition: p.engine.fingerprint,
+        tenantId: emu.tenantId,
+        scopes: scopes(),
+        enableCae: false,
+        userAssertion,
+      })
       await raw.set(`${cache.keyName(key)}:lock`, '1', 'PX', 60_000)
       const before = tokenRequests()
       const startedAt = performance.now()

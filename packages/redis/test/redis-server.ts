@@ -98,7 +98,18 @@ function wrap(port: number, first: ChildProcess): RedisServer {
 }
 
 function launch(port: number): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'notice']
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--loglevel',
+    'notice',
+  ]
   const child = spawn(redisServerBinary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   return new Promise<ChildProcess>((resolve, reject) => {
     let output = ''

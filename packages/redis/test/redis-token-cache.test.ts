@@ -168,7 +168,11 @@ describe.each(clientKinds)('with %s', (kind, connect) => {
       ['not our format', 'hello', 'malformed'],
       ['mangled base64', `${stored.slice(0, -4)}!!!!`, 'malformed'],
       ['unknown kid', stored.replace('v1.k1.', 'v1.k9.'), 'unknown-key-id'],
-      ['wrong key under a listed id', await createTokenCodec([{ id: 'k1', key: new Uint8Array(32) }]).encode(name.slice(prefix.length), token()), 'tampered'],
+      [
+        'wrong key under a listed id',
+        await createTokenCodec([{ id: 'k1', key: new Uint8Array(32) }]).encode(name.slice(prefix.length), token()),
+        'tampered',
+      ],
     ]
     for (const [label, value, reason] of cases) {
       await raw.set(name, value, 'PX', 60_000)
@@ -200,7 +204,12 @@ describe.each(clientKinds)('with %s', (kind, connect) => {
     const key = newKey()
     const name = reader.keyName(key)
     const codec = createTokenCodec([k1])
-    await raw.set(name, await codec.encode(name.slice(prefix.length), token({ expiresAt: Date.now() - 1_000 })), 'PX', 60_000)
+    await raw.set(
+      name,
+      await codec.encode(name.slice(prefix.length), token({ expiresAt: Date.now() - 1_000 })),
+      'PX',
+      60_000,
+    )
     expect(await reader.get(key)).toBeUndefined()
     expect(reader.stats()).toMatchObject({ l2Misses: 1, l2Hits: 0 })
   })
@@ -243,7 +252,8 @@ describe.each(clientKinds)('with %s', (kind, connect) => {
     const key = newKey()
     const value = token()
     const viaAdapter = createRedisTokenCache({
-      redis: client.kind === 'ioredis' ? fromIoredis(client.client as Parameters<typeof fromIoredis>[0]) : client.client,
+      redis:
+        client.kind === 'ioredis' ? fromIoredis(client.client as Parameters<typeof fromIoredis>[0]) : client.client,
       keys: [k1],
       keyPrefix: prefix,
       l1: false,

@@ -50,7 +50,9 @@ export interface TestCertificates {
  */
 export function makeTestCertificates(password: string): TestCertificates {
   if (!existsSync(opensslPath)) {
-    throw new Error(`openssl is required by the reliability suite and was not found at ${opensslPath} (set OPENSSL_BIN).`)
+    throw new Error(
+      `openssl is required by the reliability suite and was not found at ${opensslPath} (set OPENSSL_BIN).`,
+    )
   }
   const dir = mkdtempSync(join(tmpdir(), 'onbehalf-reliability-'))
   const path = (name: string): string => join(dir, name)
@@ -58,11 +60,52 @@ export function makeTestCertificates(password: string): TestCertificates {
     execFileSync(opensslPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
   }
   const pass = `pass:${password}`
-  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path('key.pem'), '-out', path('cert.pem'), '-days', '2', '-subj', '/CN=reliability-suite')
+  run(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    path('key.pem'),
+    '-out',
+    path('cert.pem'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=reliability-suite',
+  )
   run('pkey', '-in', path('key.pem'), '-aes256', '-passout', pass, '-out', path('key-enc.pem'))
-  run('pkcs12', '-export', '-inkey', path('key.pem'), '-in', path('cert.pem'), '-passout', pass, '-out', path('both.p12'))
+  run(
+    'pkcs12',
+    '-export',
+    '-inkey',
+    path('key.pem'),
+    '-in',
+    path('cert.pem'),
+    '-passout',
+    pass,
+    '-out',
+    path('both.p12'),
+  )
   run('pkcs12', '-export', '-nokeys', '-in', path('cert.pem'), '-passout', pass, '-out', path('nokey.p12'))
-  run('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path('ec-key.pem'), '-out', path('ec-cert.pem'), '-days', '2', '-subj', '/CN=reliability-ec')
+  run(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    path('ec-key.pem'),
+    '-out',
+    path('ec-cert.pem'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=reliability-ec',
+  )
   const text = (name: string): string => readFileSync(path(name), 'utf8')
   const certificatePem = text('cert.pem')
   const pem = text('key.pem') + certificatePem

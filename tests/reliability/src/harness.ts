@@ -7,7 +7,12 @@
 import { format } from 'node:util'
 import { AzureLogger, setLogLevel } from '@azure/logger'
 import type { EngineConfig, EngineFactory, OboEngine } from '@onbehalf/core'
-import { startEmulator, type EntraEmulator, type RegisteredApp, type StartEmulatorOptions } from '@onbehalf/entra-emulator'
+import {
+  startEmulator,
+  type EntraEmulator,
+  type RegisteredApp,
+  type StartEmulatorOptions,
+} from '@onbehalf/entra-emulator'
 import { joseEngine, type JoseEngineOptions } from '@onbehalf/jose'
 import { msalEngine } from '@onbehalf/msal'
 import type { LeakScanner } from './leak-scanner.ts'
@@ -45,7 +50,11 @@ export interface SuiteEmulator {
   /** A multi-tenant downstream API exposing `Read` and `Write`. */
   readonly api: RegisteredApp & { readonly appIdUri: string }
   /** A fresh user assertion (audience: {@link SuiteEmulator.app}) for a new or given user. */
-  userAssertion(options?: { readonly user?: string; readonly tenantId?: string; readonly lifetimeSeconds?: number }): string
+  userAssertion(options?: {
+    readonly user?: string
+    readonly tenantId?: string
+    readonly lifetimeSeconds?: number
+  }): string
   /** An engine of `name` for {@link SuiteEmulator.app} (secret), trusting the emulator CA. */
   engine(name: EngineName, joseOptions?: JoseEngineOptions): OboEngine
   /** Requests to the token endpoint received since `since` (a request id; default all). */
@@ -69,7 +78,12 @@ export async function startSuiteEmulator(
 ): Promise<SuiteEmulator> {
   const { appCertificatePem, ...emulatorOptions } = options
   const emu = await startEmulator(emulatorOptions)
-  const api = emu.registerApp({ displayName: 'Reliability API', multiTenant: true, appIdUri: true, scopes: ['Read', 'Write'] })
+  const api = emu.registerApp({
+    displayName: 'Reliability API',
+    multiTenant: true,
+    appIdUri: true,
+    scopes: ['Read', 'Write'],
+  })
   const app = emu.registerApp({
     displayName: 'Reliability middle tier',
     multiTenant: true,
@@ -78,7 +92,9 @@ export async function startSuiteEmulator(
     appIdUri: true,
     scopes: ['access_as_user'],
   })
-  if (api.appIdUri === undefined || app.clientSecret === undefined) throw new Error('emulator did not register the suite apps')
+  if (api.appIdUri === undefined || app.clientSecret === undefined) {
+    throw new Error('emulator did not register the suite apps')
+  }
   const withSecret = app as RegisteredApp & { readonly clientSecret: string }
   const withUri = api as RegisteredApp & { readonly appIdUri: string }
   return {
@@ -86,15 +102,22 @@ export async function startSuiteEmulator(
     app: withSecret,
     api: withUri,
     userAssertion(assertionOptions = {}) {
-      const user = assertionOptions.user ?? emu.addUser({ ...(assertionOptions.tenantId === undefined ? {} : { tenantId: assertionOptions.tenantId }) }).oid
+      const user =
+        assertionOptions.user ??
+        emu.addUser({ ...(assertionOptions.tenantId === undefined ? {} : { tenantId: assertionOptions.tenantId }) }).oid
       return emu.issueUserToken({
         user,
         audience: app.clientId,
-        ...(assertionOptions.lifetimeSeconds === undefined ? {} : { lifetimeSeconds: assertionOptions.lifetimeSeconds }),
+        ...(assertionOptions.lifetimeSeconds === undefined
+          ? {}
+          : { lifetimeSeconds: assertionOptions.lifetimeSeconds }),
       })
     },
     engine(name, joseOptions = {}) {
-      return engineFactory(name, joseOptions)({
+      return engineFactory(
+        name,
+        joseOptions,
+      )({
         clientId: app.clientId,
         credential: { kind: 'secret', secret: clientSecret },
         authorityHost: emu.authorityHost,
@@ -169,7 +192,11 @@ export function percentile(values: readonly number[], fraction: number): number 
  * await runConcurrently(calls, 64, (call) => credential(call).getToken(call.scope))
  * ```
  */
-export async function runConcurrently<T>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function runConcurrently<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0
   const worker = async (): Promise<void> => {
     while (next < items.length) {

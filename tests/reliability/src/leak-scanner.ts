@@ -62,7 +62,9 @@ export function createLeakScanner(options: { readonly retainTexts?: boolean } = 
     `${text.slice(Math.max(0, at - 60), at)}<${name}>${text.slice(at + length, at + length + 60)}`
   const search = (needle: { name: string; value: string }, source: string, text: string): void => {
     const at = text.indexOf(needle.value)
-    if (at !== -1) found.push({ canary: needle.name, source, excerpt: excerptOf(text, at, needle.value.length, needle.name) })
+    if (at !== -1) {
+      found.push({ canary: needle.name, source, excerpt: excerptOf(text, at, needle.value.length, needle.name) })
+    }
   }
   const addNeedle = (name: string, value: string): void => {
     if (value.length < 12) throw new Error(`canary ${name} is too short to search for without false hits`)
@@ -101,7 +103,9 @@ export function createLeakScanner(options: { readonly retainTexts?: boolean } = 
       for (const match of text.matchAll(/[A-Za-z0-9_-]{20,}/g)) {
         const run = match[0]
         const name = segments.get(run)
-        if (name !== undefined) found.push({ canary: name, source, excerpt: excerptOf(text, match.index, run.length, name) })
+        if (name !== undefined) {
+          found.push({ canary: name, source, excerpt: excerptOf(text, match.index, run.length, name) })
+        }
         if (retain) runsSeen.set(run, source)
       }
       if (retain) texts.push({ source, text })
@@ -119,7 +123,12 @@ export function createLeakScanner(options: { readonly retainTexts?: boolean } = 
       }
     },
     recordValue(source, value) {
-      scanner.record(source, typeof value === 'string' ? value : inspect(value, { depth: 8, breakLength: Infinity, maxStringLength: Infinity }))
+      scanner.record(
+        source,
+        typeof value === 'string'
+          ? value
+          : inspect(value, { depth: 8, breakLength: Infinity, maxStringLength: Infinity }),
+      )
     },
     leaks: () => [...found],
     scanned,

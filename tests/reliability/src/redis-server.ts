@@ -8,7 +8,10 @@ import { Redis } from 'ioredis'
 
 // One launcher for every suite that needs a real Redis: @onbehalf/redis's own test helper (free loopback port,
 // `--save ""`, stop / restart / freeze by pid; fails clearly when redis-server is missing).
-export { startRedisServer as startTestRedis, type RedisServer as TestRedis } from '../../../packages/redis/test/redis-server.ts'
+export {
+  startRedisServer as startTestRedis,
+  type RedisServer as TestRedis,
+} from '../../../packages/redis/test/redis-server.ts'
 
 /**
  * An ioredis client set up as `@onbehalf/redis` recommends: no offline queue, one retry, reconnect every

@@ -10,14 +10,28 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AuthenticationError, CredentialUnavailableError, OnBehalfOfCredential } from '@onbehalf/azure'
 import { parseClientCertificate } from '@onbehalf/certificate'
-import { createMemoryTokenCache, InvalidResponseError, OboError, type EngineConfig, type OboErrorCode } from '@onbehalf/core'
+import {
+  createMemoryTokenCache,
+  InvalidResponseError,
+  OboError,
+  type EngineConfig,
+  type OboErrorCode,
+} from '@onbehalf/core'
 import type { FaultSpec } from '@onbehalf/entra-emulator'
 import { joseEngine } from '@onbehalf/jose'
 import { msalEngine } from '@onbehalf/msal'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeTestCertificates, type TestCertificates } from '../src/certificates.ts'
 import { createFigureTable } from '../src/figures.ts'
-import { actionable, captureAzureLogs, engineFactory, engineNames, startSuiteEmulator, type LogCapture, type SuiteEmulator } from '../src/harness.ts'
+import {
+  actionable,
+  captureAzureLogs,
+  engineFactory,
+  engineNames,
+  startSuiteEmulator,
+  type LogCapture,
+  type SuiteEmulator,
+} from '../src/harness.ts'
 import { createLeakScanner } from '../src/leak-scanner.ts'
 import { settle, watchUnhandledRejections, type RejectionWatch } from '../src/process-guards.ts'
 
@@ -60,7 +74,10 @@ afterAll(async () => {
 /** What a row must end in. */
 type Expected =
   | { readonly type: 'TypeError'; readonly names: RegExp }
-  | { readonly type: 'AuthenticationError' | 'CredentialUnavailableError' | 'OboError'; readonly code: OboErrorCode | readonly OboErrorCode[] }
+  | {
+      readonly type: 'AuthenticationError' | 'CredentialUnavailableError' | 'OboError'
+      readonly code: OboErrorCode | readonly OboErrorCode[]
+    }
 
 function check(row: string, thrown: unknown, expected: Expected): string {
   scanner.recordError(`bad-input:${row}`, thrown)
@@ -102,7 +119,13 @@ async function rejectionOf(work: () => Promise<unknown>): Promise<unknown> {
 }
 
 describe('constructor arguments', () => {
-  const base = (): { userAssertion: string; clientSecret: string; authority: string; fetch: typeof fetch; cache: ReturnType<typeof createMemoryTokenCache> } => ({
+  const base = (): {
+    userAssertion: string
+    clientSecret: string
+    authority: string
+    fetch: typeof fetch
+    cache: ReturnType<typeof createMemoryTokenCache>
+  } => ({
     userAssertion: assertion,
     clientSecret: secret,
     authority: suite.emu.authorityHost,
@@ -111,14 +134,53 @@ describe('constructor arguments', () => {
   })
   type Row = readonly [name: string, build: () => unknown, expected: Expected]
   const rows: readonly Row[] = [
-    ['user assertion missing', () => new OnBehalfOfCredential('contoso.onmicrosoft.com', 'client', { ...base(), userAssertion: undefined as unknown as string }), { type: 'TypeError', names: /userAssertion/ }],
-    ['user assertion empty', () => new OnBehalfOfCredential('contoso.onmicrosoft.com', 'client', { ...base(), userAssertion: '' }), { type: 'TypeError', names: /userAssertion/ }],
-    ['user assertion empty (identity shape)', () => new OnBehalfOfCredential({ tenantId: 't', clientId: 'c', userAssertionToken: '', clientSecret: secret }), { type: 'TypeError', names: /userAssertionToken/ }],
-    ['no client credential', () => new OnBehalfOfCredential('contoso.onmicrosoft.com', 'client', { userAssertion: assertion }), { type: 'TypeError', names: /clientSecret/ }],
-    ['two client credentials', () => new OnBehalfOfCredential('contoso.onmicrosoft.com', 'client', { ...base(), clientCertificate: certs.pem }), { type: 'TypeError', names: /clientSecret.*clientCertificate|clientCertificate.*clientSecret/ }],
-    ...(['../../evil', 'contoso.com/oauth2/v2.0/token?x=', 'a b', 'tenant\n', 'ten%2Fant', '<script>alert(1)</script>', '', 'tenant\u0000', 'contoso.com#', 'ténant'] as const).map(
-      (tenant): Row => [`hostile tenant ${JSON.stringify(tenant)}`, () => new OnBehalfOfCredential(tenant, 'client', base()), { type: 'TypeError', names: /tenant/i }],
-    ),
+    [
+      'user assertion missing',
+      () =>
+        new OnBehalfOfCredential('contoso.onmicrosoft.com', 'client', {
+          ...base(),
+          userAssertion: undefined as unknown as string,
+        }),
+      { type: 'TypeError', names: /userAssertion/ },
+    ],
+    [
+      'user assertion empty',
+      () => new OnBehalfOfCredential('contoso.onmicrosoft.com', 'client', { ...base(), userAssertion: '' }),
+      { type: 'TypeError', names: /userAssertion/ },
+    ],
+    [
+      'user assertion empty (identity shape)',
+      () => new OnBehalfOfCredential({ tenantId: 't', clientId: 'c', userAssertionToken: '', clientSecret: secret }),
+      { type: 'TypeError', names: /userAssertionToken/ },
+    ],
+    [
+      'no client credential',
+      () => new OnBehalfOfCredential('contoso.onmicrosoft.com', 'client', { userAssertion: assertion }),
+      { type: 'TypeError', names: /clientSecret/ },
+    ],
+    [
+      'two client credentials',
+      () => new OnBehalfOfCredential('contoso.onmicrosoft.com', 'client', { ...base(), clientCertificate: certs.pem }),
+      { type: 'TypeError', names: /clientSecret.*clientCertificate|clientCertificate.*clientSecret/ },
+    ],
+    ...(
+      [
+        '../../evil',
+        'contoso.com/oauth2/v2.0/token?x=',
+        'a b',
+        'tenant\n',
+        'ten%2Fant',
+        '<script>alert(1)</script>',
+        '',
+        'tenant\u0000',
+        'contoso.com#',
+        'ténant',
+      ] as const
+    ).map((tenant): Row => [
+      `hostile tenant ${JSON.stringify(tenant)}`,
+      () => new OnBehalfOfCredential(tenant, 'client', base()),
+      { type: 'TypeError', names: /tenant/i },
+    ]),
     ...(
       [
         'http://login.microsoftonline.com',
@@ -133,18 +195,70 @@ describe('constructor arguments', () => {
         'https://',
         'https://exa mple.com',
       ] as const
-    ).map((authority): Row => [`authority ${authority.replaceAll(authorityPassword, '<canary>')}`, () => new OnBehalfOfCredential('contoso.onmicrosoft.com', 'client', { ...base(), authority }), { type: 'TypeError', names: /authority/ }]),
-    ['certificate: truncated PEM', () => certificateCredential(certs.truncatedPem), { type: 'TypeError', names: /clientCertificate/ }],
-    ['certificate: PKCS#12 with the wrong password', () => certificateCredential(certs.pkcs12, wrongPassword), { type: 'TypeError', names: /clientCertificate/ }],
-    ['certificate: PKCS#12 without a password', () => certificateCredential(certs.pkcs12), { type: 'TypeError', names: /clientCertificate/ }],
-    ['certificate: encrypted PEM with the wrong password', () => certificateCredential(certs.encryptedPem, wrongPassword), { type: 'TypeError', names: /clientCertificate/ }],
-    ['certificate: encrypted PEM without a password', () => certificateCredential(certs.encryptedPem), { type: 'TypeError', names: /clientCertificate/ }],
-    ['certificate: no private key (certificate-only PEM)', () => certificateCredential(certs.certificatePem), { type: 'TypeError', names: /clientCertificate/ }],
-    ['certificate: EC key', () => certificateCredential(certs.ecPem), { type: 'TypeError', names: /clientCertificate/ }],
-    ['certificate: PKCS#12 without a key', () => certificateCredential(certs.pkcs12NoKey, password), { type: 'TypeError', names: /clientCertificate/ }],
-    ['certificate: random bytes', () => certificateCredential(new Uint8Array(512).map((_, index) => (index * 7919) % 256)), { type: 'TypeError', names: /clientCertificate/ }],
-    ['certificate: text that is not PEM', () => certificateCredential('hello, I am not a certificate at all'), { type: 'TypeError', names: /clientCertificate/ }],
-    ['getClientAssertion is not a function', () => new OnBehalfOfCredential('contoso.onmicrosoft.com', 'client', { userAssertion: assertion, getClientAssertion: 'jwt' as unknown as () => string }), { type: 'TypeError', names: /getClientAssertion/ }],
+    ).map((authority): Row => [
+      `authority ${authority.replaceAll(authorityPassword, '<canary>')}`,
+      () => new OnBehalfOfCredential('contoso.onmicrosoft.com', 'client', { ...base(), authority }),
+      { type: 'TypeError', names: /authority/ },
+    ]),
+    [
+      'certificate: truncated PEM',
+      () => certificateCredential(certs.truncatedPem),
+      { type: 'TypeError', names: /clientCertificate/ },
+    ],
+    [
+      'certificate: PKCS#12 with the wrong password',
+      () => certificateCredential(certs.pkcs12, wrongPassword),
+      { type: 'TypeError', names: /clientCertificate/ },
+    ],
+    [
+      'certificate: PKCS#12 without a password',
+      () => certificateCredential(certs.pkcs12),
+      { type: 'TypeError', names: /clientCertificate/ },
+    ],
+    [
+      'certificate: encrypted PEM with the wrong password',
+      () => certificateCredential(certs.encryptedPem, wrongPassword),
+      { type: 'TypeError', names: /clientCertificate/ },
+    ],
+    [
+      'certificate: encrypted PEM without a password',
+      () => certificateCredential(certs.encryptedPem),
+      { type: 'TypeError', names: /clientCertificate/ },
+    ],
+    [
+      'certificate: no private key (certificate-only PEM)',
+      () => certificateCredential(certs.certificatePem),
+      { type: 'TypeError', names: /clientCertificate/ },
+    ],
+    [
+      'certificate: EC key',
+      () => certificateCredential(certs.ecPem),
+      { type: 'TypeError', names: /clientCertificate/ },
+    ],
+    [
+      'certificate: PKCS#12 without a key',
+      () => certificateCredential(certs.pkcs12NoKey, password),
+      { type: 'TypeError', names: /clientCertificate/ },
+    ],
+    [
+      'certificate: random bytes',
+      () => certificateCredential(new Uint8Array(512).map((_, index) => (index * 7919) % 256)),
+      { type: 'TypeError', names: /clientCertificate/ },
+    ],
+    [
+      'certificate: text that is not PEM',
+      () => certificateCredential('hello, I am not a certificate at all'),
+      { type: 'TypeError', names: /clientCertificate/ },
+    ],
+    [
+      'getClientAssertion is not a function',
+      () =>
+        new OnBehalfOfCredential('contoso.onmicrosoft.com', 'client', {
+          userAssertion: assertion,
+          getClientAssertion: 'jwt' as unknown as () => string,
+        }),
+      { type: 'TypeError', names: /getClientAssertion/ },
+    ],
   ]
   function certificateCredential(certificate: string | Uint8Array, certificatePassword?: string): OnBehalfOfCredential {
     return new OnBehalfOfCredential(suite.emu.tenantId, suite.app.clientId, {
@@ -161,7 +275,11 @@ describe('constructor arguments', () => {
   })
 
   it('the good certificate in every container is accepted (so the rows above fail for their reason)', async () => {
-    for (const [certificate, certificatePassword] of [[certs.pem, undefined], [certs.encryptedPem, password], [certs.pkcs12, password]] as const) {
+    for (const [certificate, certificatePassword] of [
+      [certs.pem, undefined],
+      [certs.encryptedPem, password],
+      [certs.pkcs12, password],
+    ] as const) {
       const credential = certificateCredential(certificate, certificatePassword)
       const token = await credential.getToken(`${suite.api.appIdUri}/Read`)
       scanner.addToken('issued token', token.token)
@@ -183,13 +301,23 @@ describe('certificates handed to the engines directly', () => {
         clientId: suite.app.clientId,
         authorityHost: suite.emu.authorityHost,
         fetch: suite.emu.fetch,
-        credential: { kind: 'certificate', certificate: certificate(), ...(certificatePassword === undefined ? {} : { password: certificatePassword }) },
+        credential: {
+          kind: 'certificate',
+          certificate: certificate(),
+          ...(certificatePassword === undefined ? {} : { password: certificatePassword }),
+        },
       }
       // An engine may refuse at creation or at the first request; either way with a typed error.
       let thrown = thrownBy(() => engineFactory(engineName)(config))
       if (thrown === undefined) {
         const engine = engineFactory(engineName)(config)
-        thrown = await rejectionOf(() => engine.exchange({ tenantId: suite.emu.tenantId, userAssertion: assertion, scopes: [`${suite.api.appIdUri}/Read`] }))
+        thrown = await rejectionOf(() =>
+          engine.exchange({
+            tenantId: suite.emu.tenantId,
+            userAssertion: assertion,
+            scopes: [`${suite.api.appIdUri}/Read`],
+          }),
+        )
       }
       check(`${engineName} engine, certificate: ${name}`, thrown, { type: 'OboError', code: 'INVALID_CERTIFICATE' })
     })
@@ -197,13 +325,19 @@ describe('certificates handed to the engines directly', () => {
 
   it('parseClientCertificate names the cause for each broken certificate', () => {
     for (const [name, certificate, certificatePassword] of rows) {
-      check(`parseClientCertificate: ${name}`, thrownBy(() => parseClientCertificate(certificate(), certificatePassword)), { type: 'OboError', code: 'INVALID_CERTIFICATE' })
+      check(
+        `parseClientCertificate: ${name}`,
+        thrownBy(() => parseClientCertificate(certificate(), certificatePassword)),
+        { type: 'OboError', code: 'INVALID_CERTIFICATE' },
+      )
     }
   })
 })
 
 describe('getToken arguments and user assertions', () => {
-  const credential = (options: { userAssertion?: string; additionallyAllowedTenants?: string[]; engine?: 'jose' | 'msal' } = {}): OnBehalfOfCredential =>
+  const credential = (
+    options: { userAssertion?: string; additionallyAllowedTenants?: string[]; engine?: 'jose' | 'msal' } = {},
+  ): OnBehalfOfCredential =>
     new OnBehalfOfCredential(suite.emu.tenantId, suite.app.clientId, {
       userAssertion: options.userAssertion ?? assertion,
       clientSecret: secret,
@@ -211,7 +345,9 @@ describe('getToken arguments and user assertions', () => {
       fetch: suite.emu.fetch,
       cache: createMemoryTokenCache(),
       engine: engineFactory(options.engine ?? 'jose'),
-      ...(options.additionallyAllowedTenants === undefined ? {} : { additionallyAllowedTenants: options.additionallyAllowedTenants }),
+      ...(options.additionallyAllowedTenants === undefined
+        ? {}
+        : { additionallyAllowedTenants: options.additionallyAllowedTenants }),
       onEvent: (event) => scanner.recordValue('credential-event', event),
     })
   const scope = (): string => `${suite.api.appIdUri}/Read`
@@ -220,20 +356,52 @@ describe('getToken arguments and user assertions', () => {
   const argumentRows: readonly Row[] = [
     ['no scope ([])', () => credential().getToken([]), { type: 'TypeError', names: /scope/ }],
     ['empty scope', () => credential().getToken(''), { type: 'TypeError', names: /scope/ }],
-    ['scope with a space', () => credential().getToken('api://x/Read api://y/Write'), { type: 'TypeError', names: /scope/i }],
+    [
+      'scope with a space',
+      () => credential().getToken('api://x/Read api://y/Write'),
+      { type: 'TypeError', names: /scope/i },
+    ],
     ['scope with a quote', () => credential().getToken('api://x/"Read'), { type: 'TypeError', names: /scope/i }],
     ['scope with a NUL', () => credential().getToken('api://x/\u0000'), { type: 'TypeError', names: /scope/i }],
-    ['scope with CR LF (header injection)', () => credential().getToken('api://x/Read\r\nX-Evil: 1'), { type: 'TypeError', names: /scope/i }],
-    ['scope of 5,000 characters', () => credential().getToken(`api://x/${'a'.repeat(5_000)}`), { type: 'TypeError', names: /scope/i }],
-    ['scope that is not a string', () => credential().getToken([42 as unknown as string]), { type: 'TypeError', names: /scope/i }],
-    ['hostile tenantId at getToken', () => credential({ additionallyAllowedTenants: ['*'] }).getToken(scope(), { tenantId: '../../common' }), { type: 'TypeError', names: /tenant/i }],
-    ['tenantId not allowed', () => credential().getToken(scope(), { tenantId: 'fabrikam.onmicrosoft.com' }), { type: 'AuthenticationError', code: 'TENANT_NOT_ALLOWED' }],
-    ['claims that are not JSON', () => credential().getToken(scope(), { claims: 'eyJhY2Nlc3NfdG9rZW4iOnt9fQ==' }), { type: 'TypeError', names: /claims/ }],
-    ['closed credential', async () => {
-      const closing = credential()
-      await closing.close()
-      return closing.getToken(scope())
-    }, { type: 'CredentialUnavailableError', code: 'CLOSED' }],
+    [
+      'scope with CR LF (header injection)',
+      () => credential().getToken('api://x/Read\r\nX-Evil: 1'),
+      { type: 'TypeError', names: /scope/i },
+    ],
+    [
+      'scope of 5,000 characters',
+      () => credential().getToken(`api://x/${'a'.repeat(5_000)}`),
+      { type: 'TypeError', names: /scope/i },
+    ],
+    [
+      'scope that is not a string',
+      () => credential().getToken([42 as unknown as string]),
+      { type: 'TypeError', names: /scope/i },
+    ],
+    [
+      'hostile tenantId at getToken',
+      () => credential({ additionallyAllowedTenants: ['*'] }).getToken(scope(), { tenantId: '../../common' }),
+      { type: 'TypeError', names: /tenant/i },
+    ],
+    [
+      'tenantId not allowed',
+      () => credential().getToken(scope(), { tenantId: 'fabrikam.onmicrosoft.com' }),
+      { type: 'AuthenticationError', code: 'TENANT_NOT_ALLOWED' },
+    ],
+    [
+      'claims that are not JSON',
+      () => credential().getToken(scope(), { claims: 'eyJhY2Nlc3NfdG9rZW4iOnt9fQ==' }),
+      { type: 'TypeError', names: /claims/ },
+    ],
+    [
+      'closed credential',
+      async () => {
+        const closing = credential()
+        await closing.close()
+        return closing.getToken(scope())
+      },
+      { type: 'CredentialUnavailableError', code: 'CLOSED' },
+    ],
   ]
   it.each(argumentRows)('%s', async (name, run, expected) => {
     check(name, await rejectionOf(run), expected)
@@ -246,19 +414,31 @@ describe('getToken arguments and user assertions', () => {
       ['four segments', () => `${assertion}.extra`, 'INVALID_GRANT'],
       ['signature altered', () => `${assertion.slice(0, -6)}AAAAAA`, 'INVALID_GRANT'],
       ['expired 10 minutes ago', () => suite.userAssertion({ lifetimeSeconds: -600 }), 'INVALID_GRANT'],
-      ['issued for another audience', () => suite.emu.issueUserToken({ user: suite.emu.defaults.users.plain, audience: suite.api.clientId }), 'INVALID_GRANT'],
-      ['app-only token', () => suite.emu.issueUserToken({ appOnly: true, audience: suite.app.clientId }), 'INVALID_GRANT'],
+      [
+        'issued for another audience',
+        () => suite.emu.issueUserToken({ user: suite.emu.defaults.users.plain, audience: suite.api.clientId }),
+        'INVALID_GRANT',
+      ],
+      [
+        'app-only token',
+        () => suite.emu.issueUserToken({ appOnly: true, audience: suite.app.clientId }),
+        'INVALID_GRANT',
+      ],
       // 600 KB: past any real token, still under the emulator's 1 MB body limit, so Entra's own check answers.
       ['huge (600 KB)', () => `${assertion}${'A'.repeat(600_000)}`, 'INVALID_GRANT'],
     ]
-    it.each(assertionRows)('%s', async (name, make, code) => {
-      const bad = make()
-      const error = await rejectionOf(() => credential({ userAssertion: bad, engine: engineName }).getToken(scope()))
-      const got = check(`${engineName}: assertion ${name}`, error, { type: 'AuthenticationError', code })
-      expect(got).toBeDefined()
-    }, 20_000)
+    it.each(assertionRows)(
+      '%s',
+      async (name, make, code) => {
+        const bad = make()
+        const error = await rejectionOf(() => credential({ userAssertion: bad, engine: engineName }).getToken(scope()))
+        const got = check(`${engineName}: assertion ${name}`, error, { type: 'AuthenticationError', code })
+        expect(got).toBeDefined()
+      },
+      20_000,
+    )
 
-    it('huge (1.5 MB, over the emulator\'s 1 MB body limit): a typed error, and the next request is served at once', async () => {
+    it("huge (1.5 MB, over the emulator's 1 MB body limit): a typed error, and the next request is served at once", async () => {
       const bad = `${assertion}${'A'.repeat(1_500_000)}`
       const error = await rejectionOf(() => credential({ userAssertion: bad, engine: engineName }).getToken(scope()))
       check(`${engineName}: assertion huge (1.5 MB)`, error, { type: 'AuthenticationError', code: 'INVALID_RESPONSE' })
@@ -280,14 +460,30 @@ describe('client-assertion callbacks', () => {
   const jwtLike = (): string => 'eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2lnbmF0dXJl'
   type Row = readonly [name: string, callback: () => string | Promise<string>, expected: Expected]
   const rows: readonly Row[] = [
-    ['throws', () => {
-      throw new Error('federated token file missing')
-    }, { type: 'CredentialUnavailableError', code: 'CLIENT_ASSERTION_FAILED' }],
-    ['rejects', () => Promise.reject(new Error('IMDS unreachable')), { type: 'CredentialUnavailableError', code: 'CLIENT_ASSERTION_FAILED' }],
+    [
+      'throws',
+      () => {
+        throw new Error('federated token file missing')
+      },
+      { type: 'CredentialUnavailableError', code: 'CLIENT_ASSERTION_FAILED' },
+    ],
+    [
+      'rejects',
+      () => Promise.reject(new Error('IMDS unreachable')),
+      { type: 'CredentialUnavailableError', code: 'CLIENT_ASSERTION_FAILED' },
+    ],
     ['returns an empty string', () => '', { type: 'CredentialUnavailableError', code: 'CLIENT_ASSERTION_FAILED' }],
     ['returns whitespace', () => '   ', { type: 'CredentialUnavailableError', code: 'CLIENT_ASSERTION_FAILED' }],
-    ['returns undefined', () => undefined as unknown as string, { type: 'CredentialUnavailableError', code: 'CLIENT_ASSERTION_FAILED' }],
-    ['returns a number', () => 42 as unknown as string, { type: 'CredentialUnavailableError', code: 'CLIENT_ASSERTION_FAILED' }],
+    [
+      'returns undefined',
+      () => undefined as unknown as string,
+      { type: 'CredentialUnavailableError', code: 'CLIENT_ASSERTION_FAILED' },
+    ],
+    [
+      'returns a number',
+      () => 42 as unknown as string,
+      { type: 'CredentialUnavailableError', code: 'CLIENT_ASSERTION_FAILED' },
+    ],
     ['returns an unsigned JWT the IdP refuses', jwtLike, { type: 'AuthenticationError', code: 'INVALID_CLIENT' }],
   ]
   describe.each(engineNames)('%s engine', (engineName) => {
@@ -311,11 +507,14 @@ describe('client-assertion callbacks', () => {
 describe('certificate files', () => {
   it.each([
     ['missing file', (): string => join(tmpdir(), 'onbehalf-reliability-no-such-file.pem')],
-    ['truncated PEM file', (): string => {
-      const path = join(tmpdir(), `onbehalf-reliability-truncated-${process.pid}.pem`)
-      writeFileSync(path, certs.truncatedPem)
-      return path
-    }],
+    [
+      'truncated PEM file',
+      (): string => {
+        const path = join(tmpdir(), `onbehalf-reliability-truncated-${process.pid}.pem`)
+        writeFileSync(path, certs.truncatedPem)
+        return path
+      },
+    ],
     ['a directory', (): string => tmpdir()],
   ])('%s → CredentialUnavailableError INVALID_CERTIFICATE at getToken', async (name, path) => {
     const credential = new OnBehalfOfCredential(suite.emu.tenantId, suite.app.clientId, {
@@ -324,16 +523,30 @@ describe('certificate files', () => {
       authority: suite.emu.authorityHost,
       fetch: suite.emu.fetch,
     })
-    check(`clientCertificatePath: ${name}`, await rejectionOf(() => credential.getToken(`${suite.api.appIdUri}/Read`)), {
-      type: 'CredentialUnavailableError',
-      code: 'INVALID_CERTIFICATE',
-    })
+    check(
+      `clientCertificatePath: ${name}`,
+      await rejectionOf(() => credential.getToken(`${suite.api.appIdUri}/Read`)),
+      {
+        type: 'CredentialUnavailableError',
+        code: 'INVALID_CERTIFICATE',
+      },
+    )
   })
 })
 
 describe('Entra answers with missing fields, wrong types, extra-long values', () => {
-  const json = (body: unknown, status = 200): FaultSpec => ({ kind: 'malformed', status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(body) })
-  const ok = { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: 'eyJ0eXAiOiJKV1QifQ.eyJ4IjoxfQ.c2ln' }
+  const json = (body: unknown, status = 200): FaultSpec => ({
+    kind: 'malformed',
+    status,
+    contentType: 'application/json; charset=utf-8',
+    body: JSON.stringify(body),
+  })
+  const ok = {
+    token_type: 'Bearer',
+    expires_in: 3599,
+    ext_expires_in: 3599,
+    access_token: 'eyJ0eXAiOiJKV1QifQ.eyJ4IjoxfQ.c2ln',
+  }
   const { access_token: _dropToken, ...noToken } = ok
   const { expires_in: _dropExpiry, ...noExpiry } = ok
   type Row = readonly [name: string, fault: FaultSpec, code: OboErrorCode]
@@ -350,10 +563,29 @@ describe('Entra answers with missing fields, wrong types, extra-long values', ()
     ['body is JSON null', json(null), 'INVALID_RESPONSE'],
     ['access_token of 2 MB', json({ ...ok, access_token: `eyJ.${'A'.repeat(2_000_000)}.x` }), 'INVALID_RESPONSE'],
     ['error body: error is a number', json({ error: 42, error_codes: 'x' }, 400), 'OAUTH_ERROR'],
-    ['error body: error_codes of the wrong type', json({ error: 'invalid_grant', error_description: 'AADSTS50013: bad', error_codes: ['x', null, 5.5] }, 400), 'INVALID_GRANT'],
-    ['error body: 100 KB error_description', json({ error: 'invalid_request', error_description: `AADSTS900144: ${'x'.repeat(100_000)}`, error_codes: [900144] }, 400), 'OAUTH_ERROR'],
-    ['error body: claims of the wrong type', json({ error: 'interaction_required', error_codes: [50076], claims: 42 }, 400), 'INTERACTION_REQUIRED'],
-    ['error body: 200 with an error field', json({ error: 'invalid_grant', error_codes: [50013] }, 200), 'INVALID_GRANT'],
+    [
+      'error body: error_codes of the wrong type',
+      json({ error: 'invalid_grant', error_description: 'AADSTS50013: bad', error_codes: ['x', null, 5.5] }, 400),
+      'INVALID_GRANT',
+    ],
+    [
+      'error body: 100 KB error_description',
+      json(
+        { error: 'invalid_request', error_description: `AADSTS900144: ${'x'.repeat(100_000)}`, error_codes: [900144] },
+        400,
+      ),
+      'OAUTH_ERROR',
+    ],
+    [
+      'error body: claims of the wrong type',
+      json({ error: 'interaction_required', error_codes: [50076], claims: 42 }, 400),
+      'INTERACTION_REQUIRED',
+    ],
+    [
+      'error body: 200 with an error field',
+      json({ error: 'invalid_grant', error_codes: [50013] }, 200),
+      'INVALID_GRANT',
+    ],
     ['HTML 400 page', { kind: 'malformed', status: 400 }, 'INVALID_RESPONSE'],
   ]
   describe.each(engineNames)('%s engine', (engineName) => {
@@ -375,7 +607,12 @@ describe('Entra answers with missing fields, wrong types, extra-long values', ()
         expect((error as AuthenticationError).code, `${engineName}: ${name}`).toBe(code)
         expect((error as Error).message.length).toBeLessThan(6_000)
         expect((error as Error).message, `${engineName}: ${name}: the message must say what to do`).toMatch(actionable)
-        figures.add({ input: `${engineName}: Entra answer, ${name}`, error: 'AuthenticationError', code, message: (error as Error).message.slice(0, 120) })
+        figures.add({
+          input: `${engineName}: Entra answer, ${name}`,
+          error: 'AuthenticationError',
+          code,
+          message: (error as Error).message.slice(0, 120),
+        })
       } finally {
         suite.emu.faults.clear()
       }
@@ -384,17 +621,33 @@ describe('Entra answers with missing fields, wrong types, extra-long values', ()
 })
 
 describe('engines refuse unusable configuration with a typed error', () => {
-  const good = (): EngineConfig => ({ clientId: suite.app.clientId, credential: { kind: 'secret', secret }, authorityHost: suite.emu.authorityHost, fetch: suite.emu.fetch })
+  const good = (): EngineConfig => ({
+    clientId: suite.app.clientId,
+    credential: { kind: 'secret', secret },
+    authorityHost: suite.emu.authorityHost,
+    fetch: suite.emu.fetch,
+  })
   const rows: readonly (readonly [string, () => EngineConfig, OboErrorCode])[] = [
     ['http authority', () => ({ ...good(), authorityHost: 'http://login.microsoftonline.com' }), 'INVALID_AUTHORITY'],
-    ['authority with user info', () => ({ ...good(), authorityHost: `https://u:${authorityPassword}@login.microsoftonline.com` }), 'INVALID_AUTHORITY'],
+    [
+      'authority with user info',
+      () => ({ ...good(), authorityHost: `https://u:${authorityPassword}@login.microsoftonline.com` }),
+      'INVALID_AUTHORITY',
+    ],
     ['authority that is not a URL', () => ({ ...good(), authorityHost: 'login microsoft' }), 'INVALID_AUTHORITY'],
     ['empty client ID', () => ({ ...good(), clientId: '' }), 'INVALID_ARGUMENT'],
     ['empty secret', () => ({ ...good(), credential: { kind: 'secret', secret: '' } }), 'INVALID_ARGUMENT'],
   ]
-  for (const [engineName, factory] of [['jose', joseEngine], ['msal', msalEngine]] as const) {
+  for (const [engineName, factory] of [
+    ['jose', joseEngine],
+    ['msal', msalEngine],
+  ] as const) {
     it.each(rows)(`${engineName}: %s`, (name, config, code) => {
-      check(`${engineName} engine: ${name}`, thrownBy(() => factory(config())), { type: 'OboError', code })
+      check(
+        `${engineName} engine: ${name}`,
+        thrownBy(() => factory(config())),
+        { type: 'OboError', code },
+      )
     })
   }
 })

@@ -43,7 +43,12 @@ const lifetimeRuns = Number(process.env['FUZZ_LIFETIME_RUNS'] ?? 2000)
 const hexPartition = fc.stringMatching(/^[0-9a-f]{64}$/)
 // Valid tenants, and text a caller that skipped validation could pass (newlines, digits and colons included):
 // the key keeps each field apart whatever it holds.
-const tenantId = fc.oneof(fc.uuid(), fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9.-]{0,40}$/), fc.string({ maxLength: 20, unit: 'binary' }), fc.stringMatching(/^[\d:\na-c]{0,8}$/))
+const tenantId = fc.oneof(
+  fc.uuid(),
+  fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9.-]{0,40}$/),
+  fc.string({ maxLength: 20, unit: 'binary' }),
+  fc.stringMatching(/^[\d:\na-c]{0,8}$/),
+)
 // What normalizeScopes lets through (no whitespace, quotes, backslashes or control characters), and unvalidated
 // text. Only a space is left out: scopes are a space-separated set, so ['a b'] and ['a', 'b'] are one request.
 const scope = fc.oneof(
@@ -55,7 +60,10 @@ const scope = fc.oneof(
   fc.stringMatching(/^[\d:\na-c]{1,8}$/),
 )
 const scopes = fc.array(scope, { minLength: 1, maxLength: 4 })
-const assertion = fc.oneof(fc.string({ maxLength: 300, unit: 'binary' }), fc.base64String({ minLength: 20, maxLength: 2000 }))
+const assertion = fc.oneof(
+  fc.string({ maxLength: 300, unit: 'binary' }),
+  fc.base64String({ minLength: 20, maxLength: 2000 }),
+)
 const validParts: fc.Arbitrary<CacheKeyParts> = fc.record({
   partition: hexPartition,
   tenantId,
@@ -113,7 +121,13 @@ describe('deriveCacheKey (fast-check)', () => {
       }),
       { numRuns: keyRuns },
     )
-    figures.add({ target: 'deriveCacheKey: key separation', runs: keyRuns, 'same token': same, 'different token': distinct, failures: 0 })
+    figures.add({
+      target: 'deriveCacheKey: key separation',
+      runs: keyRuns,
+      'same token': same,
+      'different token': distinct,
+      failures: 0,
+    })
   })
 
   it('throws nothing but TypeError for values outside its types (JavaScript callers)', () => {
@@ -138,7 +152,13 @@ describe('deriveCacheKey (fast-check)', () => {
       ),
       { numRuns: keyRuns },
     )
-    figures.add({ target: 'deriveCacheKey: arbitrary values', runs: keyRuns, 'TypeError thrown': threw, 'other errors': 0, failures: 0 })
+    figures.add({
+      target: 'deriveCacheKey: arbitrary values',
+      runs: keyRuns,
+      'TypeError thrown': threw,
+      'other errors': 0,
+      failures: 0,
+    })
   })
 })
 
@@ -161,7 +181,9 @@ const fuzzFetch: typeof globalThis.fetch = (_input, init) => {
   requests++
   if (init?.signal?.aborted === true) return Promise.reject(new DOMException('aborted', 'AbortError'))
   const nullBody = current.status === 204 || current.status === 205 || current.status === 304
-  return Promise.resolve(new Response(nullBody ? null : current.body, { status: current.status, headers: current.headers }))
+  return Promise.resolve(
+    new Response(nullBody ? null : current.body, { status: current.status, headers: current.headers }),
+  )
 }
 
 const engine = joseEngine(
@@ -182,12 +204,28 @@ const maxLifetimeSeconds = 7 * 86_400
 const seconds = fc.oneof(
   fc.integer({ min: -10, max: 200_000 }),
   fc.double({ noNaN: false }),
-  fc.constantFrom(0, 1, 3599, maxLifetimeSeconds, maxLifetimeSeconds + 1, 1e9, 1e21, 1e308, Number.MAX_VALUE, Number.NaN, Number.POSITIVE_INFINITY),
+  fc.constantFrom(
+    0,
+    1,
+    3599,
+    maxLifetimeSeconds,
+    maxLifetimeSeconds + 1,
+    1e9,
+    1e21,
+    1e308,
+    Number.MAX_VALUE,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+  ),
   fc.stringMatching(/^\s*\d{1,25}(\.\d{1,3})?\s*$/),
   fc.string({ maxLength: 12 }),
   jsonValue,
 )
-const longString = fc.oneof(fc.string({ maxLength: 200 }), fc.constant('x'.repeat(70_000)), fc.string({ unit: 'binary', maxLength: 50 }))
+const longString = fc.oneof(
+  fc.string({ maxLength: 200 }),
+  fc.constant('x'.repeat(70_000)),
+  fc.string({ unit: 'binary', maxLength: 50 }),
+)
 /** Token-answer-like objects whose fields are right, missing, or of any type. */
 const tokenLike = fc.record(
   {
@@ -196,10 +234,22 @@ const tokenLike = fc.record(
     expires_in: seconds,
     ext_expires_in: seconds,
     refresh_in: seconds,
-    access_token: fc.oneof(fc.constant('eyJ0eXAiOiJKV1QifQ.eyJmdXp6Ijp0cnVlfQ.c2ln'), fc.constant(''), longString, jsonValue),
+    access_token: fc.oneof(
+      fc.constant('eyJ0eXAiOiJKV1QifQ.eyJmdXp6Ijp0cnVlfQ.c2ln'),
+      fc.constant(''),
+      longString,
+      jsonValue,
+    ),
     refresh_token: fc.oneof(fc.constant('1.AAAA-refresh'), fc.constant(''), longString, jsonValue),
-    error: fc.oneof(fc.constantFrom('invalid_grant', 'interaction_required', 'invalid_client', 'temporarily_unavailable'), jsonValue),
-    error_description: fc.oneof(fc.constant('AADSTS50013: Assertion failed signature validation.'), longString, jsonValue),
+    error: fc.oneof(
+      fc.constantFrom('invalid_grant', 'interaction_required', 'invalid_client', 'temporarily_unavailable'),
+      jsonValue,
+    ),
+    error_description: fc.oneof(
+      fc.constant('AADSTS50013: Assertion failed signature validation.'),
+      longString,
+      jsonValue,
+    ),
     error_codes: fc.oneof(fc.array(fc.integer()), fc.array(fc.string()), jsonValue),
     claims: fc.oneof(fc.constant('{"access_token":{"capolids":{"essential":true,"values":["p1"]}}}'), jsonValue),
     suberror: fc.oneof(fc.constantFrom('consent_required', 'basic_action'), jsonValue),
@@ -218,18 +268,32 @@ const validSuccess = fc.record({
 const body = fc.oneof(
   { weight: 4, arbitrary: tokenLike.map((value) => JSON.stringify(value)) },
   { weight: 2, arbitrary: validSuccess.map((value) => JSON.stringify(value)) },
-  { weight: 2, arbitrary: tokenLike.map((value) => JSON.stringify(value)).chain((text) => fc.nat(text.length).map((cut) => text.slice(0, cut))) },
+  {
+    weight: 2,
+    arbitrary: tokenLike
+      .map((value) => JSON.stringify(value))
+      .chain((text) => fc.nat(text.length).map((cut) => text.slice(0, cut))),
+  },
   { weight: 1, arbitrary: jsonValue.map((value) => JSON.stringify(value)) },
   { weight: 1, arbitrary: fc.string({ maxLength: 300, unit: 'binary' }) },
-  { weight: 1, arbitrary: fc.constantFrom('', ' ', 'null', '[]', '<html>502 Bad Gateway</html>', '{"access_token":', '\u0000') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('', ' ', 'null', '[]', '<html>502 Bad Gateway</html>', '{"access_token":', '\u0000'),
+  },
 )
 const answer: fc.Arbitrary<FuzzAnswer> = fc.record({
-  status: fc.oneof(fc.constantFrom(200, 200, 200, 201, 204, 302, 400, 401, 403, 404, 429, 500, 502, 503, 504), fc.integer({ min: 200, max: 599 })),
+  status: fc.oneof(
+    fc.constantFrom(200, 200, 200, 201, 204, 302, 400, 401, 403, 404, 429, 500, 502, 503, 504),
+    fc.integer({ min: 200, max: 599 }),
+  ),
   body,
   headers: fc.record(
     {
       'content-type': fc.constantFrom('application/json', 'text/html', 'application/json; charset=utf-8', ''),
-      'retry-after': fc.oneof(fc.constantFrom('0', '1', '120', 'Wed, 21 Oct 2015 07:28:00 GMT', '-1', 'soon', '1e9'), fc.string({ maxLength: 10 })),
+      'retry-after': fc.oneof(
+        fc.constantFrom('0', '1', '120', 'Wed, 21 Oct 2015 07:28:00 GMT', '-1', 'soon', '1e9'),
+        fc.string({ maxLength: 10 }),
+      ),
     },
     { requiredKeys: [] },
   ),
@@ -237,7 +301,9 @@ const answer: fc.Arbitrary<FuzzAnswer> = fc.record({
 
 /** Whether a status may carry a body at all (the Response constructor refuses one on 204/205/304). */
 function withBody(candidate: FuzzAnswer): FuzzAnswer {
-  return candidate.status === 204 || candidate.status === 205 || candidate.status === 304 ? { ...candidate, body: '' } : candidate
+  return candidate.status === 204 || candidate.status === 205 || candidate.status === 304
+    ? { ...candidate, body: '' }
+    : candidate
 }
 
 function checkResult(result: TokenResult, sentAt: number): void {
@@ -267,7 +333,11 @@ describe('jose engine response parser (fast-check, through the engine’s fetch)
         let result: TokenResult | undefined
         let failure: unknown
         try {
-          result = await engine.exchange({ tenantId: 'contoso.onmicrosoft.com', userAssertion, scopes: requestedScopes })
+          result = await engine.exchange({
+            tenantId: 'contoso.onmicrosoft.com',
+            userAssertion,
+            scopes: requestedScopes,
+          })
         } catch (error) {
           failure = error
         }
@@ -288,7 +358,10 @@ describe('jose engine response parser (fast-check, through the engine’s fetch)
         scanner.recordError(`parser:${error.code}`, error)
         const parsed = safeParse(current.body)
         // A success-shaped answer whose lifetime is over the bound is refused as INVALID_RESPONSE.
-        if (isSuccessShaped(current.status, parsed) && (lifetimeOf((parsed as Record<string, unknown>)['expires_in']) ?? 0) > maxLifetimeSeconds) {
+        if (
+          isSuccessShaped(current.status, parsed) &&
+          (lifetimeOf((parsed as Record<string, unknown>)['expires_in']) ?? 0) > maxLifetimeSeconds
+        ) {
           expect(error.code).toBe('INVALID_RESPONSE')
           overlongRefused++
         }
@@ -311,19 +384,33 @@ describe('jose engine response parser (fast-check, through the engine’s fetch)
   }, 120_000)
 
   it('turns a lifetime into a token only within 7 days; over it, or not a lifetime at all, is INVALID_RESPONSE', async () => {
-    const lifetimes = fc.record({ expires_in: seconds, ext_expires_in: fc.option(seconds, { nil: undefined }), refresh_in: fc.option(seconds, { nil: undefined }) })
+    const lifetimes = fc.record({
+      expires_in: seconds,
+      ext_expires_in: fc.option(seconds, { nil: undefined }),
+      refresh_in: fc.option(seconds, { nil: undefined }),
+    })
     const outcomes = { token: 0, 'over 7 days refused': 0, 'other INVALID_RESPONSE': 0 }
     await fc.assert(
       fc.asyncProperty(lifetimes, async (fields) => {
-        current = { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token_type: 'Bearer', access_token: 'eyJ0eXAiOiJKV1QifQ.eyJmdXp6Ijp0cnVlfQ.c2ln', ...fields }) }
+        current = {
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            token_type: 'Bearer',
+            access_token: 'eyJ0eXAiOiJKV1QifQ.eyJmdXp6Ijp0cnVlfQ.c2ln',
+            ...fields,
+          }),
+        }
         // What went over the wire: JSON turns NaN and ±Infinity into null.
         const sent = JSON.parse(current.body) as Record<string, unknown>
         const lifetime = lifetimeOf(sent['expires_in'])
         const sentAt = Date.now()
-        const outcome = await engine.exchange({ tenantId: 'contoso.onmicrosoft.com', userAssertion, scopes: requestedScopes }).then(
-          (result) => ({ result }),
-          (error: unknown) => ({ error }),
-        )
+        const outcome = await engine
+          .exchange({ tenantId: 'contoso.onmicrosoft.com', userAssertion, scopes: requestedScopes })
+          .then(
+            (result) => ({ result }),
+            (error: unknown) => ({ error }),
+          )
         if ('result' in outcome) {
           outcomes.token++
           expect(lifetime).toBeGreaterThan(0)
@@ -340,7 +427,14 @@ describe('jose engine response parser (fast-check, through the engine’s fetch)
     )
     expect(outcomes.token).toBeGreaterThan(0)
     expect(outcomes['over 7 days refused']).toBeGreaterThan(0)
-    figures.add({ target: 'jose: token lifetimes, full range', runs: lifetimeRuns, outcomes: Object.entries(outcomes).map(([name, count]) => `${name} ${count}`).join(', '), failures: 0 })
+    figures.add({
+      target: 'jose: token lifetimes, full range',
+      runs: lifetimeRuns,
+      outcomes: Object.entries(outcomes)
+        .map(([name, count]) => `${name} ${count}`)
+        .join(', '),
+      failures: 0,
+    })
   }, 120_000)
 })
 
@@ -354,7 +448,14 @@ function safeParse(text: string): unknown {
 
 /** A 2xx JSON object without an `error` field: whatever is wrong with it can only be INVALID_RESPONSE. */
 function isSuccessShaped(status: number, value: unknown): boolean {
-  return status >= 200 && status < 300 && typeof value === 'object' && value !== null && !Array.isArray(value) && (value as Record<string, unknown>)['error'] === undefined
+  return (
+    status >= 200 &&
+    status < 300 &&
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    (value as Record<string, unknown>)['error'] === undefined
+  )
 }
 
 /** Seconds from a JSON number or a numeric string, as Entra sends them; `undefined` otherwise. */
@@ -373,8 +474,10 @@ function isValidSuccess(value: unknown): boolean {
     typeof record['expires_in'] === 'number' &&
     record['expires_in'] > 0 &&
     record['expires_in'] <= maxLifetimeSeconds &&
-    (record['ext_expires_in'] === undefined || (typeof record['ext_expires_in'] === 'number' && record['ext_expires_in'] >= 0)) &&
-    (record['token_type'] === undefined || (typeof record['token_type'] === 'string' && record['token_type'].length > 0)) &&
+    (record['ext_expires_in'] === undefined ||
+      (typeof record['ext_expires_in'] === 'number' && record['ext_expires_in'] >= 0)) &&
+    (record['token_type'] === undefined ||
+      (typeof record['token_type'] === 'string' && record['token_type'].length > 0)) &&
     (record['scope'] === undefined || typeof record['scope'] === 'string') &&
     (record['refresh_token'] === undefined || typeof record['refresh_token'] === 'string') &&
     (record['refresh_in'] === undefined || (typeof record['refresh_in'] === 'number' && record['refresh_in'] >= 0))

@@ -6,11 +6,27 @@
  * single-flight is released, and how soon a call succeeds once the IdP is healthy again.
  */
 import { AuthenticationError, OnBehalfOfCredential } from '@onbehalf/azure'
-import { createMemoryTokenCache, createTokenProvider, OAuthError, OboError, type OboErrorCode, type TokenProvider } from '@onbehalf/core'
+import {
+  createMemoryTokenCache,
+  createTokenProvider,
+  OAuthError,
+  OboError,
+  type OboErrorCode,
+  type TokenProvider,
+} from '@onbehalf/core'
 import type { FaultSpec } from '@onbehalf/entra-emulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFigureTable } from '../src/figures.ts'
-import { actionable, captureAzureLogs, engineFactory, engineNames, startSuiteEmulator, type EngineName, type LogCapture, type SuiteEmulator } from '../src/harness.ts'
+import {
+  actionable,
+  captureAzureLogs,
+  engineFactory,
+  engineNames,
+  startSuiteEmulator,
+  type EngineName,
+  type LogCapture,
+  type SuiteEmulator,
+} from '../src/harness.ts'
 import { createLeakScanner } from '../src/leak-scanner.ts'
 import { settle, watchUnhandledRejections, type RejectionWatch } from '../src/process-guards.ts'
 
@@ -65,8 +81,22 @@ const entra429 = tokenError({
 })
 
 const rows: readonly FaultRow[] = [
-  { name: 'latency spike 1.5 s (once)', faults: [{ kind: 'latency', latencyMs: 1_500, times: 1 }], outcome: 'token', requests: 1, minMs: 1_450, maxMs: 3_000 },
-  { name: '429 + Retry-After 1 s (once)', faults: [{ kind: 'throttle', retryAfterSeconds: 1, times: 1 }], outcome: 'token', requests: 2, minMs: 950, maxMs: 3_000 },
+  {
+    name: 'latency spike 1.5 s (once)',
+    faults: [{ kind: 'latency', latencyMs: 1_500, times: 1 }],
+    outcome: 'token',
+    requests: 1,
+    minMs: 1_450,
+    maxMs: 3_000,
+  },
+  {
+    name: '429 + Retry-After 1 s (once)',
+    faults: [{ kind: 'throttle', retryAfterSeconds: 1, times: 1 }],
+    outcome: 'token',
+    requests: 2,
+    minMs: 950,
+    maxMs: 3_000,
+  },
   {
     name: '429 + Retry-After 1 s (persistent)',
     faults: [{ kind: 'throttle', retryAfterSeconds: 1 }],
@@ -99,8 +129,20 @@ const rows: readonly FaultRow[] = [
     maxMs: 3_000,
     sameKeyBlockedMs: defaultThrottleMs,
   },
-  { name: '500 burst of 2', faults: [{ kind: 'server-error', status: 500, times: 2 }], outcome: 'token', requests: 3, maxMs: 3_000 },
-  { name: '503 burst of 5 (outlasts the retries)', faults: [{ kind: 'server-error', status: 503, times: 5 }], outcome: 'SERVER_ERROR', requests: 3, maxMs: 3_000 },
+  {
+    name: '500 burst of 2',
+    faults: [{ kind: 'server-error', status: 500, times: 2 }],
+    outcome: 'token',
+    requests: 3,
+    maxMs: 3_000,
+  },
+  {
+    name: '503 burst of 5 (outlasts the retries)',
+    faults: [{ kind: 'server-error', status: 503, times: 5 }],
+    outcome: 'SERVER_ERROR',
+    requests: 3,
+    maxMs: 3_000,
+  },
   {
     name: '503 + Retry-After 1 s (once)',
     faults: [{ kind: 'server-error', status: 503, retryAfterSeconds: 1, times: 1 }],
@@ -109,18 +151,55 @@ const rows: readonly FaultRow[] = [
     minMs: 950,
     maxMs: 3_000,
   },
-  { name: 'dropped connection (once)', faults: [{ kind: 'drop', times: 1 }], outcome: 'token', requests: 2, maxMs: 2_000 },
-  { name: 'dropped connections (persistent)', faults: [{ kind: 'drop' }], outcome: 'NETWORK_ERROR', requests: 3, maxMs: 3_000 },
-  { name: 'non-JSON 200 (HTML)', faults: [{ kind: 'malformed', status: 200 }], outcome: 'INVALID_RESPONSE', requests: 1, maxMs: 1_000 },
-  { name: 'non-JSON 502 gateway page (persistent)', faults: [{ kind: 'malformed', status: 502, body: html }], outcome: 'SERVER_ERROR', requests: 3, maxMs: 3_000 },
   {
-    name: 'truncated JSON 200',
-    faults: [{ kind: 'malformed', status: 200, contentType: 'application/json', body: '{"token_type":"Bearer","expires_in":3599,"access_token":"eyJ0eXAiOiJKV1Qi' }],
+    name: 'dropped connection (once)',
+    faults: [{ kind: 'drop', times: 1 }],
+    outcome: 'token',
+    requests: 2,
+    maxMs: 2_000,
+  },
+  {
+    name: 'dropped connections (persistent)',
+    faults: [{ kind: 'drop' }],
+    outcome: 'NETWORK_ERROR',
+    requests: 3,
+    maxMs: 3_000,
+  },
+  {
+    name: 'non-JSON 200 (HTML)',
+    faults: [{ kind: 'malformed', status: 200 }],
     outcome: 'INVALID_RESPONSE',
     requests: 1,
     maxMs: 1_000,
   },
-  { name: 'empty 200 body', faults: [{ kind: 'malformed', status: 200, contentType: 'application/json', body: '' }], outcome: 'INVALID_RESPONSE', requests: 1, maxMs: 1_000 },
+  {
+    name: 'non-JSON 502 gateway page (persistent)',
+    faults: [{ kind: 'malformed', status: 502, body: html }],
+    outcome: 'SERVER_ERROR',
+    requests: 3,
+    maxMs: 3_000,
+  },
+  {
+    name: 'truncated JSON 200',
+    faults: [
+      {
+        kind: 'malformed',
+        status: 200,
+        contentType: 'application/json',
+        body: '{"token_type":"Bearer","expires_in":3599,"access_token":"eyJ0eXAiOiJKV1Qi',
+      },
+    ],
+    outcome: 'INVALID_RESPONSE',
+    requests: 1,
+    maxMs: 1_000,
+  },
+  {
+    name: 'empty 200 body',
+    faults: [{ kind: 'malformed', status: 200, contentType: 'application/json', body: '' }],
+    outcome: 'INVALID_RESPONSE',
+    requests: 1,
+    maxMs: 1_000,
+  },
   {
     name: 'hanging response, caller gives up after 1 s',
     faults: [{ kind: 'latency', latencyMs: 45_000 }],
@@ -169,94 +248,102 @@ describe.each(engineNames)('%s engine under IdP faults', (engineName) => {
     await provider.getToken({ tenantId: suite.emu.tenantId, userAssertion: suite.userAssertion(), scopes: scopes() })
   })
 
-  it.each(rows)('$name', async (row) => {
-    const minMs = row.minMs === undefined ? 0 : engineName === 'msal' && row.outcome === 'TIMEOUT' ? 29_000 : row.minMs
-    const provider: TokenProvider = createTokenProvider({
-      engine: shared,
-      cache: createMemoryTokenCache(),
-      defaultThrottleMs,
-      onEvent: (event) => scanner.recordValue('provider-event', event),
-    })
-    const assertion = suite.userAssertion()
-    scanner.addToken('user assertion', assertion)
-    const request = { tenantId: suite.emu.tenantId, userAssertion: assertion, scopes: scopes() }
-    suite.emu.faults.clear()
-    for (const fault of row.faults) suite.emu.faults.inject(fault)
-    const mark = suite.mark()
-    const startedAt = performance.now()
-    const results = await Promise.all(
-      Array.from({ length: callers }, () =>
-        outcomeOf(
-          provider.getToken({ ...request, ...(row.signalMs === undefined ? {} : { signal: AbortSignal.timeout(row.signalMs) }) }),
+  it.each(rows)(
+    '$name',
+    async (row) => {
+      const minMs =
+        row.minMs === undefined ? 0 : engineName === 'msal' && row.outcome === 'TIMEOUT' ? 29_000 : row.minMs
+      const provider: TokenProvider = createTokenProvider({
+        engine: shared,
+        cache: createMemoryTokenCache(),
+        defaultThrottleMs,
+        onEvent: (event) => scanner.recordValue('provider-event', event),
+      })
+      const assertion = suite.userAssertion()
+      scanner.addToken('user assertion', assertion)
+      const request = { tenantId: suite.emu.tenantId, userAssertion: assertion, scopes: scopes() }
+      suite.emu.faults.clear()
+      for (const fault of row.faults) suite.emu.faults.inject(fault)
+      const mark = suite.mark()
+      const startedAt = performance.now()
+      const results = await Promise.all(
+        Array.from({ length: callers }, () =>
+          outcomeOf(
+            provider.getToken({
+              ...request,
+              ...(row.signalMs === undefined ? {} : { signal: AbortSignal.timeout(row.signalMs) }),
+            }),
+          ),
         ),
-      ),
-    )
-    const elapsedMs = performance.now() - startedAt
-    const requests = suite.tokenRequests(mark)
-    await settle()
-    const inFlight = provider.stats().inFlight
+      )
+      const elapsedMs = performance.now() - startedAt
+      const requests = suite.tokenRequests(mark)
+      await settle()
+      const inFlight = provider.stats().inFlight
 
-    // Every caller got the same answer, from one flight.
-    expect(results.map((result) => result.code)).toEqual(Array.from({ length: callers }, () => row.outcome))
-    expect(requests).toBe(pick(row.requests, engineName))
-    expect(elapsedMs).toBeGreaterThanOrEqual(minMs)
-    expect(elapsedMs).toBeLessThan(pick(row.maxMs, engineName))
-    expect(inFlight).toBe(0)
-    const first = results[0]?.error
-    if (row.outcome === 'THROTTLED') {
-      expect(first).toBeInstanceOf(OAuthError)
-      expect((first as OAuthError).status).toBe(429)
-    }
-    // The message says what to do (an abort is the caller's own doing).
-    if (first !== undefined && first.code !== 'ABORTED') expect(first.message).toMatch(actionable)
-
-    // The IdP recovers: a new key is served at once, and the faulted key as soon as its throttle (if any) ends.
-    suite.emu.faults.clear()
-    const otherStartedAt = performance.now()
-    await provider.getToken({ ...request, userAssertion: suite.userAssertion() })
-    const otherKeyMs = performance.now() - otherStartedAt
-    expect(otherKeyMs).toBeLessThan(1_000)
-    let sameKey: string
-    if (row.sameKeyBlockedMs !== undefined && row.sameKeyBlockedMs > 10_000) {
-      // Honouring a long Retry-After: the key stays blocked without a single request reaching the IdP.
-      const before = suite.mark()
-      const blocked = await outcomeOf(provider.getToken(request))
-      expect(blocked.code).toBe('THROTTLED')
-      expect(suite.tokenRequests(before)).toBe(0)
-      expect((blocked.error as OAuthError).retryAfterMs).toBeGreaterThan(row.sameKeyBlockedMs - 10_000)
-      sameKey = `blocked ${row.sameKeyBlockedMs / 1000} s (Retry-After), 0 requests`
-    } else {
-      const recoverAt = performance.now()
-      let attempts = 0
-      for (;;) {
-        attempts++
-        const again = await outcomeOf(provider.getToken(request))
-        if (again.code === 'token') break
-        expect(again.code).toBe('THROTTLED')
-        expect(row.sameKeyBlockedMs).toBeDefined()
-        await new Promise((resolve) => setTimeout(resolve, 100))
+      // Every caller got the same answer, from one flight.
+      expect(results.map((result) => result.code)).toEqual(Array.from({ length: callers }, () => row.outcome))
+      expect(requests).toBe(pick(row.requests, engineName))
+      expect(elapsedMs).toBeGreaterThanOrEqual(minMs)
+      expect(elapsedMs).toBeLessThan(pick(row.maxMs, engineName))
+      expect(inFlight).toBe(0)
+      const first = results[0]?.error
+      if (row.outcome === 'THROTTLED') {
+        expect(first).toBeInstanceOf(OAuthError)
+        expect((first as OAuthError).status).toBe(429)
       }
-      const recoveredMs = performance.now() - recoverAt
-      if (row.sameKeyBlockedMs === undefined) expect(attempts).toBe(1)
-      else expect(recoveredMs).toBeLessThan(row.sameKeyBlockedMs + 1_000)
-      sameKey = `${Math.round(recoveredMs)} ms`
-    }
-    await settle()
-    expect(watch.rejections).toEqual([])
-    expect(provider.stats().inFlight).toBe(0)
-    figures.add({
-      engine: engineName,
-      fault: row.name,
-      'getToken answer': row.outcome,
-      'IdP requests (8 callers)': requests,
-      'time to answer ms': Math.round(elapsedMs),
-      'inFlight after': inFlight,
-      'recovery: new key ms': Math.round(otherKeyMs),
-      'recovery: same key': sameKey,
-      'unhandled rejections': watch.rejections.length,
-      message: first === undefined ? '' : first.message.slice(0, 110),
-    })
-  }, 60_000)
+      // The message says what to do (an abort is the caller's own doing).
+      if (first !== undefined && first.code !== 'ABORTED') expect(first.message).toMatch(actionable)
+
+      // The IdP recovers: a new key is served at once, and the faulted key as soon as its throttle (if any) ends.
+      suite.emu.faults.clear()
+      const otherStartedAt = performance.now()
+      await provider.getToken({ ...request, userAssertion: suite.userAssertion() })
+      const otherKeyMs = performance.now() - otherStartedAt
+      expect(otherKeyMs).toBeLessThan(1_000)
+      let sameKey: string
+      if (row.sameKeyBlockedMs !== undefined && row.sameKeyBlockedMs > 10_000) {
+        // Honouring a long Retry-After: the key stays blocked without a single request reaching the IdP.
+        const before = suite.mark()
+        const blocked = await outcomeOf(provider.getToken(request))
+        expect(blocked.code).toBe('THROTTLED')
+        expect(suite.tokenRequests(before)).toBe(0)
+        expect((blocked.error as OAuthError).retryAfterMs).toBeGreaterThan(row.sameKeyBlockedMs - 10_000)
+        sameKey = `blocked ${row.sameKeyBlockedMs / 1000} s (Retry-After), 0 requests`
+      } else {
+        const recoverAt = performance.now()
+        let attempts = 0
+        for (;;) {
+          attempts++
+          const again = await outcomeOf(provider.getToken(request))
+          if (again.code === 'token') break
+          expect(again.code).toBe('THROTTLED')
+          expect(row.sameKeyBlockedMs).toBeDefined()
+          await new Promise((resolve) => setTimeout(resolve, 100))
+        }
+        const recoveredMs = performance.now() - recoverAt
+        if (row.sameKeyBlockedMs === undefined) expect(attempts).toBe(1)
+        else expect(recoveredMs).toBeLessThan(row.sameKeyBlockedMs + 1_000)
+        sameKey = `${Math.round(recoveredMs)} ms`
+      }
+      await settle()
+      expect(watch.rejections).toEqual([])
+      expect(provider.stats().inFlight).toBe(0)
+      figures.add({
+        engine: engineName,
+        fault: row.name,
+        'getToken answer': row.outcome,
+        'IdP requests (8 callers)': requests,
+        'time to answer ms': Math.round(elapsedMs),
+        'inFlight after': inFlight,
+        'recovery: new key ms': Math.round(otherKeyMs),
+        'recovery: same key': sameKey,
+        'unhandled rejections': watch.rejections.length,
+        message: first === undefined ? '' : first.message.slice(0, 110),
+      })
+    },
+    60_000,
+  )
 
   it('OnBehalfOfCredential maps each fault to a typed AuthenticationError and recovers', async () => {
     const credentialFor = (assertion: string): OnBehalfOfCredential =>

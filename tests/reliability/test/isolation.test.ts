@@ -14,7 +14,16 @@ import fc from 'fast-check'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFigureTable } from '../src/figures.ts'
-import { captureAzureLogs, engineFactory, percentile, runConcurrently, startSuiteEmulator, type EngineName, type LogCapture, type SuiteEmulator } from '../src/harness.ts'
+import {
+  captureAzureLogs,
+  engineFactory,
+  percentile,
+  runConcurrently,
+  startSuiteEmulator,
+  type EngineName,
+  type LogCapture,
+  type SuiteEmulator,
+} from '../src/harness.ts'
 import { createLeakScanner } from '../src/leak-scanner.ts'
 import { settle, watchUnhandledRejections, type RejectionWatch } from '../src/process-guards.ts'
 import { connectIoredis, dumpRedis, startTestRedis, type TestRedis } from '../src/redis-server.ts'
@@ -65,13 +74,21 @@ beforeAll(async () => {
   suite = await startSuiteEmulator(secretA)
   const { emu } = suite
   tenants = [emu.tenant, emu.addTenant({}), emu.addTenant({})]
-  const second = emu.registerApp({ displayName: 'Second middle tier', multiTenant: true, clientSecret: secretB, appIdUri: true, scopes: ['access_as_user'] })
+  const second = emu.registerApp({
+    displayName: 'Second middle tier',
+    multiTenant: true,
+    clientSecret: secretB,
+    appIdUri: true,
+    scopes: ['access_as_user'],
+  })
   apps = [
     { app: suite.app, secret: secretA, engine: 'jose' },
     { app: second, secret: secretB, engine: 'msal' },
   ]
   users = tenants.flatMap((tenant) => Array.from({ length: 4 }, () => emu.addUser({ tenantId: tenant.id })))
-  assertions = users.map((user) => apps.map(({ app }) => emu.issueUserToken({ user: user.oid, audience: app.clientId })))
+  assertions = users.map((user) =>
+    apps.map(({ app }) => emu.issueUserToken({ user: user.oid, audience: app.clientId })),
+  )
   for (const perUser of assertions) for (const assertion of perUser) scanner.addToken('user assertion', assertion)
   const api = suite.api.appIdUri
   scopeSets = [
@@ -146,7 +163,10 @@ async function randomizedRun(label: string, caches: readonly TokenCache[], seed:
     })
     const callStartedAt = performance.now()
     try {
-      const token = await credential.getToken(scopes, { enableCae: call.cae, ...(call.crossTenant ? { tenantId: tenant } : {}) })
+      const token = await credential.getToken(scopes, {
+        enableCae: call.cae,
+        ...(call.crossTenant ? { tenantId: tenant } : {}),
+      })
       latenciesMs.push(performance.now() - callStartedAt)
       tokens++
       const claims = decodeJwtPayload(token.token)
@@ -260,6 +280,13 @@ describe('isolation under load', () => {
     expect(scanner.scanned.texts).toBeGreaterThan(calls)
     expect(logs.lines).toBeGreaterThan(0)
     expect(scanner.leaks()).toEqual([])
-    figures.add({ cache: 'secret scan', calls: 2 * calls, 'texts scanned': scanner.scanned.texts, 'characters scanned': scanner.scanned.characters, canaries: scanner.canaryCount, leaks: 0 })
+    figures.add({
+      cache: 'secret scan',
+      calls: 2 * calls,
+      'texts scanned': scanner.scanned.texts,
+      'characters scanned': scanner.scanned.characters,
+      canaries: scanner.canaryCount,
+      leaks: 0,
+    })
   })
 })

@@ -55,15 +55,31 @@ describe.each(engineNames)('%s engine', (engineName) => {
     ['1e21 s', 1e21],
     ['8 days', 8 * 86_400],
     ['"99999999999" (numeric string)', '99999999999'],
-  ] as const)('refuses an absurd expires_in (%s) instead of returning a token that never expires', async (_name, expiresIn) => {
-    const body = JSON.stringify({ token_type: 'Bearer', expires_in: expiresIn, access_token: 'eyJ0eXAiOiJKV1QifQ.eyJ4IjoxfQ.c2ln' })
-    const error = await failureWith(engineName, { kind: 'malformed', status: 200, contentType: 'application/json', body })
-    expect(error.code).toBe<OboErrorCode>('INVALID_RESPONSE')
-    expect(error.message).toMatch(actionable)
-  })
+  ] as const)(
+    'refuses an absurd expires_in (%s) instead of returning a token that never expires',
+    async (_name, expiresIn) => {
+      const body = JSON.stringify({
+        token_type: 'Bearer',
+        expires_in: expiresIn,
+        access_token: 'eyJ0eXAiOiJKV1QifQ.eyJ4IjoxfQ.c2ln',
+      })
+      const error = await failureWith(engineName, {
+        kind: 'malformed',
+        status: 200,
+        contentType: 'application/json',
+        body,
+      })
+      expect(error.code).toBe<OboErrorCode>('INVALID_RESPONSE')
+      expect(error.message).toMatch(actionable)
+    },
+  )
 
   it('still accepts a lifetime of exactly 7 days (the bound is not off by one)', async () => {
-    const body = JSON.stringify({ token_type: 'Bearer', expires_in: 7 * 86_400, access_token: 'eyJ0eXAiOiJKV1QifQ.eyJ4IjoxfQ.c2ln' })
+    const body = JSON.stringify({
+      token_type: 'Bearer',
+      expires_in: 7 * 86_400,
+      access_token: 'eyJ0eXAiOiJKV1QifQ.eyJ4IjoxfQ.c2ln',
+    })
     suite.emu.faults.clear()
     suite.emu.faults.inject({ kind: 'malformed', status: 200, contentType: 'application/json', body })
     try {
@@ -82,7 +98,15 @@ describe.each(engineNames)('%s engine', (engineName) => {
   it.each([
     ['non-JSON 200', { kind: 'malformed', status: 200 }],
     ['empty 200', { kind: 'malformed', status: 200, contentType: 'application/json', body: '' }],
-    ['no access_token', { kind: 'malformed', status: 200, contentType: 'application/json', body: '{"token_type":"Bearer","expires_in":3599}' }],
+    [
+      'no access_token',
+      {
+        kind: 'malformed',
+        status: 200,
+        contentType: 'application/json',
+        body: '{"token_type":"Bearer","expires_in":3599}',
+      },
+    ],
   ] as const)('INVALID_RESPONSE message says what to do (%s)', async (_name, fault) => {
     const error = await failureWith(engineName, fault as FaultSpec)
     expect(error.code).toBe<OboErrorCode>('INVALID_RESPONSE')
@@ -130,7 +154,12 @@ it('jose: a throwing getClientAssertion gives a message that says what to do', a
 it('msal: msalEngine refuses an authority with user info', () => {
   let thrown: unknown
   try {
-    msalEngine({ clientId: suite.app.clientId, credential: { kind: 'secret', secret }, authorityHost: `https://user:pw@${suite.emu.host}`, fetch: suite.emu.fetch })
+    msalEngine({
+      clientId: suite.app.clientId,
+      credential: { kind: 'secret', secret },
+      authorityHost: `https://user:pw@${suite.emu.host}`,
+      fetch: suite.emu.fetch,
+    })
   } catch (error) {
     thrown = error
   }
@@ -143,8 +172,18 @@ it('msal: msalEngine refuses an authority with user info', () => {
 // broken: the next request on it failed with ECONNRESET after ~6 s. Now: 413 with `Connection: close`, and the
 // next request is served at once.
 it('entra-emulator: an oversized request does not break the next request', async () => {
-  const big = new URLSearchParams({ grant_type: 'client_credentials', client_id: suite.app.clientId, client_secret: secret, scope: 'x', pad: 'A'.repeat(1_500_000) })
-  const first = await suite.emu.fetch(suite.emu.tokenEndpoint(), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: big.toString() })
+  const big = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: suite.app.clientId,
+    client_secret: secret,
+    scope: 'x',
+    pad: 'A'.repeat(1_500_000),
+  })
+  const first = await suite.emu.fetch(suite.emu.tokenEndpoint(), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: big.toString(),
+  })
   await first.text()
   const startedAt = Date.now()
   const next = await suite.emu.fetch(suite.emu.openIdConfigurationUrl()).then(
@@ -164,12 +203,22 @@ it('core: deriveCacheKey keeps unvalidated tenant and scope text in its own fiel
   const partition = 'a'.repeat(64)
   // Each pair joined into the same text under the old scheme.
   const pairs = [
-    [{ tenantId: 'a\nb', scopes: ['c'], enableCae: false, userAssertion: 'u' }, { tenantId: 'a', scopes: ['b\nc'], enableCae: false, userAssertion: 'u' }],
-    [{ tenantId: 't', scopes: ['x\ncae'], enableCae: false, userAssertion: 'u' }, { tenantId: 't', scopes: ['x'], enableCae: true, userAssertion: 'std\nu' }],
-    [{ tenantId: 't\nx', scopes: ['y'], enableCae: false, userAssertion: 'u' }, { tenantId: 't', scopes: ['x\ny'], enableCae: false, userAssertion: 'u' }],
+    [
+      { tenantId: 'a\nb', scopes: ['c'], enableCae: false, userAssertion: 'u' },
+      { tenantId: 'a', scopes: ['b\nc'], enableCae: false, userAssertion: 'u' },
+    ],
+    [
+      { tenantId: 't', scopes: ['x\ncae'], enableCae: false, userAssertion: 'u' },
+      { tenantId: 't', scopes: ['x'], enableCae: true, userAssertion: 'std\nu' },
+    ],
+    [
+      { tenantId: 't\nx', scopes: ['y'], enableCae: false, userAssertion: 'u' },
+      { tenantId: 't', scopes: ['x\ny'], enableCae: false, userAssertion: 'u' },
+    ],
   ] as const
   for (const [left, right] of pairs) {
-    const old = (parts: typeof left | typeof right): string => `${parts.tenantId}\n${parts.scopes.join(' ')}\n${parts.enableCae ? 'cae' : 'std'}\n${parts.userAssertion}`
+    const old = (parts: typeof left | typeof right): string =>
+      `${parts.tenantId}\n${parts.scopes.join(' ')}\n${parts.enableCae ? 'cae' : 'std'}\n${parts.userAssertion}`
     expect(old(left)).toBe(old(right))
     expect(deriveCacheKey({ partition, ...left })).not.toBe(deriveCacheKey({ partition, ...right }))
   }

@@ -30,7 +30,12 @@ function h(tag, attributes = {}, ...children) {
 function decodeJwt(token) {
   try {
     const part = token.split('.')[1] ?? ''
-    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='))
+    const json = atob(
+      part
+        .replace(/-/g, '+')
+        .replace(/_/g, '/')
+        .padEnd(Math.ceil(part.length / 4) * 4, '='),
+    )
     return JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0))))
   } catch {
     return undefined
@@ -51,7 +56,12 @@ const fmtMs = (ms) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(1)) + ' ms'
 function fmtExpiry(seconds) {
   const minutes = Math.round((seconds * 1000 - Date.now()) / 60_000)
   const away = Math.abs(minutes) >= 120 ? `${Math.round(minutes / 60)} h` : `${minutes} min`
-  const at = new Date(seconds * 1000).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })
+  const at = new Date(seconds * 1000).toLocaleString([], {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  })
   return `${at} (${minutes >= 0 ? 'in ' + away : away.replace('-', '') + ' ago'})`
 }
 
@@ -98,11 +108,15 @@ async function main() {
   }
   $('#call').addEventListener('click', () => void run(() => callMiddleTier()))
   $('#satisfy').addEventListener('click', () => void run(() => satisfyAndRetry()))
-  $('#new-token').addEventListener('click', () => void run(async () => {
-    if (state.user === undefined) return
-    state.tokens.delete(state.user.id)
-    await callMiddleTier()
-  }))
+  $('#new-token').addEventListener(
+    'click',
+    () =>
+      void run(async () => {
+        if (state.user === undefined) return
+        state.tokens.delete(state.user.id)
+        await callMiddleTier()
+      }),
+  )
   $('#cae').addEventListener('click', () => void run(() => caeEvent()))
   await refreshStats()
 }
@@ -176,7 +190,10 @@ async function caeEvent() {
     body: JSON.stringify({ oid }),
   })
   if (!response.ok) throw new Error(`CAE event failed (HTTP ${response.status})`)
-  banner('warn', 'CAE event: the downstream API revoked this user’s earlier tokens. The next call gets a claims challenge from it, which the middle tier’s pipeline answers once with a fresh token.')
+  banner(
+    'warn',
+    'CAE event: the downstream API revoked this user’s earlier tokens. The next call gets a claims challenge from it, which the middle tier’s pipeline answers once with a fresh token.',
+  )
 }
 
 /** @param {string} token */
@@ -187,7 +204,15 @@ async function send(token) {
   const body = await response.json()
   /** @type {Chain | undefined} */
   const chain = body.chain
-  renderClaims('#step-caller', chain?.caller ?? decodeJwt(token), ['name', 'preferred_username', 'aud', 'azp', 'scp', 'amr', 'exp'])
+  renderClaims('#step-caller', chain?.caller ?? decodeJwt(token), [
+    'name',
+    'preferred_username',
+    'aud',
+    'azp',
+    'scp',
+    'amr',
+    'exp',
+  ])
   renderClaims('#step-obo', chain?.obo, ['aud', 'azp', 'scp', 'xms_cc', 'uti', 'exp'])
   renderMiddle(response.status, chain)
   addHistory(response.status, chain, latencyMs)
@@ -197,7 +222,9 @@ async function send(token) {
 
   if (response.ok) {
     renderDownstream(body.downstream?.body)
-    const retried = chain?.caeRetried ? ' The downstream asked for claims (CAE); the pipeline got a fresh token and retried once.' : ''
+    const retried = chain?.caeRetried
+      ? ' The downstream asked for claims (CAE); the pipeline got a fresh token and retried once.'
+      : ''
     banner('ok', `200 OK · OBO token: cache ${chain?.cache ?? 'n/a'} · ${fmtMs(latencyMs)} end to end.${retried}`)
     return
   }
@@ -214,12 +241,14 @@ async function send(token) {
     state.pendingClaims = claims
     $('#satisfy').hidden = false
     $('#challenge-title').textContent = 'Claims challenge: step-up required'
-    $('#challenge-text').textContent = `Entra refused the exchange until the user satisfies Conditional Access (${body.entraError ?? body.error}${codes}). The middle tier relayed it as a 401; the front end gets a new token with these claims and retries.`
+    $('#challenge-text').textContent =
+      `Entra refused the exchange until the user satisfies Conditional Access (${body.entraError ?? body.error}${codes}). The middle tier relayed it as a 401; the front end gets a new token with these claims and retries.`
     banner('warn', `401 · ${body.error}${codes} · satisfy the challenge and retry.`)
   } else if (body.error === 'consent_required' || body.error === 'interaction_required') {
     challenge.classList.add('bad')
     $('#challenge-title').textContent = 'Consent required'
-    $('#challenge-text').textContent = `The user has not consented to the middle tier calling the downstream API (${body.entraError ?? body.error}${codes}). The front end must send the user through interactive consent; retrying will not help.`
+    $('#challenge-text').textContent =
+      `The user has not consented to the middle tier calling the downstream API (${body.entraError ?? body.error}${codes}). The front end must send the user through interactive consent; retrying will not help.`
     banner('bad', `401 · ${body.error}${codes}`)
   } else {
     challenge.classList.add('bad')
@@ -254,32 +283,62 @@ function renderClaims(selector, claims, keys) {
 function renderMiddle(status, chain) {
   const body = $('#step-middle .middle-body')
   body.replaceChildren()
-  const row = h('div', { class: 'row' }, h('span', { class: `pill ${status === 200 ? 'hit' : 'bad'}` }, `HTTP ${status}`))
+  const row = h(
+    'div',
+    { class: 'row' },
+    h('span', { class: `pill ${status === 200 ? 'hit' : 'bad'}` }, `HTTP ${status}`),
+  )
   if (chain?.cache !== undefined) row.append(h('span', { class: `pill ${chain.cache}` }, `cache ${chain.cache}`))
   body.append(row)
   if (chain === undefined) return
   const t = chain.timings
   const max = Math.max(t.totalMs, 0.01)
-  for (const [label, ms] of /** @type {[string, number][]} */ ([['validate', t.validateMs], ['OBO token', t.tokenMs], ['downstream', t.downstreamMs], ['total', t.totalMs]])) {
+  for (const [label, ms] of /** @type {[string, number][]} */ ([
+    ['validate', t.validateMs],
+    ['OBO token', t.tokenMs],
+    ['downstream', t.downstreamMs],
+    ['total', t.totalMs],
+  ])) {
     const bar = h('span')
     bar.style.width = `${Math.max(2, (ms / max) * 100)}%`
-    body.append(h('div', { class: 'timing' }, h('span', {}, label), h('div', { class: 'bar' }, bar), h('span', { class: 'ms' }, fmtMs(ms))))
+    body.append(
+      h(
+        'div',
+        { class: 'timing' },
+        h('span', {}, label),
+        h('div', { class: 'bar' }, bar),
+        h('span', { class: 'ms' }, fmtMs(ms)),
+      ),
+    )
   }
-  if (chain.caeRetried) body.append(h('p', { class: 'note' }, 'Downstream CAE challenge → fresh token with claims → retried once.'))
+  if (chain.caeRetried)
+    body.append(h('p', { class: 'note' }, 'Downstream CAE challenge → fresh token with claims → retried once.'))
 }
 
 /** @param {unknown} answer */
 function renderDownstream(answer) {
   const body = $('#step-downstream .downstream-body')
   body.replaceChildren()
-  const documents = /** @type {{ documents?: { id: string, title: string, modified: string }[], user?: { name?: string } } | undefined} */ (answer)
+  const documents =
+    /** @type {{ documents?: { id: string, title: string, modified: string }[], user?: { name?: string } } | undefined} */ (
+      answer
+    )
   if (documents?.documents === undefined) {
     body.append(h('p', { class: 'empty' }, 'No answer: the call stopped before the downstream API.'))
     return
   }
   body.append(h('p', { class: 'hop' }, `Documents of ${documents.user?.name ?? 'the user'}`))
-  const rows = documents.documents.map((d) => h('tr', {}, h('td', {}, d.title), h('td', { class: 'num-cell' }, d.id), h('td', { class: 'num-cell' }, d.modified)))
-  body.append(h('table', { class: 'documents' }, h('thead', {}, h('tr', {}, h('th', {}, 'Title'), h('th', {}, 'ID'), h('th', {}, 'Modified'))), h('tbody', {}, ...rows)))
+  const rows = documents.documents.map((d) =>
+    h('tr', {}, h('td', {}, d.title), h('td', { class: 'num-cell' }, d.id), h('td', { class: 'num-cell' }, d.modified)),
+  )
+  body.append(
+    h(
+      'table',
+      { class: 'documents' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Title'), h('th', {}, 'ID'), h('th', {}, 'Modified'))),
+      h('tbody', {}, ...rows),
+    ),
+  )
 }
 
 /** @param {number} status @param {Chain | undefined} chain @param {number} latencyMs */
@@ -310,7 +369,11 @@ async function refreshStats() {
   const stats = await response.json()
   const list = $('#stats')
   list.replaceChildren()
-  for (const [label, value] of [['hits', stats.cache.hits], ['misses', stats.cache.misses], ['coalesced', stats.cache.coalesced]]) {
+  for (const [label, value] of [
+    ['hits', stats.cache.hits],
+    ['misses', stats.cache.misses],
+    ['coalesced', stats.cache.coalesced],
+  ]) {
     list.append(h('div', {}, h('dt', {}, label), h('dd', {}, String(value))))
   }
 }

@@ -22,9 +22,11 @@ describe('raceAbort', () => {
   it('settles like the work when there is no signal or it never fires', async () => {
     expect(await raceAbort(Promise.resolve(1), undefined)).toBe(1)
     expect(await raceAbort(Promise.resolve(2), new AbortController().signal)).toBe(2)
-    expect(await codeOf(raceAbort(Promise.reject(new OboError('x', { code: 'NETWORK_ERROR' })), new AbortController().signal))).toBe(
-      'NETWORK_ERROR',
-    )
+    expect(
+      await codeOf(
+        raceAbort(Promise.reject(new OboError('x', { code: 'NETWORK_ERROR' })), new AbortController().signal),
+      ),
+    ).toBe('NETWORK_ERROR')
   })
 
   it('rejects with ABORTED as soon as the signal fires, calling onAbort, while the work goes on', async () => {

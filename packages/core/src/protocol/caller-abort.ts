@@ -28,7 +28,11 @@ export function abortedError(signal: AbortSignal): OboError {
  * return raceAbort(acquire(), request.signal, () => context.controller.abort())
  * ```
  */
-export function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined, onAbort: () => void = noop): Promise<T> {
+export function raceAbort<T>(
+  work: Promise<T>,
+  signal: AbortSignal | undefined,
+  onAbort: () => void = noop,
+): Promise<T> {
   work.catch(noop)
   if (signal === undefined) return work
   if (signal.aborted) {

@@ -17,14 +17,18 @@ describe('callClientAssertion', () => {
     )
     expect(error.code).toBe('CLIENT_ASSERTION_FAILED')
     expect(error.cause).toBe(cause)
-    expect(await failure(callClientAssertion(() => Promise.reject(cause)))).toMatchObject({ code: 'CLIENT_ASSERTION_FAILED' })
+    expect(await failure(callClientAssertion(() => Promise.reject(cause)))).toMatchObject({
+      code: 'CLIENT_ASSERTION_FAILED',
+    })
   })
 
-  it.each([['an empty string', ''], ['blanks', '   '], ['undefined', undefined], ['a number', 42]])(
-    'refuses %s as CLIENT_ASSERTION_FAILED',
-    async (_name, value) => {
-      const error = await failure(callClientAssertion(() => value as unknown as string))
-      expect(error.code).toBe('CLIENT_ASSERTION_FAILED')
-    },
-  )
+  it.each([
+    ['an empty string', ''],
+    ['blanks', '   '],
+    ['undefined', undefined],
+    ['a number', 42],
+  ])('refuses %s as CLIENT_ASSERTION_FAILED', async (_name, value) => {
+    const error = await failure(callClientAssertion(() => value as unknown as string))
+    expect(error.code).toBe('CLIENT_ASSERTION_FAILED')
+  })
 })

@@ -27,9 +27,12 @@ export async function callClientAssertion(getAssertion: () => string | Promise<s
     )
   }
   if (typeof assertion !== 'string' || assertion.trim().length === 0) {
-    throw new OboError('The client assertion callback (getAssertion) returned no assertion; it must return a signed JWT string.', {
-      code: 'CLIENT_ASSERTION_FAILED',
-    })
+    throw new OboError(
+      'The client assertion callback (getAssertion) returned no assertion; it must return a signed JWT string.',
+      {
+        code: 'CLIENT_ASSERTION_FAILED',
+      },
+    )
   }
   return assertion
 }

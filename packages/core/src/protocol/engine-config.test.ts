@@ -5,7 +5,9 @@ import { assertAssertionCallback, assertClientId, assertClientSecret, engineAuth
 describe('assertClientId', () => {
   it('accepts an ID and refuses a missing or blank one', () => {
     expect(thrownCode(() => assertClientId('00000000-0000-0000-0000-000000000001'))).toBeUndefined()
-    for (const value of [undefined, '', '  ', 42]) expect(thrownCode(() => assertClientId(value))).toBe('INVALID_ARGUMENT')
+    for (const value of [undefined, '', '  ', 42]) {
+      expect(thrownCode(() => assertClientId(value))).toBe('INVALID_ARGUMENT')
+    }
   })
 })
 

@@ -17,7 +17,9 @@ import { OboError } from '../errors.ts'
  */
 export function assertClientId(clientId: unknown): asserts clientId is string {
   if (typeof clientId !== 'string' || clientId.trim().length === 0) {
-    throw new OboError('clientId is required: the application (client) ID of the middle tier.', { code: 'INVALID_ARGUMENT' })
+    throw new OboError('clientId is required: the application (client) ID of the middle tier.', {
+      code: 'INVALID_ARGUMENT',
+    })
   }
 }
 
@@ -49,7 +51,9 @@ export function assertClientSecret(secret: unknown): asserts secret is string {
  */
 export function assertAssertionCallback(getAssertion: unknown): asserts getAssertion is () => string | Promise<string> {
   if (typeof getAssertion !== 'function') {
-    throw new OboError('getAssertion must be a function returning a signed client assertion JWT.', { code: 'INVALID_ARGUMENT' })
+    throw new OboError('getAssertion must be a function returning a signed client assertion JWT.', {
+      code: 'INVALID_ARGUMENT',
+    })
   }
 }
 
@@ -68,10 +72,13 @@ export function engineAuthorityHost(authorityHost: unknown): string {
   try {
     url = new URL(String(authorityHost))
   } catch (error) {
-    throw new OboError('authorityHost is not a valid URL; pass an https origin such as https://login.microsoftonline.com.', {
-      code: 'INVALID_AUTHORITY',
-      cause: error,
-    })
+    throw new OboError(
+      'authorityHost is not a valid URL; pass an https origin such as https://login.microsoftonline.com.',
+      {
+        code: 'INVALID_AUTHORITY',
+        cause: error,
+      },
+    )
   }
   if (url.protocol !== 'https:') {
     throw new OboError(
@@ -79,7 +86,13 @@ export function engineAuthorityHost(authorityHost: unknown): string {
       { code: 'INVALID_AUTHORITY' },
     )
   }
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+  if (
+    (url.pathname !== '/' && url.pathname !== '') ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    url.username !== '' ||
+    url.password !== ''
+  ) {
     throw new OboError(
       'authorityHost must be an origin only (e.g. https://login.microsoftonline.com), without path, query or credentials; the tenant is given per request.',
       { code: 'INVALID_AUTHORITY' },

@@ -15,7 +15,13 @@ describe('engine fingerprint', () => {
     const one = engineFingerprint({ ...base, credentialIdentity: secretIdentity('a') })
     expect(engineFingerprint({ ...base, credentialIdentity: secretIdentity('b') })).not.toBe(one)
     expect(engineFingerprint({ ...base, clientId: 'client-2', credentialIdentity: secretIdentity('a') })).not.toBe(one)
-    expect(engineFingerprint({ ...base, authorityHost: 'https://login.microsoftonline.us', credentialIdentity: secretIdentity('a') })).not.toBe(one)
+    expect(
+      engineFingerprint({
+        ...base,
+        authorityHost: 'https://login.microsoftonline.us',
+        credentialIdentity: secretIdentity('a'),
+      }),
+    ).not.toBe(one)
   })
 
   it('never contains the secret', () => {
@@ -31,6 +37,8 @@ describe('engine fingerprint', () => {
     expect(callbackIdentity(first, 'callback')).toBe(callbackIdentity(first, 'callback'))
     expect(callbackIdentity(first, 'callback')).not.toBe(callbackIdentity(second, 'callback'))
     expect(callbackIdentity(first, 'msal-callback')).toMatch(/^msal-callback:\d+$/)
-    expect(callbackIdentity(first, 'msal-callback').split(':')[1]).toBe(callbackIdentity(first, 'callback').split(':')[1])
+    expect(callbackIdentity(first, 'msal-callback').split(':')[1]).toBe(
+      callbackIdentity(first, 'callback').split(':')[1],
+    )
   })
 })

@@ -25,7 +25,9 @@ export interface EngineFingerprintParts {
  * ```
  */
 export function engineFingerprint(parts: EngineFingerprintParts): string {
-  return sha256Hex(`onbehalf-engine-fingerprint/v1|${parts.authorityHost}|${parts.clientId}|${parts.credentialIdentity}`)
+  return sha256Hex(
+    `onbehalf-engine-fingerprint/v1|${parts.authorityHost}|${parts.clientId}|${parts.credentialIdentity}`,
+  )
 }
 
 /**

@@ -6,7 +6,9 @@ const scopes = ['https://graph.microsoft.com/.default']
 
 describe('assertTokenRequest', () => {
   it('accepts a tenant GUID or domain with scopes', () => {
-    expect(thrownCode(() => assertTokenRequest({ tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47', scopes }))).toBeUndefined()
+    expect(
+      thrownCode(() => assertTokenRequest({ tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47', scopes })),
+    ).toBeUndefined()
     expect(thrownCode(() => assertTokenRequest({ tenantId: 'contoso.onmicrosoft.com', scopes }))).toBeUndefined()
   })
 

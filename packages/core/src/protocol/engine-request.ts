@@ -25,10 +25,17 @@ export function assertTokenRequest(request: TokenRequestBase): void {
     })
   }
   const { scopes } = request
-  if (!Array.isArray(scopes) || scopes.length === 0 || scopes.some((scope) => typeof scope !== 'string' || scope.trim() === '' || /\s/.test(scope))) {
-    throw new OboError('scopes must be a non-empty list of scopes of one resource, e.g. ["https://graph.microsoft.com/.default"].', {
-      code: 'INVALID_ARGUMENT',
-    })
+  if (
+    !Array.isArray(scopes) ||
+    scopes.length === 0 ||
+    scopes.some((scope) => typeof scope !== 'string' || scope.trim() === '' || /\s/.test(scope))
+  ) {
+    throw new OboError(
+      'scopes must be a non-empty list of scopes of one resource, e.g. ["https://graph.microsoft.com/.default"].',
+      {
+        code: 'INVALID_ARGUMENT',
+      },
+    )
   }
 }
 
@@ -43,7 +50,9 @@ export function assertTokenRequest(request: TokenRequestBase): void {
  */
 export function assertUserAssertion(userAssertion: unknown): asserts userAssertion is string {
   if (typeof userAssertion !== 'string' || userAssertion.length === 0) {
-    throw new OboError('userAssertion is required: pass the access token the caller sent.', { code: 'INVALID_ARGUMENT' })
+    throw new OboError('userAssertion is required: pass the access token the caller sent.', {
+      code: 'INVALID_ARGUMENT',
+    })
   }
 }
 
@@ -58,6 +67,8 @@ export function assertUserAssertion(userAssertion: unknown): asserts userAsserti
  */
 export function assertRefreshToken(refreshToken: unknown): asserts refreshToken is string {
   if (typeof refreshToken !== 'string' || refreshToken.length === 0) {
-    throw new OboError('refreshToken is required: pass the refresh token from an earlier result.', { code: 'INVALID_ARGUMENT' })
+    throw new OboError('refreshToken is required: pass the refresh token from an earlier result.', {
+      code: 'INVALID_ARGUMENT',
+    })
   }
 }

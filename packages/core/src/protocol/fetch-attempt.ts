@@ -66,10 +66,13 @@ export async function fetchAttempt(request: FetchAttemptRequest): Promise<Fetche
     if (callerSignal?.aborted === true) return abortedError(callerSignal)
     if (timedOut) return timeoutError(request)
     if (error instanceof OboError) return error
-    return new OboError(`Could not reach ${new URL(request.url).host}: ${describeNetworkError(error)}. Check the network and the authority host.`, {
-      code: 'NETWORK_ERROR',
-      cause: error,
-    })
+    return new OboError(
+      `Could not reach ${new URL(request.url).host}: ${describeNetworkError(error)}. Check the network and the authority host.`,
+      {
+        code: 'NETWORK_ERROR',
+        cause: error,
+      },
+    )
   }
   try {
     let response: Response
@@ -91,7 +94,12 @@ export async function fetchAttempt(request: FetchAttemptRequest): Promise<Fetche
     } catch (error) {
       throw failure(error)
     }
-    return { status: response.status, headers: response.headers, text, retryAfterMs: parseRetryAfterMs(response.headers.get('retry-after')) }
+    return {
+      status: response.status,
+      headers: response.headers,
+      text,
+      retryAfterMs: parseRetryAfterMs(response.headers.get('retry-after')),
+    }
   } finally {
     clearTimeout(timer)
     callerSignal?.removeEventListener('abort', onAbort)

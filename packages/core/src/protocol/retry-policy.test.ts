@@ -10,7 +10,10 @@ interface Answer {
 const fast: RetryPolicy = { maxAttempts: 3, deadlineMs: 5_000, baseDelayMs: 1, maxDelayMs: 2 }
 
 /** Plays `script` one entry per attempt: an answer, or an error to reject with. */
-function scripted(script: ReadonlyArray<Answer | OboError>): { attempt: () => Promise<Answer>; attempts: () => number } {
+function scripted(script: ReadonlyArray<Answer | OboError>): {
+  attempt: () => Promise<Answer>
+  attempts: () => number
+} {
   let calls = 0
   return {
     attempt: () => {
@@ -35,7 +38,9 @@ describe('retry policy', () => {
     for (let attempt = 1; attempt <= 10; attempt += 1) {
       const wait = backoffMs(defaultRetryPolicy, attempt, undefined)
       expect(wait).toBeGreaterThanOrEqual(0)
-      expect(wait).toBeLessThanOrEqual(Math.min(defaultRetryPolicy.maxDelayMs, defaultRetryPolicy.baseDelayMs * 2 ** (attempt - 1)))
+      expect(wait).toBeLessThanOrEqual(
+        Math.min(defaultRetryPolicy.maxDelayMs, defaultRetryPolicy.baseDelayMs * 2 ** (attempt - 1)),
+      )
     }
   })
 })

@@ -21,7 +21,12 @@ describe('checkTokenAnswer', () => {
   })
 
   it('makes an Entra error body an OAuthError with every field, on any status', () => {
-    const body = { error: 'invalid_grant', error_description: 'AADSTS50076: MFA', error_codes: [50076], claims: '{"x":1}' }
+    const body = {
+      error: 'invalid_grant',
+      error_description: 'AADSTS50076: MFA',
+      error_codes: [50076],
+      claims: '{"x":1}',
+    }
     for (const status of [400, 200]) {
       const error = failure(() => checkTokenAnswer({ status, body, retryAfterMs: 5000 }))
       expect(error).toBeInstanceOf(OAuthError)
@@ -70,7 +75,13 @@ describe('tokenResultFromBody', () => {
   const sentAt = 1_000_000
 
   it('counts expiry and refresh from the send time, with the server scopes and refresh token', () => {
-    const body = { ...good, expires_in: '3600', refresh_in: 1800, scope: ' api://a/Read  api://a/Write ', refresh_token: 'rt' }
+    const body = {
+      ...good,
+      expires_in: '3600',
+      refresh_in: 1800,
+      scope: ' api://a/Read  api://a/Write ',
+      refresh_token: 'rt',
+    }
     expect(tokenResultFromBody(body, { requestedScopes: ['api://a/.default'], sentAt })).toEqual({
       accessToken: 'at-secret-value',
       tokenType: 'Bearer',
@@ -83,14 +94,20 @@ describe('tokenResultFromBody', () => {
 
   it('ignores a refresh_in at or past expiry (an absurd one never becomes Infinity)', () => {
     for (const refresh_in of [60, 61, 1.7976931348623157e308]) {
-      const result = tokenResultFromBody({ access_token: 'a', expires_in: 60, refresh_in }, { requestedScopes: ['s'], sentAt })
+      const result = tokenResultFromBody(
+        { access_token: 'a', expires_in: 60, refresh_in },
+        { requestedScopes: ['s'], sentAt },
+      )
       expect(result.refreshAt).toBeUndefined()
       expect(result.expiresAt).toBe(sentAt + 60_000)
     }
   })
 
   it('falls back to the requested scopes and Bearer, and leaves out absent optional fields', () => {
-    const result = tokenResultFromBody({ access_token: 'a', expires_in: 60, scope: ' ' }, { requestedScopes: ['s'], sentAt })
+    const result = tokenResultFromBody(
+      { access_token: 'a', expires_in: 60, scope: ' ' },
+      { requestedScopes: ['s'], sentAt },
+    )
     expect(result).toEqual({ accessToken: 'a', tokenType: 'Bearer', scopes: ['s'], expiresAt: sentAt + 60_000 })
     expect('refreshAt' in result || 'refreshToken' in result).toBe(false)
   })

@@ -49,7 +49,9 @@ export function checkTokenAnswer(answer: TokenAnswer): Readonly<Record<string, u
   if (body['expires_in'] === undefined) throw invalid('no expires_in', status)
   const expiresIn = parseSeconds(body['expires_in'])
   // No Entra token lives longer than a day; a lifetime of years (or 1e308) would be cached forever.
-  if (expiresIn === undefined || expiresIn <= 0 || expiresIn > maxLifetimeSeconds) throw invalid('an invalid expires_in', status)
+  if (expiresIn === undefined || expiresIn <= 0 || expiresIn > maxLifetimeSeconds) {
+    throw invalid('an invalid expires_in', status)
+  }
   for (const name of ['ext_expires_in', 'refresh_in']) {
     if (body[name] !== undefined && body[name] !== null && parseSeconds(body[name]) === undefined) {
       throw invalid(`an invalid ${name}`, status)
@@ -113,7 +115,12 @@ export function tokenResultFromBody(body: Readonly<Record<string, unknown>>, opt
  * ```
  */
 export function parseSeconds(value: unknown): number | undefined {
-  const number = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : Number.NaN
+  const number =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)
+        ? Number(value)
+        : Number.NaN
   return Number.isFinite(number) && number >= 0 ? number : undefined
 }
 
