@@ -89,6 +89,13 @@ describe('fetchAttempt', () => {
     expect(answer.text).toBe('{"ok":true}')
   })
 
+  it("names a runtime's fetch error in one sentence, without a doubled period", async () => {
+    const failingFetch = (): Promise<Response> => Promise.reject(new TypeError('Network connection lost.'))
+    const error = await rejection(attempt({ fetch: failingFetch }))
+    expect(error.code).toBe('NETWORK_ERROR')
+    expect(error.message).toContain('Network connection lost. Check the network')
+  })
+
   it("asks only for what workerd implements: redirect 'manual', no cache field", async () => {
     const seen: RequestInit[] = []
     const workerdInitFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {

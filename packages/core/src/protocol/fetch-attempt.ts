@@ -151,6 +151,7 @@ function describeNetworkError(error: unknown): string {
   // undici puts the socket error (ECONNRESET, ECONNREFUSED, certificate problems) in `cause`.
   const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined
   if (typeof cause?.code === 'string') return cause.code
-  if (typeof cause?.message === 'string') return cause.message
-  return error instanceof Error ? error.message : 'fetch failed'
+  const message = typeof cause?.message === 'string' ? cause.message : error instanceof Error ? error.message : ''
+  // Runtimes end their messages with a period or not (workerd does); the sentence around it adds its own.
+  return message.replace(/[.\s]+$/, '') || 'fetch failed'
 }
