@@ -4,7 +4,8 @@
 // Installs Deno, Bun and Cloudflare's workerd from npm (their packages ship the binaries) into a temp prefix,
 // packs core, certificate and jose with pnpm, installs the tarballs into an empty project, starts the Entra
 // emulator over HTTPS from Node, and in each runtime × credential (a client secret, a PEM certificate) runs
-// scripts/runtimes/scenario.mjs: an OBO exchange, then the same request served from the provider's cache.
+// scripts/runtimes/scenario.mjs: an OBO exchange, then the same request served from the provider's cache (in
+// workerd, by a later request to the Worker, the provider at module scope as a real Worker keeps it).
 // Node checks every answer: both tokens equal and for the downstream API, exactly one token request reached
 // the emulator (its recorded requests), with the credential expected, and core's SHA-256 gave the right digests.
 //
@@ -16,7 +17,10 @@
 //            browser, import), so core's `#sha256` resolves to the Web fallback there (Deno and Bun take the
 //            `node` condition): the bundle's inputs are checked for it, and the digests prove it right.
 //
-// Prints one line per runtime × credential (`runtime deno secret: ok …`) and exits non-zero on any failure.
+// A control per runtime runs without that trust and must fail with NETWORK_ERROR before reaching the emulator.
+//
+// Prints one line per runtime × credential (`runtime deno secret: ok …`) and per control, and exits non-zero on
+// any failure.
 // Run after `pnpm build`: node scripts/check-runtimes.mjs
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -55,12 +59,13 @@ const registryPackages = []
 const processTimeoutMs = 60_000
 
 /**
- * The Workers that one workerd process serves, each on its own socket, all with the emulator-trusting network as
- * their `globalOutbound`. Each entry: `name`; `entry`, a file in scripts/runtimes/ (copied into the project, so
- * it imports the packed tarballs), bundled as Cloudflare's tooling would; `compatibilityDate`; optional
- * `checkBundle(metafile)` and `bindings(context)` (JSON bindings, by name);
- * and `checks(context)`, returning `{ label, run }` items, where `run()` sends requests to `context.origin`
- * and returns the `ok` line's detail or throws. `context` has `app`, `emu`, `credentials` and `scenarioCheck`.
+ * The Workers that one workerd process serves, each on its own socket. Each entry: `name`; `entry`, a file in
+ * scripts/runtimes/ (copied into the project, so it imports the packed tarballs), bundled as Cloudflare's tooling
+ * would; `compatibilityDate`; optional `outbound` (its `globalOutbound`: 'emulator-network', the default, trusts
+ * the emulator's CA; 'untrusting-network' does not), `checkBundle(metafile)` and `bindings(context)` (JSON
+ * bindings, by name); and `checks(context)`, returning `{ label, run }` items, where `run()` sends requests to
+ * `context.origin` and returns the `ok` line's detail or throws. `context` has `app`, `emu`, `credentials`,
+ * `scenarioCheck` and `controlCheck`.
  *
  * Extension point: a Hono app on `@onbehalf/server/hono` joins the same workerd process with one more entry
  * (`workerdWorkers.push({ name: 'hono', entry: 'hono-worker.mjs', compatibilityDate, bindings, checks })`): its
@@ -69,29 +74,50 @@ const processTimeoutMs = 60_000
  * `context.emu` and `context.credentials`) as JSON bindings, and checks that send it requests with
  * `Authorization: Bearer ${context.emu.issueUserToken(…)}` and count the emulator's token requests.
  */
-const workerdWorkers = workerdCompatibilityDates.map((compatibilityDate) => ({
-  name: `scenario${compatibilityDate.replaceAll('-', '')}`,
-  entry: 'worker.mjs',
-  compatibilityDate,
-  checkBundle(metafile) {
-    const inputs = Object.keys(metafile.inputs)
-    const web = inputs.some((path) => path.endsWith('@onbehalf/core/dist/sha256-web.js'))
-    const node = inputs.some((path) => path.includes('sha256-node'))
-    if (!web || node) throw new Error(`core's #sha256 did not resolve to the Web fallback: ${inputs.join(', ')}`)
+const workerdWorkers = [
+  ...workerdCompatibilityDates.map((compatibilityDate) => ({
+    name: `scenario${compatibilityDate.replaceAll('-', '')}`,
+    entry: 'worker.mjs',
+    compatibilityDate,
+    checkBundle(metafile) {
+      const inputs = Object.keys(metafile.inputs)
+      const web = inputs.some((path) => path.endsWith('@onbehalf/core/dist/sha256-web.js'))
+      const node = inputs.some((path) => path.includes('sha256-node'))
+      if (!web || node) throw new Error(`core's #sha256 did not resolve to the Web fallback: ${inputs.join(', ')}`)
+    },
+    checks: ({ credentials, origin, scenarioCheck }) =>
+      credentials.map((credential) => ({
+        label: `workerd@${compatibilityDate} ${credential.label}`,
+        run: async () => {
+          const detail = await scenarioCheck(credential, 'second call in a later request', workerScenario(origin))
+          return `${detail} by the bundled Web SHA-256`
+        },
+      })),
+  })),
+  {
+    // The control: the same Worker whose outbound network does not trust the emulator's CA must fail.
+    name: 'untrusting',
+    entry: 'worker.mjs',
+    compatibilityDate: workerdCompatibilityDates.at(-1),
+    outbound: 'untrusting-network',
+    checks: ({ origin, controlCheck }) => [
+      { label: 'workerd without the CA', run: () => controlCheck(workerScenario(origin)) },
+    ],
   },
-  checks: ({ credentials, origin, scenarioCheck }) =>
-    credentials.map((credential) => ({
-      label: `workerd@${compatibilityDate} ${credential.label}`,
-      run: async () => {
-        const detail = await scenarioCheck(credential, async (input) => {
-          const response = await fetch(origin, { method: 'POST', body: JSON.stringify(input) })
-          if (!response.ok) throw new Error(`the Worker answered ${response.status}: ${await response.text()}`)
-          return response.json()
-        })
-        return `${detail} by the bundled Web SHA-256`
-      },
-    })),
-}))
+]
+
+/** Sends the scenario to a Worker serving worker.mjs: its first call, then its second in a later request. */
+function workerScenario(origin) {
+  return async (input) => {
+    let answer
+    for (const call of ['first', 'second']) {
+      const response = await fetch(`${origin}/${call}`, { method: 'POST', body: JSON.stringify(input) })
+      if (!response.ok) throw new Error(`the Worker answered ${response.status}: ${await response.text()}`)
+      answer = await response.json()
+    }
+    return answer
+  }
+}
 
 const work = mkdtempSync(join(tmpdir(), 'onbehalf-runtimes-'))
 const started = Date.now()
@@ -141,7 +167,7 @@ try {
       wire: 'client_assertion',
     },
   ]
-  const context = { app, emu, credentials, scenarioCheck }
+  const context = { app, emu, credentials, scenarioCheck, controlCheck }
   const env = { PATH: process.env.PATH ?? '', HOME: work, NO_COLOR: '1' }
 
   /** Deno and Bun: one process per run, the input on stdin, the result on stdout. */
@@ -149,28 +175,32 @@ try {
     {
       name: 'deno',
       command: bin('deno'),
-      args: ['run', '--no-lock', '--node-modules-dir=manual', `--cert=${caFile}`, `--allow-net=127.0.0.1:${port}`],
+      args: ['run', '--no-lock', '--node-modules-dir=manual', `--allow-net=127.0.0.1:${port}`],
       env: { ...env, DENO_DIR: join(work, 'deno-cache'), DENO_NO_UPDATE_CHECK: '1' },
+      trust: { args: [`--cert=${caFile}`], env: {} },
     },
-    { name: 'bun', command: bin('bun'), args: ['run'], env: { ...env, NODE_EXTRA_CA_CERTS: caFile } },
+    { name: 'bun', command: bin('bun'), args: ['run'], env, trust: { args: [], env: { NODE_EXTRA_CA_CERTS: caFile } } },
   ]
+  /** Runs the scenario in a fresh process of `runtime`, trusting the emulator's CA or not. */
+  const processScenario = (runtime, trusted) => async (input) => {
+    const trust = trusted ? runtime.trust : { args: [], env: {} }
+    const out = await runProcess(runtime.command, [...runtime.args, ...trust.args, 'run-scenario.mjs'], {
+      cwd: app,
+      env: { ...runtime.env, ...trust.env },
+      input: JSON.stringify(input),
+    })
+    return JSON.parse(out.stdout.trim().split('\n').at(-1))
+  }
 
   const checks = []
   for (const runtime of processRuntimes) {
     for (const credential of credentials) {
       checks.push({
         label: `${runtime.name} ${credential.label}`,
-        run: () =>
-          scenarioCheck(credential, async (input) => {
-            const out = await runProcess(runtime.command, [...runtime.args, 'run-scenario.mjs'], {
-              cwd: app,
-              env: runtime.env,
-              input: JSON.stringify(input),
-            })
-            return JSON.parse(out.stdout.trim().split('\n').at(-1))
-          }),
+        run: () => scenarioCheck(credential, 'second call', processScenario(runtime, true)),
       })
     }
+    checks.push({ label: `${runtime.name} without the CA`, run: () => controlCheck(processScenario(runtime, false)) })
   }
 
   try {
@@ -193,20 +223,11 @@ try {
 
   /**
    * Runs the scenario through `send` (input → the runtime's result JSON) with a fresh user assertion, and
-   * checks its result against what the emulator saw. Returns the detail for the `ok` line; throws on failure.
+   * checks its result against what the emulator saw. Returns the detail for the `ok` line (`secondCall` says
+   * how the cached call was made); throws on failure.
    */
-  async function scenarioCheck(credential, send) {
-    const userAssertion = emu.issueUserToken({ user: users.plain })
-    const hashInputs = knownHashInputs(userAssertion)
-    const result = await send({
-      authorityHost: emu.authorityHost,
-      tenantId: emu.tenantId,
-      clientId: middleTier.clientId,
-      credential: credential.credential,
-      userAssertion,
-      scopes: [downstream.scopes[0]],
-      hashInputs,
-    })
+  async function scenarioCheck(credential, secondCall, send) {
+    const { userAssertion, hashInputs, result } = await runScenarioThrough(send, credential)
     const hashes = result.hashes ?? []
     hashInputs.forEach((text, i) => {
       const hex = createHash('sha256').update(text).digest('hex')
@@ -228,7 +249,36 @@ try {
     if (misses !== 1 || hits !== 1 || engineCalls !== 1) {
       throw new Error(`provider counted ${misses} misses, ${hits} hits, ${engineCalls} engine calls; expected 1, 1, 1`)
     }
-    return `1 token request with ${credential.wire}, second call from the cache, ${hashInputs.length} SHA-256 digests right`
+    return `1 token request with ${credential.wire}, ${secondCall} from the cache, ${hashInputs.length} SHA-256 digests right`
+  }
+
+  /**
+   * The control: without the runtime's way of trusting the emulator's CA, the scenario must fail with
+   * `NETWORK_ERROR` before any token request reaches the emulator (so the passing lines owe it to that trust).
+   */
+  async function controlCheck(send) {
+    const { userAssertion, result } = await runScenarioThrough(send, credentials[0])
+    if (result.ok) throw new Error('the exchange succeeded without trusting the emulator CA')
+    if (!result.error.startsWith('NETWORK_ERROR')) throw new Error(`expected NETWORK_ERROR, got ${result.error}`)
+    const sent = emu.requests.filter((r) => r.endpoint === 'token' && r.form['assertion'] === userAssertion)
+    if (sent.length !== 0) throw new Error(`${sent.length} token requests reached the emulator, expected none`)
+    return 'refused with NETWORK_ERROR, no token request reached the emulator'
+  }
+
+  /** Sends the scenario's input for `credential`, with a fresh user assertion, through `send`. */
+  async function runScenarioThrough(send, credential) {
+    const userAssertion = emu.issueUserToken({ user: users.plain })
+    const hashInputs = knownHashInputs(userAssertion)
+    const result = await send({
+      authorityHost: emu.authorityHost,
+      tenantId: emu.tenantId,
+      clientId: middleTier.clientId,
+      credential: credential.credential,
+      userAssertion,
+      scopes: [downstream.scopes[0]],
+      hashInputs,
+    })
+    return { userAssertion, hashInputs, result }
   }
 } catch (error) {
   failures++
@@ -277,13 +327,14 @@ async function startWorkerd({ esbuild, bin, app, caFile, workers, context }) {
     definitions.push(`const ${worker.name}Worker :Workerd.Worker = (
   modules = [(name = "${worker.name}.js", esModule = embed "${worker.name}.js")],
   compatibilityDate = "${worker.compatibilityDate}",
-  globalOutbound = "emulator-network",
+  globalOutbound = "${worker.outbound ?? 'emulator-network'}",
   bindings = [${bindings.join(', ')}],
 );`)
   }
   // Loopback only ("local"), trusting the emulator's CA and nothing else.
   services.push(
     `(name = "emulator-network", network = (allow = ["local"], tlsOptions = (trustedCertificates = [embed "ca.pem"])))`,
+    `(name = "untrusting-network", network = (allow = ["local"]))`,
   )
   writeFileSync(
     join(dir, 'config.capnp'),

@@ -3,15 +3,17 @@
 // It uses the runtime's own global fetch (no `fetch` in the config): trusting the emulator's CA is the
 // runtime's business (Deno --cert, Bun NODE_EXTRA_CA_CERTS, workerd's trustedCertificates).
 // It also hashes known inputs with core's SHA-256, so Node can check the implementation the runtime resolved.
-import { createTokenProvider, createMemoryTokenCache, sha256Base64Url, sha256Hex } from '@onbehalf/core'
+import { createMemoryTokenCache, createTokenProvider, sha256Base64Url, sha256Hex } from '@onbehalf/core'
 import { joseEngine } from '@onbehalf/jose'
 
 /**
+ * A provider for `input`, and `call()` to ask it for the token once. `result()` is what Node checks: every
+ * token got, the provider's counters and the digests, or the first error.
+ *
  * @param {{ authorityHost: string, tenantId: string, clientId: string, credential: object, userAssertion: string,
  *   scopes: string[], hashInputs: string[] }} input
- * @returns {Promise<object>} what Node checks: both tokens, the provider's counters, the hashes, or the error
  */
-export async function runScenario(input) {
+export function createScenario(input) {
   const hashes = input.hashInputs.map((text) => ({ hex: sha256Hex(text), base64Url: sha256Base64Url(text) }))
   const provider = createTokenProvider({
     engine: joseEngine({
@@ -24,11 +26,25 @@ export async function runScenario(input) {
     cache: createMemoryTokenCache({ maxEntries: 10 }),
   })
   const request = { tenantId: input.tenantId, userAssertion: input.userAssertion, scopes: input.scopes }
-  try {
-    const first = await provider.getToken(request)
-    const second = await provider.getToken(request)
-    return { ok: true, tokens: [first.accessToken, second.accessToken], stats: provider.stats(), hashes }
-  } catch (error) {
-    return { ok: false, error: `${error?.code ?? error?.name}: ${error?.message}`, hashes }
+  const tokens = []
+  let error
+  return {
+    async call() {
+      try {
+        if (error === undefined) tokens.push((await provider.getToken(request)).accessToken)
+      } catch (caught) {
+        error = `${caught?.code ?? caught?.name}: ${caught?.message}`
+      }
+    },
+    result: () =>
+      error === undefined ? { ok: true, tokens, stats: provider.stats(), hashes } : { ok: false, error, hashes },
   }
+}
+
+/** Both calls in one go (Deno, Bun). */
+export async function runScenario(input) {
+  const scenario = createScenario(input)
+  await scenario.call()
+  await scenario.call()
+  return scenario.result()
 }
