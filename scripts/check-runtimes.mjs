@@ -119,9 +119,10 @@ function workerScenario(origin) {
   }
 }
 
-const work = mkdtempSync(join(tmpdir(), 'onbehalf-runtimes-'))
 const started = Date.now()
+// The emulator runs in Node from the workspace build (run after `pnpm build`).
 const { startEmulator } = await import(join(root, 'packages', 'entra-emulator', 'dist', 'index.js'))
+const work = mkdtempSync(join(tmpdir(), 'onbehalf-runtimes-'))
 let emu
 let workerd
 let failures = 0
@@ -385,8 +386,11 @@ ${definitions.join('\n\n')}
   return {
     origins,
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM')
+      if (child.exitCode !== null) return
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
       await exited
+      clearTimeout(timer)
     },
   }
 }
