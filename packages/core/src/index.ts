@@ -73,3 +73,16 @@ export { backoffMs, defaultRetryPolicy, isRetryableStatus, retryTransient } from
 export type { RetryableAnswer, RetryPolicy, RetryTransientOptions } from './protocol/retry-policy.ts'
 export { checkTokenAnswer, parseSeconds, tokenResultFromBody } from './protocol/token-answer.ts'
 export type { TokenAnswer, TokenResultOptions } from './protocol/token-answer.ts'
+export { oboDiagnostics, oboDiagnosticsChannelName, subscribeOboDiagnostics } from './diagnostics.ts'
+export type {
+  AcquisitionDiagnostic,
+  AcquisitionOutcome,
+  CacheDiagnostic,
+  OboDiagnostic,
+  OboDiagnosticBase,
+  RefreshFailedDiagnostic,
+  TokenRequestEndDiagnostic,
+  TokenRequestReason,
+  TokenRequestStartDiagnostic,
+  TokenSource,
+} from './diagnostics.ts'

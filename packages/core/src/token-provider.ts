@@ -8,6 +8,7 @@ import type { CachedToken, TokenCache } from './cache.ts'
 import { deriveCacheKey } from './cache-key.ts'
 import { mergeClaims } from './claims.ts'
 import type { OboEngine, TokenResult } from './engine.ts'
+import { oboDiagnostics, type AcquisitionOutcome, type TokenRequestReason, type TokenSource } from './diagnostics.ts'
 import { OAuthError, OboError } from './errors.ts'
 import { sha256Hex } from './hash.ts'
 import { jwtExpiresAt } from './jwt.ts'
@@ -64,6 +65,11 @@ export interface TokenProviderOptions {
   readonly refreshTokenLifetimeMs?: number
   /** The clock, for tests. Default `Date.now`. */
   readonly now?: () => number
+  /**
+   * Runs around every token request (never around a cache hit), e.g. to open a tracing span in the caller's
+   * trace: it must call `run` once and return its outcome. `request` is the caller that started the request.
+   */
+  readonly aroundTokenRequest?: (run: () => Promise<TokenResult>, request: TokenProviderRequest) => Promise<TokenResult>
 }
 
 /** One token request through the provider. */
@@ -81,6 +87,8 @@ export interface TokenProviderRequest {
   readonly signal?: AbortSignal | undefined
   /** Events of this call only (in addition to the provider's `onEvent`). */
   readonly onEvent?: ((event: TokenEvent) => void) | undefined
+  /** Opaque caller context for the provider's `aroundTokenRequest` (e.g. Azure SDK `tracingOptions`). */
+  readonly traceContext?: unknown
 }
 
 /** Cache + single-flight + engine. */
@@ -109,6 +117,8 @@ interface Throttle {
 }
 
 const maxSideEntries = 10_000
+/** Pairs token-request start and end diagnostics across every provider in the realm. */
+let lastTokenRequestId = 0
 
 /**
  * Creates a token provider over one engine and a cache.
@@ -159,7 +169,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
             // (usually a synchronous L1 hit) rather than start a second token request.
             value === undefined && (storedAt.get(key) ?? -Infinity) >= readStartedAt
               ? reread(key, request, startedAt)
-              : decide(key, request, value, startedAt),
+              : decide(key, request, value, startedAt, 'l2'),
           () => decide(key, request, undefined, startedAt),
         )
       }
@@ -173,7 +183,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     const again = cache.get(key)
     return again instanceof Promise
       ? again.then(
-          (value) => decide(key, request, value, startedAt),
+          (value) => decide(key, request, value, startedAt, 'l2'),
           () => decide(key, request, undefined, startedAt),
         )
       : decide(key, request, again, startedAt)
@@ -184,20 +194,21 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     request: TokenProviderRequest,
     cached: CachedToken | undefined,
     startedAt: number,
+    level: TokenSource = 'l1',
   ): Promise<CachedToken> {
     if (cached !== undefined) {
       const time = now()
       const refreshAt = Math.min(cached.refreshAt ?? Infinity, cached.expiresAt - refreshOffsetMs)
       if (time < refreshAt) {
         counters.hits++
-        emit('hit', key, request, startedAt)
+        emit('hit', key, request, startedAt, undefined, level)
         return Promise.resolve(cached)
       }
       if (time < cached.expiresAt) {
         const lastAttempt = refreshAttempts.get(key)
         if (lastAttempt !== undefined && time - lastAttempt < refreshRetryDelayMs) {
           counters.hits++
-          emit('hit', key, request, startedAt)
+          emit('hit', key, request, startedAt, undefined, level)
           return Promise.resolve(cached)
         }
         remember(refreshAttempts, key, time)
@@ -253,9 +264,14 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     cached: CachedToken | undefined,
   ): Flight {
     const controller = new AbortController()
+    const diagnostic = oboDiagnostics.hasSubscribers
+      ? startDiagnostic(request, tokenRequestReason(flightKey !== storeKey, cached), cached)
+      : undefined
     const promise = (async () => {
       counters.engineCalls++
-      const result = await callEngine(request, cached, controller.signal)
+      const run = (): Promise<TokenResult> => callEngine(request, cached, controller.signal)
+      const result = await (options.aroundTokenRequest === undefined ? run() : options.aroundTokenRequest(run, request))
+      if (diagnostic !== undefined) endDiagnostic(diagnostic)
       const value = toCachedToken(result)
       const accessTtlMs = value.expiresAt - now()
       const ttlMs = value.refreshToken === undefined ? accessTtlMs : Math.max(accessTtlMs, refreshTokenLifetimeMs)
@@ -275,6 +291,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     })()
       .catch((error: unknown) => {
         const failure = asOboError(error)
+        if (diagnostic !== undefined) endDiagnostic(diagnostic, failure)
         if (failure.code === 'THROTTLED') {
           const retryAfterMs = failure instanceof OAuthError ? failure.retryAfterMs : undefined
           remember(throttles, storeKey, { until: now() + (retryAfterMs ?? defaultThrottleMs), error: failure })
@@ -303,14 +320,40 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       signal,
       ...(claims === undefined ? {} : { claims }),
     }
-    if (cached?.refreshToken !== undefined) {
-      const assertionExpiresAt = jwtExpiresAt(request.userAssertion)
-      // The seed redeems the refresh token only once the assertion itself can no longer be exchanged.
-      if (assertionExpiresAt !== undefined && assertionExpiresAt <= now()) {
-        return engine.redeemRefreshToken({ ...base, refreshToken: cached.refreshToken })
-      }
+    if (cached?.refreshToken !== undefined && redeemsRefreshToken(request, cached)) {
+      return engine.redeemRefreshToken({ ...base, refreshToken: cached.refreshToken })
     }
     return engine.exchange({ ...base, userAssertion: request.userAssertion })
+  }
+
+  function redeemsRefreshToken(request: TokenProviderRequest, cached: CachedToken | undefined): boolean {
+    if (cached?.refreshToken === undefined) return false
+    const assertionExpiresAt = jwtExpiresAt(request.userAssertion)
+    // The seed redeems the refresh token only once the assertion itself can no longer be exchanged.
+    return assertionExpiresAt !== undefined && assertionExpiresAt <= now()
+  }
+
+  function tokenRequestReason(claims: boolean, cached: CachedToken | undefined): TokenRequestReason {
+    if (claims) return 'claims'
+    if (cached === undefined) return 'no-cached-token'
+    return now() < cached.expiresAt ? 'proactive-refresh' : 'expired'
+  }
+
+  function startDiagnostic(
+    request: TokenProviderRequest,
+    reason: TokenRequestReason,
+    cached: CachedToken | undefined,
+  ): TokenRequestDiagnosticState {
+    const fields = {
+      id: ++lastTokenRequestId,
+      engine: engine.name,
+      tenantId: request.tenantId,
+      scopes: request.scopes,
+      reason,
+      grant: redeemsRefreshToken(request, cached) ? ('refresh-token' as const) : ('on-behalf-of' as const),
+    }
+    oboDiagnostics.publish({ type: 'token-request-start', ...fields })
+    return { fields, startedAt: performance.now() }
   }
 
   function wait(
@@ -361,7 +404,9 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     request: TokenProviderRequest,
     startedAt: number,
     error?: OboError,
+    level?: TokenSource,
   ): void {
+    if (oboDiagnostics.hasSubscribers) publishAcquisition(type, engine.name, request, level, error)
     const perCall = request.onEvent
     const global = options.onEvent
     if (perCall === undefined && global === undefined) return
@@ -405,6 +450,64 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       await engine.close()
     },
   }
+}
+
+interface TokenRequestDiagnosticState {
+  readonly fields: {
+    readonly id: number
+    readonly engine: string
+    readonly tenantId: string
+    readonly scopes: readonly string[]
+    readonly reason: TokenRequestReason
+    readonly grant: 'on-behalf-of' | 'refresh-token'
+  }
+  readonly startedAt: number
+}
+
+// Published even if every subscriber left meanwhile: an end always pairs with its start (in-flight gauges).
+function endDiagnostic({ fields, startedAt }: TokenRequestDiagnosticState, failure?: OboError): void {
+  const durationMs = performance.now() - startedAt
+  oboDiagnostics.publish(
+    failure === undefined
+      ? { type: 'token-request-end', ...fields, durationMs, outcome: 'success' }
+      : {
+          type: 'token-request-end',
+          ...fields,
+          durationMs,
+          outcome: 'failure',
+          errorCode: failure.code,
+          ...stsFields(failure),
+        },
+  )
+}
+
+function stsFields(error: OboError): { stsErrorCode?: number; httpStatus?: number } {
+  if (!(error instanceof OAuthError)) return {}
+  const stsErrorCode = error.errorCodes[0]
+  return stsErrorCode === undefined ? { httpStatus: error.status } : { stsErrorCode, httpStatus: error.status }
+}
+
+function publishAcquisition(
+  type: TokenEventType,
+  engineName: string,
+  request: TokenProviderRequest,
+  level: TokenSource | undefined,
+  error: OboError | undefined,
+): void {
+  const base = { engine: engineName, tenantId: request.tenantId, scopes: request.scopes }
+  if (type === 'refresh-failed') {
+    if (error !== undefined) {
+      oboDiagnostics.publish({ type: 'refresh-failed', ...base, errorCode: error.code, ...stsFields(error) })
+    }
+    return
+  }
+  if (type === 'error') return
+  const outcome: AcquisitionOutcome = type
+  oboDiagnostics.publish(
+    type === 'throttled'
+      ? { type: 'acquisition', ...base, outcome }
+      : { type: 'acquisition', ...base, outcome, source: type === 'hit' ? (level ?? 'l1') : 'identity-provider' },
+  )
 }
 
 function toCachedToken(result: TokenResult): CachedToken {
