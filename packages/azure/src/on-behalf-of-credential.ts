@@ -143,6 +143,8 @@ export class OnBehalfOfCredential implements TokenCredential {
         enableCae: options.enableCae === true,
         signal,
         onEvent: eventListener(settings.onEvent),
+        // The span of a token request (never of a hit) joins the Azure SDK caller's trace.
+        traceContext: options.tracingOptions,
       }
       const provider = this.#provider
       const pending =

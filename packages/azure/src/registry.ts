@@ -15,6 +15,7 @@ import {
   type TokenProvider,
 } from '@onbehalf/core'
 import { objectId, type IdentifiedCredential } from './client-identity.ts'
+import { traceTokenRequest } from './tracing.ts'
 
 /** What selects one shared engine. Holds no secret: the credential is represented by its identity. */
 export interface SharedEngineRequest {
@@ -94,7 +95,7 @@ function lookupProvider(request: SharedEngineRequest): TokenProvider {
   const cache = request.cache ?? getDefaultTokenCache()
   let provider = entry.providers.get(cache)
   if (provider === undefined) {
-    provider = createTokenProvider({ engine: entry.engine, cache })
+    provider = createTokenProvider({ engine: entry.engine, cache, aroundTokenRequest: traceTokenRequest })
     entry.providers.set(cache, provider)
     if (entry.providers.size > maxProvidersPerEngine) {
       entry.providers.delete(entry.providers.keys().next().value as TokenCache)

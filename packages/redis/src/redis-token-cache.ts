@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { createMemoryTokenCache, sha256Hex } from '@onbehalf/core'
-import type { CachedToken, MemoryTokenCache, TokenCache } from '@onbehalf/core'
+import { createMemoryTokenCache, oboDiagnostics, sha256Hex } from '@onbehalf/core'
+import type { CacheDiagnostic, CachedToken, MemoryTokenCache, TokenCache } from '@onbehalf/core'
 import { createCircuitBreaker } from './circuit-breaker.ts'
 import type { CircuitState } from './circuit-breaker.ts'
 import { createTokenCodec } from './codec.ts'
@@ -228,6 +228,7 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
   let fetchEstimateMs: number | undefined
 
   function emit(event: RedisCacheEvent): void {
+    if (oboDiagnostics.hasSubscribers) publishHealth(event)
     if (onEvent === undefined) return
     try {
       onEvent(event)
@@ -529,4 +530,18 @@ function asText(value: unknown): string | undefined {
 
 function errorOf(outcome: { readonly error?: unknown }): { readonly error?: unknown } {
   return outcome.error === undefined ? {} : { error: outcome.error }
+}
+
+const healthEvents = new Set<string>(['read-failed', 'write-failed', 'delete-failed', 'decode-failed', 'circuit'])
+
+/** Redis health on core's process-wide diagnostics channel (failures and breaker changes only, no key). */
+function publishHealth(event: RedisCacheEvent): void {
+  if (!healthEvents.has(event.type)) return
+  oboDiagnostics.publish({
+    type: 'cache',
+    cache: 'redis',
+    event: event.type as CacheDiagnostic['event'],
+    ...(typeof event.reason === 'string' ? { reason: event.reason } : {}),
+    ...(event.state === undefined ? {} : { state: event.state }),
+  })
 }
