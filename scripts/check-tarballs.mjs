@@ -15,7 +15,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const work = mkdtempSync(join(tmpdir(), 'onbehalf-tarballs-'))
 const packed = join(work, 'packed')
 mkdirSync(packed)
-const names = ['core', 'certificate', 'jose', 'msal', 'azure', 'redis', 'entra-emulator']
+const names = ['core', 'certificate', 'jose', 'msal', 'azure', 'redis', 'opentelemetry', 'entra-emulator']
 let failures = 0
 
 try {
@@ -41,6 +41,7 @@ try {
     msal: ['msalEngine'],
     azure: ['OnBehalfOfCredential', 'AuthenticationError', 'CredentialUnavailableError', 'AzureAuthorityHosts'],
     redis: ['createRedisTokenCache'],
+    opentelemetry: ['registerOnBehalfOfMetrics', 'metricNames', 'attributeNames'],
     'entra-emulator': ['startEmulator'],
   }
   const dependencies = {
@@ -50,12 +51,14 @@ try {
     msal: ['core', 'certificate'],
     azure: ['core', 'certificate', 'jose'],
     redis: ['core'],
+    opentelemetry: ['core'],
     'entra-emulator': [],
   }
 
   // Each package alone (with only the workspace packages it depends on).
   for (const name of names) {
-    const extra = name === 'azure' ? ['@azure/core-auth@1.10.1'] : []
+    const extra =
+      name === 'azure' ? ['@azure/core-auth@1.10.1'] : name === 'opentelemetry' ? ['@opentelemetry/api@1.9.0'] : []
     const dir = project(name, [...dependencies[name], name], extra)
     const exports = JSON.stringify(expected[name])
     const esm = run(
@@ -83,7 +86,7 @@ try {
   }
 
   // Everything together, from the tarballs: a real exchange against the emulator with each engine.
-  const dir = project('together', names, ['@azure/core-auth@1.10.1'])
+  const dir = project('together', names, ['@azure/core-auth@1.10.1', '@opentelemetry/api@1.9.0'])
   writeFileSync(
     join(dir, 'exchange.mjs'),
     `import { startEmulator } from '@onbehalf/entra-emulator'

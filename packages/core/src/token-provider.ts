@@ -494,19 +494,34 @@ function publishAcquisition(
   level: TokenSource | undefined,
   error: OboError | undefined,
 ): void {
-  const base = { engine: engineName, tenantId: request.tenantId, scopes: request.scopes }
+  const { tenantId, scopes } = request
   if (type === 'refresh-failed') {
     if (error !== undefined) {
-      oboDiagnostics.publish({ type: 'refresh-failed', ...base, errorCode: error.code, ...stsFields(error) })
+      oboDiagnostics.publish({
+        type: 'refresh-failed',
+        engine: engineName,
+        tenantId,
+        scopes,
+        errorCode: error.code,
+        ...stsFields(error),
+      })
     }
     return
   }
   if (type === 'error') return
   const outcome: AcquisitionOutcome = type
+  // Published on every hit while someone listens: one object literal, no spreads.
   oboDiagnostics.publish(
     type === 'throttled'
-      ? { type: 'acquisition', ...base, outcome }
-      : { type: 'acquisition', ...base, outcome, source: type === 'hit' ? (level ?? 'l1') : 'identity-provider' },
+      ? { type: 'acquisition', engine: engineName, tenantId, scopes, outcome }
+      : {
+          type: 'acquisition',
+          engine: engineName,
+          tenantId,
+          scopes,
+          outcome,
+          source: type === 'hit' ? (level ?? 'l1') : 'identity-provider',
+        },
   )
 }
 

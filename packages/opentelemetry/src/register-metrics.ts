@@ -4,7 +4,12 @@
  * @module
  */
 import { metrics, type Attributes, type MeterProvider, type ObservableResult } from '@opentelemetry/api'
-import { subscribeOboDiagnostics, type OboDiagnostic, type TokenRequestStartDiagnostic } from '@onbehalf/core'
+import {
+  subscribeOboDiagnostics,
+  type AcquisitionDiagnostic,
+  type OboDiagnostic,
+  type TokenRequestStartDiagnostic,
+} from '@onbehalf/core'
 import { attributeNames as a, meterName, metricNames } from './catalog.ts'
 import { scopeResource } from './resource.ts'
 
@@ -79,11 +84,44 @@ export function registerOnBehalfOfMetrics(options: OnBehalfOfMetricsOptions = {}
 
   // Hits are the hot path: count them in a map and report at collection time, so a hit costs a map lookup
   // rather than an SDK attribute hash.
-  const acquisitions = new Map<string, AcquisitionCount>()
+  // engine → tenant → resource → outcome (and level for hits): lookups on the caller's own strings, whose
+  // hashes the engine has already computed, and no key string built per hit.
+  const acquisitions = new Map<string, Map<string, Map<string, Map<string, AcquisitionCount>>>>()
+  function countAcquisition(event: AcquisitionDiagnostic): void {
+    const resource = scopeResource(event.scopes[0])
+    const outcomeKey = event.source === 'l2' ? 'hit-l2' : event.outcome
+    let byTenant = acquisitions.get(event.engine)
+    if (byTenant === undefined) acquisitions.set(event.engine, (byTenant = new Map()))
+    let byScope = byTenant.get(event.tenantId)
+    if (byScope === undefined) byTenant.set(event.tenantId, (byScope = new Map()))
+    let byOutcome = byScope.get(resource)
+    if (byOutcome === undefined) byScope.set(resource, (byOutcome = new Map()))
+    const entry = byOutcome.get(outcomeKey)
+    if (entry !== undefined) {
+      entry.count++
+      return
+    }
+    byOutcome.set(outcomeKey, {
+      count: 1,
+      attributes: {
+        [a.cacheOutcome]: snake(event.outcome),
+        ...(event.source === undefined ? {} : { [a.tokenSource]: snake(event.source) }),
+        [a.engine]: event.engine,
+        [a.tenantId]: event.tenantId,
+        [a.resource]: resource,
+      },
+    })
+  }
   const circuits = new Map<string, number>()
   const activeIds = new Set<number>()
   const observeAcquisitions = (result: ObservableResult): void => {
-    for (const { attributes, count } of acquisitions.values()) result.observe(count, attributes)
+    for (const byTenant of acquisitions.values()) {
+      for (const byScope of byTenant.values()) {
+        for (const byOutcome of byScope.values()) {
+          for (const { attributes, count } of byOutcome.values()) result.observe(count, attributes)
+        }
+      }
+    }
   }
   const observeCircuits = (result: ObservableResult): void => {
     for (const [system, value] of circuits) result.observe(value, { [a.cacheSystem]: system })
@@ -97,22 +135,7 @@ export function registerOnBehalfOfMetrics(options: OnBehalfOfMetricsOptions = {}
         if (event.outcome === 'throttled') {
           throttles.add(1, { ...common(event), [a.throttleOrigin]: 'retry_after' })
         }
-        const resource = scopeResource(event.scopes[0])
-        const source = event.source
-        const key = `${event.outcome}\n${source ?? ''}\n${event.engine}\n${event.tenantId}\n${resource}`
-        const entry = acquisitions.get(key)
-        if (entry !== undefined) {
-          entry.count++
-          return
-        }
-        const attributes: Attributes = {
-          [a.cacheOutcome]: snake(event.outcome),
-          ...(source === undefined ? {} : { [a.tokenSource]: snake(source) }),
-          [a.engine]: event.engine,
-          [a.tenantId]: event.tenantId,
-          [a.resource]: resource,
-        }
-        acquisitions.set(key, { attributes, count: 1 })
+        countAcquisition(event)
         return
       }
       case 'token-request-start':
