@@ -57,8 +57,8 @@ try {
   const expected = {
     core: ['createTokenProvider', 'createMemoryTokenCache', 'OboError'],
     certificate: ['parseClientCertificate', 'loadClientCertificate'],
-    jose: ['joseEngine'],
-    msal: ['msalEngine'],
+    jose: ['createJoseEngine'],
+    msal: ['createMsalEngine'],
     azure: ['OnBehalfOfCredential', 'AuthenticationError', 'CredentialUnavailableError', 'AzureAuthorityHosts'],
     redis: ['createRedisTokenCache'],
     'entra-emulator': ['startEmulator'],
@@ -108,11 +108,11 @@ try {
     join(dir, 'exchange.mjs'),
     `import { startEmulator } from '@onbehalf/entra-emulator'
 import { OnBehalfOfCredential } from '@onbehalf/azure'
-import { msalEngine } from '@onbehalf/msal'
+import { createMsalEngine } from '@onbehalf/msal'
 const emu = await startEmulator()
 try {
   const { middleTier, downstream, users } = emu.defaults
-  for (const engine of [undefined, msalEngine]) {
+  for (const engine of [undefined, createMsalEngine()]) {
     const userAssertion = emu.issueUserToken({ user: users.plain })
     const credential = new OnBehalfOfCredential(emu.tenantId, middleTier.clientId, {
       userAssertion, clientSecret: middleTier.clientSecret, authority: emu.authorityHost, fetch: emu.fetch, ...(engine ? { engine } : {}),

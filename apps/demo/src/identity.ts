@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises'
 import type { EngineFactory } from '@onbehalf/azure'
 import { startEmulator, type EntraEmulator } from '@onbehalf/entra-emulator'
-import { msalEngine } from '@onbehalf/msal'
+import { createMsalEngine } from '@onbehalf/msal'
 
 /** A test user the page offers (emulator mode only). */
 export interface DemoUser {
@@ -99,7 +99,7 @@ export function usesRealEntra(env: EntraEnvironment): boolean {
 function engineFrom(env: EntraEnvironment): EngineFactory | undefined {
   const name = nonEmpty(env.ONBEHALF_ENGINE)
   if (name === undefined || name === 'jose') return undefined
-  if (name === 'msal') return msalEngine
+  if (name === 'msal') return createMsalEngine()
   throw new TypeError(`ONBEHALF_ENGINE must be 'jose' or 'msal', not '${name}'.`)
 }
 

@@ -18,7 +18,8 @@ import {
   type TokenCache,
   type TokenEvent,
 } from '@onbehalf/azure'
-import { optional, renderClaimsChallenge } from '@onbehalf/core'
+import { renderClaimsChallenge } from '@onbehalf/core'
+import { optional } from '@onbehalf/core/engine'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import type { JWTPayload } from 'jose'
 import {
@@ -42,7 +43,7 @@ export interface MiddleTierCredentialConfig {
   /** A `fetch` for calls to Entra (the emulator's trusts its CA). */
   readonly fetch?: typeof globalThis.fetch
   readonly disableInstanceDiscovery?: boolean
-  /** The protocol engine; default `joseEngine`. */
+  /** The protocol engine; default `createJoseEngine()`. */
   readonly engine?: EngineFactory
 }
 

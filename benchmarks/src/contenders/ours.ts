@@ -6,8 +6,8 @@
  */
 import { OnBehalfOfCredential } from '@onbehalf/azure'
 import { createMemoryTokenCache, type EngineFactory, type OboEngine, type TokenResult } from '@onbehalf/core'
-import { joseEngine } from '@onbehalf/jose'
-import { msalEngine } from '@onbehalf/msal'
+import { createJoseEngine } from '@onbehalf/jose'
+import { createMsalEngine } from '@onbehalf/msal'
 import type { EmulatorAccess } from '../child-protocol.ts'
 import type { SyntheticUser } from '../synthetic.ts'
 import type { Contender } from './contender.ts'
@@ -31,7 +31,7 @@ export function oursContender(
   access: EmulatorAccess,
   options: { maxEntries: number },
 ): Contender {
-  const engine: EngineFactory = id === 'ours-jose' ? joseEngine : msalEngine
+  const engine: EngineFactory = id === 'ours-jose' ? createJoseEngine() : createMsalEngine()
   const cache = createMemoryTokenCache({ maxEntries: options.maxEntries })
   const { tenantId, clientId, clientSecret, authorityHost: authority, scope } = access
   let template: TokenResult | undefined

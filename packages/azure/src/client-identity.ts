@@ -6,7 +6,8 @@
  * @module
  */
 import { loadClientCertificate } from '@onbehalf/certificate'
-import { sha256Hex, type ClientCredential } from '@onbehalf/core'
+import { type ClientCredential } from '@onbehalf/core'
+import { sha256Hex } from '@onbehalf/core/engine'
 
 /** An engine credential and its identity (`secret:<salted hash>`, `certificate:<thumbprint>`, `assertion:<id>`). */
 export interface IdentifiedCredential {

@@ -6,15 +6,9 @@
  * @module
  */
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth'
-import {
-  mergeClaims,
-  normalizeScopes,
-  OboError,
-  resolveTenant,
-  type TokenEvent,
-  type TokenProvider,
-} from '@onbehalf/core'
-import { joseEngine } from '@onbehalf/jose'
+import { OboError, type TokenEvent, type TokenProvider } from '@onbehalf/core'
+import { mergeClaims, normalizeScopes, resolveTenant } from '@onbehalf/core/engine'
+import { createJoseEngine } from '@onbehalf/jose'
 import { readCertificateFile } from './certificate-file.ts'
 import { identifyAssertion, identifyCertificate, identifySecret, type IdentifiedCredential } from './client-identity.ts'
 import { readEnv } from './env.ts'
@@ -275,7 +269,7 @@ async function providerForFile(settings: CredentialSettings): Promise<TokenProvi
 
 function providerFor(settings: CredentialSettings, credential: IdentifiedCredential): TokenProvider {
   return sharedProvider({
-    engine: settings.engine ?? joseEngine,
+    engine: settings.engine ?? createJoseEngine(),
     authorityHost: settings.authorityHost,
     clientId: settings.clientId,
     credential,

@@ -4,14 +4,8 @@
  *
  * @module
  */
-import {
-  assertTenantId,
-  AzureAuthorityHosts,
-  normalizeAuthorityHost,
-  type EngineFactory,
-  type TokenCache,
-  type TokenEvent,
-} from '@onbehalf/core'
+import { AzureAuthorityHosts, type EngineFactory, type TokenCache, type TokenEvent } from '@onbehalf/core'
+import { assertTenantId, normalizeAuthorityHost } from '@onbehalf/core/engine'
 import { readEnvRecent } from './env.ts'
 
 /** A client-assertion callback: returns a signed JWT (e.g. a managed identity's federated token). */
@@ -29,7 +23,7 @@ export interface OnBehalfOfCommonOptions {
   readonly disableInstanceDiscovery?: boolean
   /** Where tokens are cached. Default: one bounded memory cache shared by every credential in the process. */
   readonly cache?: TokenCache
-  /** The protocol engine. Default: `joseEngine` from `@onbehalf/jose`; `msalEngine` from `@onbehalf/msal` fits. */
+  /** The protocol engine. Default: `createJoseEngine()` from `@onbehalf/jose`; `createMsalEngine()` from `@onbehalf/msal` fits. */
   readonly engine?: EngineFactory
   /** The `fetch` for every call to Entra (e.g. one that trusts a private CA). */
   readonly fetch?: typeof globalThis.fetch

@@ -46,7 +46,7 @@ let enginesCreated = 0
  * @throws whatever the engine factory throws for an unusable configuration.
  * @example
  * ```ts
- * const provider = sharedProvider({ engine: joseEngine, authorityHost, clientId, credential, disableInstanceDiscovery: false, fetch: undefined, cache: undefined })
+ * const provider = sharedProvider({ engine: createJoseEngine(), authorityHost, clientId, credential, disableInstanceDiscovery: false, fetch: undefined, cache: undefined })
  * ```
  */
 // Per-request credentials nearly always repeat the last configuration: answer those without building a key.

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMemoryTokenCache, OAuthError, type EngineFactory } from '@onbehalf/core'
 import { startEmulator, type EntraEmulator, type RecordedRequest } from '@onbehalf/entra-emulator'
-import { joseEngine } from '@onbehalf/jose'
+import { createJoseEngine } from '@onbehalf/jose'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   AuthenticationError,
@@ -431,7 +431,7 @@ describe("Entra's errors", () => {
   })
 })
 
-const noRetryEngine: EngineFactory = (config) => joseEngine(config, { maxRetries: 0 })
+const noRetryEngine: EngineFactory = (config) => createJoseEngine({ maxRetries: 0 })(config)
 
 describe('abort and close', () => {
   it('honours abortSignal while Entra is slow', async () => {

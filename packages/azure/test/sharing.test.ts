@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMemoryTokenCache } from '@onbehalf/core'
 import { startEmulator, type EntraEmulator } from '@onbehalf/entra-emulator'
-import { msalEngine } from '@onbehalf/msal'
+import { createMsalEngine } from '@onbehalf/msal'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { parseClientCertificate as ParseClientCertificate } from '@onbehalf/certificate'
 import { getCredentialDiagnostics, OnBehalfOfCredential } from '../src/index.ts'
@@ -137,7 +137,7 @@ describe('per-request credentials', () => {
     expect(getCredentialDiagnostics().certificateFileReads - before.certificateFileReads).toBe(2)
   })
 
-  it('with engine: msalEngine, per-request credentials share one MSAL engine and one token request', async () => {
+  it('with engine: createMsalEngine(), per-request credentials share one MSAL engine and one token request', async () => {
     const userAssertion = emu.issueUserToken({ user: emu.defaults.users.plain })
     const cache = createMemoryTokenCache()
     const before = getCredentialDiagnostics().enginesCreated
@@ -148,7 +148,7 @@ describe('per-request credentials', () => {
           clientSecret: emu.defaults.middleTier.clientSecret,
           authority: emu.authorityHost,
           fetch: emu.fetch,
-          engine: msalEngine,
+          engine: createMsalEngine(),
           cache,
         }).getToken(scope),
       ),

@@ -189,11 +189,23 @@ export class OAuthError extends OboError {
   }
 
   /**
-   * The `WWW-Authenticate` value to send on a 401 to the calling client when Entra asked for claims, else
-   * `undefined`.
+   * The `WWW-Authenticate` value for the 401 your API sends to its caller when the user must act, else
+   * `undefined`. With a claims challenge (MFA, Conditional Access):
+   * `Bearer error="insufficient_claims", claims="<base64 of the claims JSON>"`, which MSAL-based clients parse
+   * and satisfy. Without one (consent missing): `Bearer error="interaction_required", error_description="<kind>"`.
+   * `AuthenticationError` in `@onbehalf/azure` answers the same (it asks this error).
+   *
+   * @example
+   * ```ts
+   * const header = error.toWwwAuthenticate()
+   * if (header !== undefined) reply.status(401).header('WWW-Authenticate', header)
+   * ```
    */
   toWwwAuthenticate(): string | undefined {
-    return this.claims === undefined ? undefined : renderClaimsChallenge(this.claims)
+    if (this.claims !== undefined) return renderClaimsChallenge(this.claims)
+    if (this.code !== 'INTERACTION_REQUIRED') return undefined
+    const kind = (this.suberror ?? this.error).replace(/[^A-Za-z0-9_]/g, '')
+    return `Bearer error="interaction_required", error_description="${kind === '' ? 'interaction_required' : kind}"`
   }
 }
 

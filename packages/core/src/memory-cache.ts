@@ -23,6 +23,15 @@ export interface MemoryTokenCache extends TokenCache {
   readonly size: number
   readonly maxEntries: number
   clear(): void
+  /** A snapshot of the cache's counters (the `stats()` convention every package follows). */
+  stats(): MemoryTokenCacheStats
+}
+
+/** What {@link MemoryTokenCache.stats} reports. */
+export interface MemoryTokenCacheStats {
+  /** Entries held now (expired ones included until read or evicted). */
+  readonly size: number
+  readonly maxEntries: number
 }
 
 interface Slot {
@@ -81,6 +90,9 @@ export function createMemoryTokenCache(options: MemoryTokenCacheOptions = {}): M
     },
     delete(key) {
       slots.delete(key)
+    },
+    stats() {
+      return { size: slots.size, maxEntries }
     },
     clear() {
       slots.clear()

@@ -157,6 +157,17 @@ describe('errors', () => {
     expect(JSON.parse(Buffer.from(b64, 'base64').toString('utf8'))).toEqual(JSON.parse(error.claims!))
   })
 
+  it('renders one WWW-Authenticate behaviour: claims challenge, interaction without claims, nothing otherwise', () => {
+    const consent = oauthErrorFromBody(400, { error: 'invalid_grant', suberror: 'consent_required' })
+    expect(consent.toWwwAuthenticate()).toBe(
+      'Bearer error="interaction_required", error_description="consent_required"',
+    )
+    expect(oauthErrorFromBody(400, { error: 'interaction_required' }).toWwwAuthenticate()).toBe(
+      'Bearer error="interaction_required", error_description="interaction_required"',
+    )
+    expect(oauthErrorFromBody(400, { error: 'invalid_grant' }).toWwwAuthenticate()).toBeUndefined()
+  })
+
   it('classifies codes and drops fields of the wrong type', () => {
     expect(oauthErrorFromBody(400, { error: 'invalid_grant', error_codes: [500133] }).code).toBe('INVALID_GRANT')
     expect(oauthErrorFromBody(401, { error: 'invalid_client' }).code).toBe('INVALID_CLIENT')

@@ -115,7 +115,7 @@ const maxSideEntries = 10_000
  *
  * @example
  * ```ts
- * const provider = createTokenProvider({ engine: joseEngine(config) })
+ * const provider = createTokenProvider({ engine: createJoseEngine()(config) })
  * const token = await provider.getToken({ tenantId, userAssertion, scopes: ['api://downstream/.default'] })
  * ```
  */

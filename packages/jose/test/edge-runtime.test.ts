@@ -24,7 +24,7 @@ beforeAll(async () => {
   }
   const result = await build({
     stdin: {
-      contents: "export { joseEngine } from '@onbehalf/jose'",
+      contents: "export { createJoseEngine } from '@onbehalf/jose'",
       resolveDir: join(packages, 'jose'),
       loader: 'js',
     },
@@ -57,7 +57,7 @@ describe('Web-standard runtime', () => {
     const run = vm.evaluate<(input: Record<string, unknown>) => Promise<string[]>>(`(async (input) => {
       const results = []
       for (const credential of input.credentials) {
-        const engine = onbehalfJose.joseEngine({
+        const engine = onbehalfJose.createJoseEngine()({
           clientId: input.clientId,
           authorityHost: input.authorityHost,
           fetch: input.fetch,

@@ -15,7 +15,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { ConfidentialClientApplication, type INetworkModule, type NetworkResponse } from '@azure/msal-node'
 import { createMemoryTokenCache, createTokenProvider } from '@onbehalf/core'
-import { msalEngine } from '../src/index.ts'
+import { createMsalEngine } from '../src/index.ts'
 
 const host = 'https://login.microsoftonline.com'
 const tenantId = '72f988bf-86f1-41af-91ab-2d7cd011db47'
@@ -89,7 +89,7 @@ async function measureEngine(
   secret: string,
   checkpoints: readonly number[],
 ): Promise<Pick<Row, 'engineColdMs' | 'engineHitMs'>[]> {
-  const engine = msalEngine({
+  const engine = createMsalEngine()({
     clientId,
     credential: { kind: 'secret', secret },
     authorityHost: host,

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { availableParallelism, loadavg } from 'node:os'
-import { sha256Hex } from '@onbehalf/core'
+import { sha256Hex } from '@onbehalf/core/engine'
 import type { CachedToken } from '@onbehalf/core'
 import { createRedisTokenCache } from '../src/index.ts'
 import type { RedisTokenCache } from '../src/index.ts'

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { createMemoryTokenCache, sha256Hex } from '@onbehalf/core'
+import { createMemoryTokenCache } from '@onbehalf/core'
+import { sha256Hex } from '@onbehalf/core/engine'
 import type { CachedToken, MemoryTokenCache, TokenCache } from '@onbehalf/core'
 import { createCircuitBreaker } from './circuit-breaker.ts'
 import type { CircuitState } from './circuit-breaker.ts'
