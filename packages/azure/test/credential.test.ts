@@ -17,7 +17,6 @@ import {
   OnBehalfOfCredential,
   type OnBehalfOfCredentialOptions,
 } from '../src/index.ts'
-import { forgetRecentEnv } from '../src/env.ts'
 import { decodeJwtPart, encryptedPem, signClientAssertion } from './helpers.ts'
 
 let emu: EntraEmulator
@@ -38,7 +37,6 @@ beforeEach(() => {
 })
 afterEach(() => {
   vi.unstubAllEnvs()
-  forgetRecentEnv()
 })
 
 const mt = (): EntraEmulator['defaults']['middleTier'] => emu.defaults.middleTier
@@ -293,7 +291,6 @@ describe('argument errors', () => {
 
   it('the authority comes from AZURE_AUTHORITY_HOST when not given', async () => {
     vi.stubEnv('AZURE_AUTHORITY_HOST', emu.authorityHost)
-    forgetRecentEnv()
     const { authority: _omitted, ...rest } = options()
     await new OnBehalfOfCredential(emu.tenantId, mt().clientId, rest).getToken(scope)
     expect(tokenRequests()).toHaveLength(1)

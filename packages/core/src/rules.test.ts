@@ -45,6 +45,14 @@ describe('normalizeAuthorityHost', () => {
     expect(normalizeAuthorityHost('https://127.0.0.1:8443')).toBe('https://127.0.0.1:8443')
   })
 
+  it('adds https to a host with a port and no scheme (issue 13 item 9)', () => {
+    expect(normalizeAuthorityHost('login.example.com:8443')).toBe('https://login.example.com:8443')
+    expect(normalizeAuthorityHost('localhost:8443/')).toBe('https://localhost:8443')
+    expect(normalizeAuthorityHost('127.0.0.1:8443')).toBe('https://127.0.0.1:8443')
+    // A real scheme is still read as one.
+    expect(() => normalizeAuthorityHost('http://login.example.com:8443')).toThrow(/must use https/)
+  })
+
   it('refuses http, other schemes, user info and garbage with a TypeError naming the argument', () => {
     for (const bad of [
       'http://login.microsoftonline.com',
@@ -67,6 +75,15 @@ describe('scopes', () => {
     for (const bad of [[], [''], ['a b'], ['a"b'], ['a\nb'], [42 as unknown as string], ['x'.repeat(2000)]]) {
       expect(() => normalizeScopes(bad)).toThrow(TypeError)
     }
+  })
+
+  it('says scopes are a string or an array when given something else, e.g. { scopes } (issue 13 item 10)', () => {
+    expect(() => normalizeScopes({ scopes: ['a'] } as unknown as string)).toThrow(
+      /getToken expects the scopes as a string or an array of strings \(got an object\)/,
+    )
+    expect(() => normalizeScopes(undefined as unknown as string)).toThrow(
+      /a string or an array of strings \(got undefined\)/,
+    )
   })
 
   it('keys scope sets independent of order and duplicates', () => {
