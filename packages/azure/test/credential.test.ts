@@ -254,6 +254,8 @@ describe('argument errors', () => {
       }
       return undefined
     })()
+    // It must throw: without this, an undefined error would make the checks below vacuous.
+    expect(error).toBeInstanceOf(TypeError)
     expect(error?.message).not.toContain('wrong-password-value')
     expect(error?.message).not.toContain('PRIVATE KEY')
   })
