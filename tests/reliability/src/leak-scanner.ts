@@ -55,11 +55,13 @@ export interface LeakScanner {
   isCanary(value: string): boolean
 }
 
-/** The shortest needle searched for: shorter ones would hit by chance. */
-const minNeedleLength = 12
-/** Needles are indexed by substrings of this length; a text is probed every `stride` characters. */
-const gramLength = 10
-const stride = minNeedleLength - gramLength + 1
+/** The shortest secret searched for: shorter ones would hit by chance. */
+const minSecretLength = 12
+/** The shortest token piece searched for (the old segment rule): shorter ones would hit by chance. */
+const minPieceLength = 20
+/** Token pieces are indexed by substrings of this length; a text is probed every `stride` characters. */
+const gramLength = 12
+const stride = minPieceLength - gramLength + 1
 
 interface Needle {
   readonly name: string
@@ -80,8 +82,10 @@ interface Needle {
  * ```
  */
 export function createLeakScanner(): LeakScanner {
-  // Every needle is indexed under each of its first `stride` grams (with the gram's offset), so probing a text
-  // at every `stride`-th position meets any occurrence of any needle at least once.
+  // Secrets are few: each is searched for with indexOf. Token pieces are many (every issued token): each is
+  // indexed under each of its first `stride` grams (with the gram's offset), so probing a text at every
+  // `stride`-th position meets any occurrence of any piece at least once, at one map lookup per probe.
+  const secrets: Needle[] = []
   const index = new Map<string, { readonly needle: Needle; readonly offset: number }[]>()
   const values = new Set<string>()
   const found: Leak[] = []
@@ -89,9 +93,14 @@ export function createLeakScanner(): LeakScanner {
   let canaries = 0
   let watchedTokens = 0
 
-  const addNeedle = (name: string, value: string): void => {
-    if (value.length < minNeedleLength) return
-    if (values.has(value)) return
+  const addSecretNeedle = (name: string, value: string): void => {
+    if (value.length < minSecretLength || values.has(value)) return
+    values.add(value)
+    secrets.push({ name, value })
+  }
+
+  const addPiece = (name: string, value: string): void => {
+    if (value.length < minPieceLength || values.has(value)) return
     values.add(value)
     const needle = { name, value }
     for (let offset = 0; offset < stride; offset++) {
@@ -102,9 +111,8 @@ export function createLeakScanner(): LeakScanner {
     }
   }
 
-  /** The value, and its base64 and base64url encodings at each byte alignment (only whole groups kept). */
-  const addEncoded = (name: string, value: string): void => {
-    addNeedle(name, value)
+  /** The base64 and base64url encodings of `value` at each byte alignment (only whole groups kept). */
+  const encodings = (name: string, value: string, add: (name: string, value: string) => void): void => {
     const bytes = Buffer.from(value, 'utf8')
     for (const encoding of ['base64', 'base64url'] as const) {
       for (let pad = 0; pad < 3; pad++) {
@@ -112,7 +120,7 @@ export function createLeakScanner(): LeakScanner {
         // A leading group mixes the padding bytes, a trailing one whatever follows in the real text: drop them.
         const from = pad === 0 ? 0 : 4
         const to = Math.floor((pad + bytes.length) / 3) * 4
-        addNeedle(`${name} (${encoding}, offset ${pad})`, text.slice(from, to))
+        add(`${name} (${encoding}, offset ${pad})`, text.slice(from, to))
       }
     }
   }
@@ -120,24 +128,34 @@ export function createLeakScanner(): LeakScanner {
   const excerptOf = (text: string, at: number, length: number, name: string): string =>
     `${text.slice(Math.max(0, at - 60), at)}<${name}>${text.slice(at + length, at + length + 60)}`
 
+  const report = (needle: Needle, source: string, text: string, at: number): void => {
+    found.push({ canary: needle.name, source, excerpt: excerptOf(text, at, needle.value.length, needle.name) })
+  }
+
   const scanner: LeakScanner = {
     addSecret(name, value) {
-      if (value.length < minNeedleLength) {
+      if (value.length < minSecretLength) {
         throw new Error(`canary ${name} is too short to search for without false hits`)
       }
       canaries++
-      addEncoded(name, value)
-      if (encodeURIComponent(value) !== value) addEncoded(`${name} (url-encoded)`, encodeURIComponent(value))
+      for (const [variant, text] of [
+        [name, value],
+        [`${name} (url-encoded)`, encodeURIComponent(value)],
+      ] as const) {
+        addSecretNeedle(variant, text)
+        encodings(variant, text, addSecretNeedle)
+      }
     },
     addToken(name, token) {
       if (values.has(token)) return
       canaries++
-      addEncoded(name, token)
+      addPiece(name, token)
+      encodings(name, token, addPiece)
       const parts = token.split('.')
       if (parts.length === 3) {
         // The header is shared by many tokens; the payload and the signature are this token's own.
-        addEncoded(`${name} (payload)`, parts[1]!)
-        addEncoded(`${name} (signature)`, parts[2]!)
+        addPiece(`${name} (payload)`, parts[1]!)
+        addPiece(`${name} (signature)`, parts[2]!)
       }
     },
     watch(fetch, options = {}) {
@@ -151,7 +169,7 @@ export function createLeakScanner(): LeakScanner {
           const parsed = JSON.parse(body) as Record<string, unknown>
           for (const field of ['access_token', 'refresh_token', 'id_token']) {
             const token = parsed[field]
-            if (typeof token === 'string' && token.length >= minNeedleLength && watchedTokens < maxTokens) {
+            if (typeof token === 'string' && token.length >= minSecretLength && watchedTokens < maxTokens) {
               watchedTokens++
               scanner.addToken(`issued ${field}`, token)
             }
@@ -169,18 +187,24 @@ export function createLeakScanner(): LeakScanner {
     record(source, text) {
       scanned.texts++
       scanned.characters += text.length
+      for (const needle of secrets) {
+        const at = text.indexOf(needle.value)
+        if (at !== -1) report(needle, source, text, at)
+      }
       if (index.size === 0) return
-      const hits = new Set<string>()
+      let reported: Set<string> | undefined
       for (let at = 0; at + gramLength <= text.length; at += stride) {
         const entries = index.get(text.slice(at, at + gramLength))
         if (entries === undefined) continue
         for (const { needle, offset } of entries) {
           const start = at - offset
           if (start < 0 || !text.startsWith(needle.value, start)) continue
-          const id = `${needle.value.length}:${start}:${needle.name}`
-          if (hits.has(id)) continue
-          hits.add(id)
-          found.push({ canary: needle.name, source, excerpt: excerptOf(text, start, needle.value.length, needle.name) })
+          // One occurrence is met by up to two probes: report it once.
+          reported ??= new Set<string>()
+          const id = `${String(start)}:${needle.name}:${needle.value.length}`
+          if (reported.has(id)) continue
+          reported.add(id)
+          report(needle, source, text, start)
         }
       }
     },
