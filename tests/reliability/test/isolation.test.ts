@@ -246,7 +246,7 @@ describe('isolation under load', () => {
         keys: [key],
         // Redis stays up for the whole run: a deadline no machine load reaches, so "0 read failures" is a verdict
         // on the cache, not on the machine (the deadline itself is tested by the soak and @onbehalf/redis).
-        timeoutMs: 10_000,
+        timeoutMs: 60_000,
         onEvent: (event) => {
           if (event.type === 'l2-hit') events.l2Hits++
           if (event.type === 'decode-failed') events.decodeFailures++
