@@ -24,7 +24,8 @@ let emu: EntraEmulator
 let dir: string
 let scope: string
 beforeAll(async () => {
-  emu = await startEmulator()
+  // recordSecrets: a test checks the assertion sent as received.
+  emu = await startEmulator({ recordSecrets: true })
   scope = emu.defaults.downstream.defaultScope
   dir = mkdtempSync(join(tmpdir(), 'onbehalf-azure-'))
 }, 60_000)

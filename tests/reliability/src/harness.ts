@@ -62,9 +62,9 @@ export interface SuiteEmulator {
   }): string
   /** An engine of `name` for {@link SuiteEmulator.app} (secret), trusting the emulator CA. */
   engine(name: EngineName, joseOptions?: JoseEngineOptions): OboEngine
-  /** Requests to the token endpoint received since `since` (a request id; default all). */
+  /** Requests to the token endpoint received since `since` (a {@link SuiteEmulator.mark}; default all). */
   tokenRequests(since?: number): number
-  /** The id the next request will get (pass it to {@link SuiteEmulator.tokenRequests}). */
+  /** How many token requests were received so far (pass it to {@link SuiteEmulator.tokenRequests}). */
   mark(): number
 }
 
@@ -141,12 +141,12 @@ export async function startSuiteEmulator(
         fetch,
       })
     },
+    // Counts, not the request log: the log keeps only the most recent requests.
     tokenRequests(since = 0) {
-      return emu.requests.filter((request) => request.id >= since && request.endpoint === 'token').length
+      return (emu.requestCounts().byEndpoint.token ?? 0) - since
     },
     mark() {
-      const last = emu.requests.at(-1)
-      return last === undefined ? 0 : last.id + 1
+      return emu.requestCounts().byEndpoint.token ?? 0
     },
   }
 }
