@@ -32,6 +32,12 @@ export interface OnBehalfOfCommonOptions {
   readonly fetch?: typeof globalThis.fetch
   /** Cache and token events of this credential's calls (hit, miss, coalesced, refresh, error): for metrics. */
   readonly onEvent?: (event: TokenEvent) => void
+  /**
+   * Once the user assertion has expired, how long after its FIRST exchange its refresh token may still be
+   * redeemed for new tokens, in milliseconds (redemptions do not extend it). `0` turns redemption off: an
+   * expired assertion then always fails. Default 24 hours. See the README, "Expired assertions".
+   */
+  readonly refreshTokenWindowMs?: number
 }
 
 /**
@@ -134,6 +140,7 @@ export interface ConfigSettings {
   readonly engine: EngineFactory | undefined
   readonly fetch: typeof globalThis.fetch | undefined
   readonly onEvent: ((event: TokenEvent) => void) | undefined
+  readonly refreshTokenWindowMs: number | undefined
   readonly names: ArgumentNames
 }
 
@@ -181,6 +188,7 @@ export interface RawConfig {
   readonly engine: unknown
   readonly fetch: unknown
   readonly onEvent: unknown
+  readonly refreshTokenWindowMs: unknown
   readonly names: ArgumentNames
   /** The caller's options object, read again only to word an error. */
   readonly given: Readonly<Record<string, unknown>>
@@ -259,6 +267,7 @@ function readRaw(
     engine: given['engine'],
     fetch: given['fetch'],
     onEvent: given['onEvent'],
+    refreshTokenWindowMs: given['refreshTokenWindowMs'],
     names,
     given,
   }
@@ -290,6 +299,7 @@ export function sameRawConfig(a: RawConfig, b: RawConfig): boolean {
     a.engine === b.engine &&
     a.fetch === b.fetch &&
     a.onEvent === b.onEvent &&
+    a.refreshTokenWindowMs === b.refreshTokenWindowMs &&
     a.names === b.names
   )
 }
@@ -382,6 +392,7 @@ export function validateConfig(raw: RawConfig, who: string): ConfigSettings {
     engine: functionOption<EngineFactory>(raw.engine, 'engine', who),
     fetch: functionOption<typeof globalThis.fetch>(raw.fetch, 'fetch', who),
     onEvent: functionOption<(event: TokenEvent) => void>(raw.onEvent, 'onEvent', who),
+    refreshTokenWindowMs: windowOption(raw.refreshTokenWindowMs, who),
     names,
   }
 }
@@ -485,6 +496,16 @@ function functionOption<T>(value: unknown, name: string, who: string): T | undef
   if (value === undefined) return undefined
   if (typeof value !== 'function') throw new TypeError(`${who}: "${name}" must be a function.`)
   return value as T
+}
+
+function windowOption(value: unknown, who: string): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new TypeError(
+      `${who}: "refreshTokenWindowMs" must be a number of milliseconds, 0 or more (0 turns refresh-token redemption off).`,
+    )
+  }
+  return value
 }
 
 function cacheOption(value: unknown, who: string): TokenCache | undefined {

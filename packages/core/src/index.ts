@@ -23,6 +23,7 @@ export { createMemoryTokenCache, getDefaultTokenCache } from './memory-cache.ts'
 export type { MemoryTokenCache, MemoryTokenCacheOptions, MemoryTokenCacheStats } from './memory-cache.ts'
 export { createTokenProvider } from './token-provider.ts'
 export type {
+  AbortSignalLike,
   TokenEvent,
   TokenEventType,
   TokenProvider,

@@ -15,7 +15,8 @@ import { createJoseEngine, type JoseEngineOptions } from '../src/index.ts'
 
 let emu: EntraEmulator
 beforeAll(async () => {
-  emu = await startEmulator()
+  // recordSecrets: a test reuses a signed client assertion taken from the request log.
+  emu = await startEmulator({ recordSecrets: true })
 }, 60_000)
 afterAll(() => emu.close())
 beforeEach(() => {
