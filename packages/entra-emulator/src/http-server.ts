@@ -4,6 +4,8 @@ import { EntraError, entraErrorBody, errors, newTraceId } from './entra-error.ts
 import type { EntraErrorSpec } from './entra-error.ts'
 import { parseFaultSpec } from './faults.ts'
 import type { EndpointKind, FaultInjector, FaultSpec } from './faults.ts'
+import { identityRoute } from './identity-routes.ts'
+import type { IdentityReply, IdentityRoute } from './identity-routes.ts'
 import type { TokenIssuer } from './token-issuer.ts'
 import type { IssueUserTokenOptions, TokenService } from './token-service.ts'
 
@@ -61,6 +63,13 @@ export interface HttpContext {
   readonly record: (request: RecordedRequest) => void
   /** Called when a request is finished (the CLI logs it). */
   readonly onFinished?: (request: RecordedRequest) => void
+  /** Managed identity (IMDS, App Service) and Kubernetes issuer routes. */
+  readonly identity?: (
+    route: IdentityRoute,
+    method: string,
+    query: URLSearchParams,
+    headers: Readonly<Record<string, string>>,
+  ) => IdentityReply
 }
 
 const MAX_BODY_BYTES = 1_000_000
@@ -456,7 +465,15 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
       .split('/')
       .filter((s) => s !== '')
       .map(safeDecode)
-    const { endpoint, tenant, route } = classify(segments, method)
+    const identity = identityRoute(url.pathname)
+    const { endpoint, tenant, route } =
+      identity === undefined
+        ? classify(segments, method)
+        : {
+            endpoint: identity.startsWith('kubernetes') ? ('kubernetes' as const) : ('managed-identity' as const),
+            tenant: undefined,
+            route: 'identity',
+          }
     const headers = headerRecord(req)
     let body = ''
     let bodyError = false
@@ -556,6 +573,10 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
       if (bodyError) throw errors.missingParameter('grant_type')
       if (method === 'OPTIONS') {
         finish({ status: 204, headers: { ...CORS }, body: '' })
+        return
+      }
+      if (identity !== undefined && ctx.identity !== undefined) {
+        finish(ctx.identity(identity, method, url.searchParams, headers))
         return
       }
       switch (route) {

@@ -1,0 +1,52 @@
+/** Shared set-up of the end-to-end tests: one emulator over HTTPS, a secretless middle tier, the engines. */
+import { OnBehalfOfCredential } from '@onbehalf/azure'
+import { createMemoryTokenCache, type EngineFactory, type TokenCache } from '@onbehalf/core'
+import type { EntraEmulator, RegisteredApp } from '@onbehalf/entra-emulator'
+import { msalEngine } from '@onbehalf/msal'
+
+/** Both engines: the default (jose) and msal. */
+export const engines: readonly (readonly [string, EngineFactory | undefined])[] = [
+  ['jose', undefined],
+  ['msal', msalEngine],
+]
+
+/** An app that exposes an API and holds no secret and no certificate. */
+export function registerSecretlessApi(emu: EntraEmulator, displayName: string): RegisteredApp {
+  return emu.registerApp({ displayName, appIdUri: true, scopes: ['access_as_user'] })
+}
+
+/** One OBO exchange for a fresh user token of `audience`, as a per-request credential would do it. */
+export async function exchange(
+  emu: EntraEmulator,
+  options: {
+    readonly clientId: string
+    readonly getClientAssertion: () => Promise<string> | string
+    readonly engine: EngineFactory | undefined
+    readonly cache?: TokenCache
+    readonly audience?: string
+    readonly user?: string
+    readonly userAssertion?: string
+  },
+): Promise<string> {
+  const userAssertion =
+    options.userAssertion ??
+    emu.issueUserToken({
+      user: options.user ?? emu.defaults.users.plain.upn,
+      audience: options.audience ?? options.clientId,
+    })
+  const credential = new OnBehalfOfCredential(emu.tenantId, options.clientId, {
+    userAssertion,
+    getClientAssertion: options.getClientAssertion,
+    authority: emu.authorityHost,
+    fetch: emu.fetch,
+    cache: options.cache ?? createMemoryTokenCache(),
+    ...(options.engine !== undefined ? { engine: options.engine } : {}),
+  })
+  const token = await credential.getToken(emu.defaults.downstream.scopes[0] ?? '')
+  return token.token
+}
+
+/** The payload of a JWT, unverified (the tests check claims the emulator put there). */
+export function claimsOf(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>
+}
