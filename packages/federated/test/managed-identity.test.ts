@@ -1,5 +1,5 @@
 import { startEmulator, type EntraEmulator } from '@onbehalf/entra-emulator'
-import { createMemoryTokenCache } from '@onbehalf/core'
+import { OboError, createMemoryTokenCache } from '@onbehalf/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { managedIdentityAssertion } from '../src/index.ts'
 import { claimsOf, engines, exchange, registerSecretlessApi } from './setup.ts'
@@ -105,4 +105,86 @@ describe('managed identity token per lifetime', () => {
     expect(platformRequests() - platformBefore).toBe(1)
     expect(getClientAssertion.platformRequests).toBe(1)
   }, 600_000)
+})
+
+describe('managed identity refusals and retries', () => {
+  it('fails with a clear error, within its deadline, when no endpoint is reachable', async () => {
+    const { createServer } = await import('node:net')
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as { port: number }
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    const getClientAssertion = managedIdentityAssertion({
+      endpoint: `http://127.0.0.1:${port}/metadata/identity/oauth2/token`,
+      timeoutMs: 2_000,
+    })
+    const error = await getClientAssertion().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(OboError)
+    expect(['NETWORK_ERROR', 'TIMEOUT']).toContain((error as OboError).code)
+    expect((error as Error).message).toMatch(/No managed identity endpoint answered: IMDS at http:\/\/127\.0\.0\.1:/)
+
+    const api = registerSecretlessApi(emu, 'MI API (unreachable)')
+    const failure = await exchange(emu, { clientId: api.clientId, getClientAssertion, engine: undefined }).catch(
+      (e: unknown) => e,
+    )
+    expect(failure).toMatchObject({ code: 'CLIENT_ASSERTION_FAILED' })
+    const causes: string[] = []
+    for (let e: unknown = failure; e instanceof Error; e = e.cause) causes.push(e.message)
+    expect(causes.some((m) => /No managed identity endpoint answered/.test(m))).toBe(true)
+  })
+
+  it.each([
+    ['429', { kind: 'throttle', retryAfterSeconds: 0 }],
+    ['500', { kind: 'server-error', status: 500 }],
+    ['dropped connections', { kind: 'drop' }],
+  ] as const)('retries IMDS %s with backoff and then succeeds', async (_case, fault) => {
+    const identity = emu.addManagedIdentity()
+    emu.faults.inject({ ...fault, times: 2, match: { endpoint: 'managed-identity' } })
+    const getClientAssertion = managedIdentityAssertion({
+      clientId: identity.clientId,
+      endpoint: emu.imdsEndpoint,
+      fetch: emu.fetch,
+    })
+    const token = await getClientAssertion()
+    expect(claimsOf(token)['sub']).toBe(identity.principalId)
+    const asked = emu.requests.filter(
+      (r) => r.endpoint === 'managed-identity' && r.query['client_id'] === identity.clientId,
+    )
+    expect(asked).toHaveLength(3)
+    expect(getClientAssertion.platformRequests).toBe(1)
+  })
+
+  it('refuses an identity that is not assigned to the host, and a missing FIC, naming the fix', async () => {
+    const unknown = managedIdentityAssertion({
+      clientId: '00000000-0000-4000-8000-000000000001',
+      endpoint: emu.imdsEndpoint,
+      fetch: emu.fetch,
+    })
+    await expect(unknown()).rejects.toMatchObject({
+      code: 'CLIENT_ASSERTION_FAILED',
+      message: expect.stringMatching(/Identity not found.*assigned to this host/),
+    })
+
+    const api = registerSecretlessApi(emu, 'MI API (no FIC)')
+    const identity = emu.addManagedIdentity()
+    for (const [, engine] of engines) {
+      const error = await exchange(emu, {
+        clientId: api.clientId,
+        getClientAssertion: managedIdentityAssertion({
+          clientId: identity.clientId,
+          endpoint: emu.imdsEndpoint,
+          fetch: emu.fetch,
+        }),
+        engine,
+      }).catch((e: unknown) => e)
+      expect((error as { errorResponse: { errorCodes: number[] } }).errorResponse.errorCodes).toEqual([70021])
+      expect((error as Error).message).toMatch(/can take minutes to propagate/)
+    }
+  })
+
+  it('refuses a bad endpoint or an empty audience at creation', () => {
+    expect(() => managedIdentityAssertion({ endpoint: 'not a url' })).toThrow(OboError)
+    expect(() => managedIdentityAssertion({ endpoint: 'file:///etc/passwd' })).toThrow(/http or https/)
+    expect(() => managedIdentityAssertion({ audience: ' ' })).toThrow(/audience/)
+  })
 })
