@@ -62,7 +62,6 @@ describe('the real clients complete OBO against the emulator with a managed-iden
       getAssertion: getClientAssertion,
       userAssertionToken: emu.issueUserToken({ user: emu.defaults.users.plain, audience: clientId }),
       authorityHost: emu.authorityHost,
-      disableInstanceDiscovery: true,
       httpClient: createAzureHttpClient(emu.fetch) as NonNullable<TokenCredentialOptions['httpClient']>,
     })
     const token = await credential.getToken(emu.defaults.downstream.scopes[0] ?? '')
