@@ -23,13 +23,13 @@ import type {
   ManagedIdentity,
   ServiceAccountTokenOptions,
 } from './federation.ts'
-import { createIdentityRoutes } from './identity-routes.ts'
 import type { FaultInjector, FaultSpec } from './faults.ts'
 import { createRequestHandler } from './http-server.ts'
-import type { RecordedRequest } from './http-server.ts'
 import { clientSecretValue, guid } from './ids.ts'
 import { emulatorTlsMaterial } from './key-store.ts'
 import { mfaClaimsChallenge } from './claims-request.ts'
+import { createRequestLog } from './request-log.ts'
+import type { RecordedRequest } from './request-log.ts'
 import { createRefreshTokenStore } from './refresh-tokens.ts'
 import { createTokenIssuer } from './token-issuer.ts'
 import { DEFAULT_TOKEN_LIFETIMES } from './token-lifetimes.ts'
@@ -312,7 +312,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     return found
   }
   for (const f of options.faults ?? []) faults.inject(f)
-  const requests: RecordedRequest[] = []
+  const requestLog = createRequestLog()
 
   server.on(
     'request',
@@ -323,19 +323,13 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       issuer,
       tokens,
       faults,
-      record: (r) => requests.push(r),
-      identity: createIdentityRoutes({
+      record: requestLog.record,
+      identity: {
         federation,
         identityHeader,
         managedIdentityTokenSeconds: () => managedIdentityTokenSeconds,
         nowSeconds,
-        // Kubernetes publishes plain JWKs (no Entra `issuer` member).
-        jwks: () => ({
-          keys: issuer
-            .jwks('kubernetes')
-            .keys.map((k) => ({ kty: k.kty, use: k.use, kid: k.kid, alg: 'RS256', n: k.n, e: k.e })),
-        }),
-      }),
+      },
       ...(options.onRequest !== undefined ? { onFinished: options.onRequest } : {}),
     }),
   )
@@ -375,10 +369,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     addUser: (o) => directory.addUser(o),
     addTenant: (o) => directory.addTenant(o),
     issueUserToken: (o) => tokens.mintUserToken(o),
-    requests,
-    clearRequests: () => {
-      requests.length = 0
-    },
+    requests: requestLog.requests,
+    clearRequests: requestLog.clear,
     faults,
     get tokenLifetimes() {
       return lifetimes
