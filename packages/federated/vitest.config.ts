@@ -4,5 +4,6 @@ import { sourceConditions } from '../../vitest.shared.ts'
 export default defineProject({
   ...sourceConditions,
   // Real emulator over HTTPS and real token files: start-up alone can take seconds on a busy machine.
-  test: { name: 'federated', testTimeout: 30_000, hookTimeout: 30_000 },
+  // One file at a time: the load tests' bursts should not compete with the other files for the CPU.
+  test: { name: 'federated', testTimeout: 30_000, hookTimeout: 60_000, fileParallelism: false },
 })

@@ -20,21 +20,26 @@ import {
   tokenResultFromBody,
 } from '@onbehalf/core'
 import { defaultTokenExchangeAudience } from './audiences.ts'
+import { certificateAssertionSigner, type BlueprintCertificate } from './blueprint-certificate.ts'
 import { processEnvironment, setting, type Environment } from './environment.ts'
 import type { ClientAssertionCallback } from './managed-identity.ts'
 import { createPlatformTokenCache, type PlatformToken, type PlatformTokenCacheOptions } from './platform-token.ts'
 
 /**
- * How the blueprint authenticates its T1 requests: its client secret, or a client-assertion callback (a
- * managed identity or workload identity callback of this package, or your own signed assertion).
+ * How the blueprint authenticates its T1 requests: its client secret, its certificate (needs the optional
+ * peer `@onbehalf/certificate`), or a client-assertion callback (a managed identity or workload identity
+ * callback of this package, or your own signed assertion).
  *
  * @example
  * ```ts
  * const blueprint: BlueprintCredential = { getClientAssertion: managedIdentityAssertion() }
+ * const withCertificate: BlueprintCredential = { clientCertificate: await readFile('blueprint.pem') }
  * ```
  */
 export type BlueprintCredential =
-  { readonly clientSecret: string } | { readonly getClientAssertion: () => string | Promise<string> }
+  | { readonly clientSecret: string }
+  | BlueprintCertificate
+  | { readonly getClientAssertion: () => string | Promise<string> }
 
 /** Options of {@link agentIdentityAssertion}. */
 export interface AgentIdentityAssertionOptions extends PlatformTokenCacheOptions {
@@ -115,7 +120,7 @@ export function agentIdentityAssertion(options: AgentIdentityAssertionOptions): 
       'https://login.microsoftonline.com',
   )
   const audience = options.audience ?? defaultTokenExchangeAudience
-  const credential = blueprintParameters(options.blueprint)
+  const credential = blueprintParameters(options.blueprint, blueprintClientId)
   const key = sha256Hex(
     [
       authorityHost,
@@ -141,7 +146,7 @@ export function agentIdentityAssertion(options: AgentIdentityAssertionOptions): 
       scope,
       grant_type: 'client_credentials',
       fmi_path: agentId,
-      ...(await credential.parameters()),
+      ...(await credential.parameters(tokenEndpoint)),
     })
     const sentAt = Date.now()
     const answer = await retryTransient({
@@ -182,17 +187,40 @@ export function agentIdentityAssertion(options: AgentIdentityAssertionOptions): 
 interface BlueprintParameters {
   /** Secret-free identity of the credential, for sharing T1 caches. */
   readonly identity: string
-  parameters(): Promise<Record<string, string>>
+  parameters(tokenEndpoint: string): Promise<Record<string, string>>
 }
 
-function blueprintParameters(blueprint: BlueprintCredential): BlueprintParameters {
-  const given = blueprint as { clientSecret?: unknown; getClientAssertion?: unknown } | undefined
+function blueprintParameters(blueprint: BlueprintCredential, blueprintClientId: string): BlueprintParameters {
+  const given = blueprint as
+    | { clientSecret?: unknown; getClientAssertion?: unknown; clientCertificate?: unknown; password?: unknown }
+    | undefined
   const secret = given?.clientSecret
   const getAssertion = given?.getClientAssertion
-  if (typeof secret === 'string' && secret !== '' && getAssertion === undefined) {
+  const certificate = given?.clientCertificate
+  const kinds = [secret, getAssertion, certificate].filter((value) => value !== undefined).length
+  if (kinds === 1 && typeof secret === 'string' && secret !== '') {
     return { identity: secretIdentity(secret), parameters: () => Promise.resolve({ client_secret: secret }) }
   }
-  if (typeof getAssertion === 'function' && secret === undefined) {
+  if (kinds === 1 && (typeof certificate === 'string' || certificate instanceof Uint8Array) && certificate.length > 0) {
+    const password = given?.password
+    const sign = certificateAssertionSigner(
+      {
+        clientCertificate: certificate,
+        ...(typeof password === 'string' || password instanceof Uint8Array ? { password } : {}),
+        sendCertificateChain: (blueprint as { sendCertificateChain?: unknown }).sendCertificateChain === true,
+      },
+      blueprintClientId,
+    )
+    return {
+      // The certificate bytes' hash (with the password's): the same certificate shares T1 caches.
+      identity: `certificate:${sha256Hex(typeof certificate === 'string' ? certificate : hexOf(certificate))}:${sha256Hex(String(given?.password ?? ''))}`,
+      parameters: async (tokenEndpoint) => ({
+        client_assertion_type: assertionType,
+        client_assertion: await sign(tokenEndpoint),
+      }),
+    }
+  }
+  if (kinds === 1 && typeof getAssertion === 'function') {
     const call = getAssertion as () => string | Promise<string>
     return {
       identity: callbackIdentity(call, 'blueprint-callback'),
@@ -203,7 +231,13 @@ function blueprintParameters(blueprint: BlueprintCredential): BlueprintParameter
     }
   }
   throw new OboError(
-    "blueprint must be exactly one of { clientSecret } or { getClientAssertion } (e.g. managedIdentityAssertion()): the blueprint app's own credential.",
+    "blueprint must be exactly one of { clientSecret }, { clientCertificate } or { getClientAssertion } (e.g. managedIdentityAssertion()): the blueprint app's own credential.",
     { code: 'INVALID_ARGUMENT' },
   )
+}
+
+function hexOf(bytes: Uint8Array): string {
+  let hex = ''
+  for (const byte of bytes) hex += byte.toString(16).padStart(2, '0')
+  return hex
 }

@@ -2,7 +2,7 @@ import { createMemoryTokenCache } from '@onbehalf/core'
 import { startEmulator, type EntraEmulator, type RegisteredApp } from '@onbehalf/entra-emulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { agentIdentityAssertion, managedIdentityAssertion } from '../src/index.ts'
-import { claimsOf, engines, exchange, registerSecretlessApi } from './setup.ts'
+import { claimsOf, engines, exchange, loadEngines, registerSecretlessApi } from './setup.ts'
 
 let emu: EntraEmulator
 
@@ -75,27 +75,6 @@ describe.each(engines)('agent identities, %s engine', (name, engine) => {
     expect(blueprints.get(blueprint.clientId)?.platformRequests).toBe(1)
   })
 
-  it('fetches T1 once for 50 concurrent first exchanges of one agent', async () => {
-    const { blueprint, agents } = setUp(`${name}-concurrent`)
-    const cache = createMemoryTokenCache()
-    const users = Array.from({ length: 50 }, (_, i) =>
-      emu.addUser({ upn: `agent-c-${name}-${i}@${emu.tenant.domain}` }),
-    )
-    await Promise.all(
-      users.map((user) =>
-        exchange(emu, {
-          clientId: agents[0].clientId,
-          getClientAssertion: agentCallback(blueprint, agents[0]),
-          engine,
-          cache,
-          audience: blueprint.clientId,
-          user: user.upn,
-        }),
-      ),
-    )
-    expect(t1Requests(agents[0].clientId)).toBe(1)
-  }, 120_000)
-
   it('refuses a user token for another app, for the agent itself, and an app-only token', async () => {
     const { blueprint, agents } = setUp(`${name}-refusals`)
     const other = registerSecretlessApi(emu, `Other API ${name}`)
@@ -115,6 +94,33 @@ describe.each(engines)('agent identities, %s engine', (name, engine) => {
     expect(appOnly).toMatchObject({ name: 'AuthenticationError' })
     expect((appOnly as { errorResponse: { error: string } }).errorResponse.error).toBe('invalid_grant')
   })
+})
+
+describe('agent identities under load', () => {
+  it.each(loadEngines)(
+    '%s engine: fetches T1 once for concurrent first exchanges of one agent',
+    async (name, engine, count) => {
+      const { blueprint, agents } = setUp(`${name}-concurrent`)
+      const cache = createMemoryTokenCache()
+      const users = Array.from({ length: count }, (_, i) =>
+        emu.addUser({ upn: `agent-c-${name}-${i}@${emu.tenant.domain}` }),
+      )
+      await Promise.all(
+        users.map((user) =>
+          exchange(emu, {
+            clientId: agents[0].clientId,
+            getClientAssertion: agentCallback(blueprint, agents[0]),
+            engine,
+            cache,
+            audience: blueprint.clientId,
+            user: user.upn,
+          }),
+        ),
+      )
+      expect(t1Requests(agents[0].clientId)).toBe(1)
+    },
+    120_000,
+  )
 })
 
 describe('agent identity refusals at T1', () => {
@@ -165,5 +171,56 @@ describe('agent identity refusals at T1', () => {
       errorCodes: [70021],
       message: expect.stringMatching(/minutes to propagate/),
     })
+  })
+})
+
+describe('blueprint credentials', () => {
+  it('a blueprint authenticates its T1 requests with a secret, a PEM certificate or a PKCS#12 file', async () => {
+    const blueprint = emu.registerAgentBlueprint({
+      displayName: 'Blueprint with secret and certificate',
+      clientSecret: true,
+      certificate: true,
+    })
+    const certificate = blueprint.certificate
+    if (certificate?.privateKeyPem === undefined || blueprint.clientSecret === undefined) {
+      throw new Error('no credentials')
+    }
+    const credentials = [
+      { clientSecret: blueprint.clientSecret },
+      { clientCertificate: `${certificate.privateKeyPem}\n${certificate.certificatePem}` },
+      {
+        clientCertificate: certificate.pkcs12 ?? new Uint8Array(),
+        password: certificate.pkcs12Password ?? '',
+        sendCertificateChain: true,
+      },
+    ]
+    for (const credential of credentials) {
+      const agent = emu.addAgentIdentity({ blueprintClientId: blueprint.clientId })
+      const token = await exchange(emu, {
+        clientId: agent.clientId,
+        getClientAssertion: agentIdentityAssertion({
+          tenantId: emu.tenantId,
+          blueprintClientId: blueprint.clientId,
+          agentId: agent.clientId,
+          blueprint: credential,
+          authority: emu.authorityHost,
+          fetch: emu.fetch,
+        }),
+        engine: undefined,
+        audience: blueprint.clientId,
+      })
+      expect(claimsOf(token)).toMatchObject({ azp: agent.clientId, xms_par_app_azp: blueprint.clientId })
+      const t1 = emu.requests.filter((r) => r.form['fmi_path'] === agent.clientId)
+      expect(t1).toHaveLength(1)
+      expect(t1[0]?.form['client_assertion'] === undefined).toBe('clientSecret' in credential)
+    }
+  })
+
+  it('refuses a blueprint credential that is none or more than one kind', () => {
+    const base = { tenantId: emu.tenantId, blueprintClientId: 'b', agentId: 'a', authority: emu.authorityHost }
+    expect(() => agentIdentityAssertion({ ...base, blueprint: {} as never })).toThrow(/exactly one of/)
+    expect(() =>
+      agentIdentityAssertion({ ...base, blueprint: { clientSecret: 's', getClientAssertion: () => 'x' } as never }),
+    ).toThrow(/exactly one of/)
   })
 })

@@ -2,7 +2,7 @@ import { startEmulator, type EntraEmulator } from '@onbehalf/entra-emulator'
 import { OboError, createMemoryTokenCache } from '@onbehalf/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { managedIdentityAssertion } from '../src/index.ts'
-import { claimsOf, engines, exchange, registerSecretlessApi } from './setup.ts'
+import { claimsOf, engines, exchange, loadEngines, registerSecretlessApi } from './setup.ts'
 
 let emu: EntraEmulator
 
@@ -56,29 +56,37 @@ describe.each(engines)('managed identity, %s engine', (_name, engine) => {
     expect(appService[0]?.query['api-version']).toBe('2019-08-01')
     expect(appService[0]?.query['client_id']).toBeUndefined()
   })
-
-  it('asks the platform once for 100 concurrent first exchanges of 100 users', async () => {
-    const api = registerSecretlessApi(emu, 'MI API (concurrent)')
-    const identity = emu.addManagedIdentity()
-    emu.trustManagedIdentity(api, identity)
-    const users = Array.from({ length: 100 }, (_, i) => emu.addUser({ upn: `mi-${_name}-${i}@${emu.tenant.domain}` }))
-    const cache = createMemoryTokenCache()
-    const getClientAssertion = managedIdentityAssertion({
-      clientId: identity.clientId,
-      endpoint: emu.imdsEndpoint,
-      fetch: emu.fetch,
-    })
-    const platformBefore = platformRequests()
-    await Promise.all(
-      users.map((user) => exchange(emu, { clientId: api.clientId, getClientAssertion, engine, cache, user: user.upn })),
-    )
-    expect(platformRequests() - platformBefore).toBe(1)
-    expect(getClientAssertion.platformRequests).toBe(1)
-    expect(tokenRequests(api.clientId)).toBe(100)
-  }, 180_000)
 })
 
 describe('managed identity token per lifetime', () => {
+  it.each(loadEngines)(
+    '%s engine: asks the platform once for concurrent first exchanges of as many users',
+    async (name, engine, count) => {
+      const api = registerSecretlessApi(emu, `MI API (concurrent, ${name})`)
+      const identity = emu.addManagedIdentity()
+      emu.trustManagedIdentity(api, identity)
+      const users = Array.from({ length: count }, (_, i) =>
+        emu.addUser({ upn: `mi-${name}-${i}@${emu.tenant.domain}` }),
+      )
+      const cache = createMemoryTokenCache()
+      const getClientAssertion = managedIdentityAssertion({
+        clientId: identity.clientId,
+        endpoint: emu.imdsEndpoint,
+        fetch: emu.fetch,
+      })
+      const platformBefore = platformRequests()
+      await Promise.all(
+        users.map((user) =>
+          exchange(emu, { clientId: api.clientId, getClientAssertion, engine, cache, user: user.upn }),
+        ),
+      )
+      expect(platformRequests() - platformBefore).toBe(1)
+      expect(getClientAssertion.platformRequests).toBe(1)
+      expect(tokenRequests(api.clientId)).toBe(count)
+    },
+    180_000,
+  )
+
   it('makes 1 platform-token request for 1,000 exchanges of 1,000 users', async () => {
     const api = registerSecretlessApi(emu, 'MI API (1,000 users)')
     const identity = emu.addManagedIdentity()
@@ -94,11 +102,15 @@ describe('managed identity token per lifetime', () => {
     // Ten at a time: a realistic trickle of distinct users on few connections.
     for (let i = 0; i < users.length; i += 10) {
       await Promise.all(
-        users
-          .slice(i, i + 10)
-          .map((user) =>
-            exchange(emu, { clientId: api.clientId, getClientAssertion, engine: undefined, cache, user: user.upn }),
-          ),
+        users.slice(i, i + 10).map((user) =>
+          exchange(emu, {
+            clientId: api.clientId,
+            getClientAssertion,
+            engine: loadEngines[0]?.[1],
+            cache,
+            user: user.upn,
+          }),
+        ),
       )
     }
     expect(tokenRequests(api.clientId)).toBe(1000)

@@ -2,12 +2,23 @@
 import { OnBehalfOfCredential } from '@onbehalf/azure'
 import { createMemoryTokenCache, type EngineFactory, type TokenCache } from '@onbehalf/core'
 import type { EntraEmulator, RegisteredApp } from '@onbehalf/entra-emulator'
+import { joseEngine } from '@onbehalf/jose'
 import { msalEngine } from '@onbehalf/msal'
 
 /** Both engines: the default (jose) and msal. */
 export const engines: readonly (readonly [string, EngineFactory | undefined])[] = [
   ['jose', undefined],
   ['msal', msalEngine],
+]
+
+/**
+ * The load tests' engines and how many concurrent first exchanges each runs. Their verdict is a request count,
+ * never a duration: the jose engine gets a 2-minute deadline so that a heavily loaded machine cannot turn a
+ * correct run red; the msal engine has no deadline option (30 s), so it runs a smaller burst.
+ */
+export const loadEngines: readonly (readonly [string, EngineFactory, number])[] = [
+  ['jose', (config) => joseEngine(config, { timeoutMs: 120_000 }), 100],
+  ['msal', msalEngine, 20],
 ]
 
 /** An app that exposes an API and holds no secret and no certificate. */
