@@ -8,7 +8,8 @@ import { claimsOf, registerSecretlessApi } from './setup.ts'
 let emu: EntraEmulator
 
 beforeAll(async () => {
-  emu = await startEmulator()
+  // The tests compare the assertions the emulator received, so it keeps them as sent.
+  emu = await startEmulator({ recordSecrets: true })
 })
 afterAll(async () => {
   await emu.close()

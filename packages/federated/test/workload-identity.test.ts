@@ -11,7 +11,8 @@ let emu: EntraEmulator
 let dir: string
 
 beforeAll(async () => {
-  emu = await startEmulator()
+  // The tests compare the assertions the emulator received, so it keeps them as sent.
+  emu = await startEmulator({ recordSecrets: true })
   dir = mkdtempSync(join(tmpdir(), 'onbehalf-federated-'))
 })
 afterAll(async () => {
