@@ -3,7 +3,8 @@
 // with pnpm (which turns workspace:^ into real ranges), installs the tarballs with npm into empty projects, and:
 //   - imports every package from ESM and from CommonJS (require of ESM, Node >= 20.19),
 //   - checks that @onbehalf/azure does not bring @azure/msal-node,
-//   - runs an On-Behalf-Of exchange against the emulator from the tarballs, with each engine.
+//   - runs an On-Behalf-Of exchange against the emulator from the tarballs, with each engine,
+//   - and a secretless one: @onbehalf/federated's managed identity assertion in @onbehalf/azure.
 // Run after `pnpm build`: node scripts/check-tarballs.mjs
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -15,7 +16,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const work = mkdtempSync(join(tmpdir(), 'onbehalf-tarballs-'))
 const packed = join(work, 'packed')
 mkdirSync(packed)
-const names = ['core', 'certificate', 'jose', 'msal', 'azure', 'redis', 'entra-emulator']
+const names = ['core', 'certificate', 'jose', 'msal', 'azure', 'redis', 'federated', 'entra-emulator']
 let failures = 0
 
 try {
@@ -41,6 +42,7 @@ try {
     msal: ['createMsalEngine'],
     azure: ['OnBehalfOfCredential', 'AuthenticationError', 'CredentialUnavailableError', 'AzureAuthorityHosts'],
     redis: ['createRedisTokenCache'],
+    federated: ['managedIdentityAssertion', 'workloadIdentityAssertion', 'agentIdentityAssertion'],
     'entra-emulator': ['startEmulator'],
   }
   const dependencies = {
@@ -50,6 +52,7 @@ try {
     msal: ['core', 'certificate'],
     azure: ['core', 'certificate', 'jose'],
     redis: ['core'],
+    federated: ['core'],
     'entra-emulator': [],
   }
 
@@ -89,6 +92,7 @@ try {
     `import { startEmulator } from '@onbehalf/entra-emulator'
 import { OnBehalfOfCredential } from '@onbehalf/azure'
 import { createMsalEngine } from '@onbehalf/msal'
+import { managedIdentityAssertion } from '@onbehalf/federated'
 const emu = await startEmulator()
 try {
   const { middleTier, downstream, users } = emu.defaults
@@ -100,6 +104,20 @@ try {
     const token = await credential.getToken(downstream.scopes[0])
     if (typeof token.token !== 'string' || token.expiresOnTimestamp <= Date.now()) throw new Error('no token')
   }
+  // Secretless: an app with no secret and no certificate, trusting a managed identity served by the emulator.
+  const api = emu.registerApp({ displayName: 'secretless', appIdUri: true, scopes: ['access_as_user'] })
+  const identity = emu.addManagedIdentity()
+  emu.trustManagedIdentity(api, identity)
+  const getClientAssertion = managedIdentityAssertion({ clientId: identity.clientId, endpoint: emu.imdsEndpoint, fetch: emu.fetch })
+  for (const engine of [undefined, createMsalEngine()]) {
+    const userAssertion = emu.issueUserToken({ user: users.plain, audience: api.clientId })
+    const credential = new OnBehalfOfCredential(emu.tenantId, api.clientId, {
+      userAssertion, getClientAssertion, authority: emu.authorityHost, fetch: emu.fetch, ...(engine ? { engine } : {}),
+    })
+    const token = await credential.getToken(downstream.scopes[0])
+    if (typeof token.token !== 'string') throw new Error('no secretless token')
+  }
+  if (getClientAssertion.platformRequests !== 1) throw new Error('the managed identity token was fetched more than once')
   console.log('exchanged')
 } finally {
   await emu.close()
@@ -108,7 +126,7 @@ try {
   )
   const exchanged = run(process.execPath, ['exchange.mjs'], dir).trim()
   check(
-    'the tarballs together complete OBO against the emulator with the jose and msal engines',
+    'the tarballs together complete OBO against the emulator with the jose and msal engines, with a secret and secretless (@onbehalf/federated managed identity)',
     exchanged.endsWith('exchanged'),
     exchanged,
   )

@@ -40,6 +40,8 @@ export interface MiddleTierCredentialConfig {
   /** PEM (key + certificate) or PKCS#12 bytes. */
   readonly clientCertificate?: string | Uint8Array
   readonly clientCertificatePassword?: string
+  /** A secretless client assertion (e.g. `@onbehalf/federated`'s managed identity), instead of a secret. */
+  readonly getClientAssertion?: () => Promise<string>
   /** A `fetch` for calls to Entra (the emulator's trusts its CA). */
   readonly fetch?: typeof globalThis.fetch
   readonly disableInstanceDiscovery?: boolean
@@ -172,6 +174,7 @@ export function createMiddleTier(options: MiddleTierOptions): MiddleTier {
         ...optional('clientSecret', config.clientSecret),
         ...optional('clientCertificate', config.clientCertificate),
         ...optional('password', config.clientCertificatePassword),
+        ...optional('getClientAssertion', config.getClientAssertion),
         authority: config.authorityHost,
         ...optional('fetch', config.fetch),
         ...optional('disableInstanceDiscovery', config.disableInstanceDiscovery),

@@ -185,6 +185,15 @@ describe('errors', () => {
     expect(oauthErrorFromBody(400, { error: 'invalid_grant' }).toWwwAuthenticate()).toBeUndefined()
   })
 
+  it('names the federated identity credential and its propagation delay for AADSTS70021 and its variants', () => {
+    for (const code of [70021, 700211, 700212, 700213]) {
+      const error = oauthErrorFromBody(400, { error: 'invalid_request', error_codes: [code] })
+      expect(error.message).toMatch(/federated identity credential/)
+      expect(error.message).toMatch(/can take minutes to propagate/)
+    }
+    expect(oauthErrorFromBody(400, { error: 'invalid_request', error_codes: [50011] }).message).not.toMatch(/federated/)
+  })
+
   it('classifies codes and drops fields of the wrong type', () => {
     expect(oauthErrorFromBody(400, { error: 'invalid_grant', error_codes: [500133] }).code).toBe('INVALID_GRANT')
     expect(oauthErrorFromBody(401, { error: 'invalid_client' }).code).toBe('INVALID_CLIENT')
