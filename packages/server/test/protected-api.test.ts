@@ -89,6 +89,31 @@ describe('token validation', () => {
     expect(api.stats().jwksFetches).toBe(1)
   })
 
+  it('accepts a v1.0 token (sts.windows.net issuer from the v1 metadata, App ID URI audience) and exchanges it', async () => {
+    const api = world.api()
+    const token = world.userToken(undefined, {
+      user: world.emu.defaults.users.plain,
+      version: '1.0',
+      audience: `api://${world.app.clientId}`,
+    })
+    const caller = await api.authenticate(request(token), requireScopes('access_as_user'))
+    expect(caller.claims.ver).toBe('1.0')
+    expect(caller.claims.iss).toBe(`https://sts.windows.net/${world.emu.tenantId}/`)
+    expect(api.stats().metadataFetches).toBe(2)
+    expect((await caller.fetch('docs', '/documents')).status).toBe(200)
+    // A v1 token of another tenant on a multi-tenant API: the v1 template is filled with its tid.
+    const multi = world.api({ tenantId: 'organizations', allowedTenants: [world.guest.tenantId] })
+    const guest = await multi.authenticate(
+      request(world.userToken(world.guest, { user: world.guest, version: '1.0', audience: world.app.clientId })),
+    )
+    expect(guest.claims.iss).toBe(`https://sts.windows.net/${world.guest.tenantId}/`)
+    // A v1 token whose issuer is the v2 one is refused.
+    const mixed = withPayload(token, (claims) => {
+      claims['iss'] = world.emu.issuer()
+    })
+    expect((await refusal(api, mixed)).message).toBe('The token was not issued by the expected issuer.')
+  })
+
   it('accepts a token from the Node request header shape as well', async () => {
     const api = world.api()
     const caller = await api.authenticate({ headers: { authorization: `Bearer ${world.userToken()}` } })
