@@ -3,7 +3,8 @@
 // with pnpm (which turns workspace:^ into real ranges), installs the tarballs with npm into empty projects, and:
 //   - imports every package from ESM and from CommonJS (require of ESM, Node >= 20.19),
 //   - checks that @onbehalf/azure does not bring @azure/msal-node,
-//   - runs an On-Behalf-Of exchange against the emulator from the tarballs, with each engine.
+//   - runs an On-Behalf-Of exchange against the emulator from the tarballs, with each engine and through
+//     @onbehalf/server (whose framework adapters must load without their framework).
 // Run after `pnpm build`: node scripts/check-tarballs.mjs
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -19,7 +20,7 @@ const pnpm =
   process.env.npm_execpath && process.env.npm_execpath.includes('pnpm')
     ? [process.execPath, process.env.npm_execpath]
     : ['pnpm']
-const names = ['core', 'certificate', 'jose', 'msal', 'azure', 'redis', 'entra-emulator']
+const names = ['core', 'certificate', 'jose', 'msal', 'azure', 'redis', 'entra-emulator', 'server']
 const tarball = {}
 let failures = 0
 
@@ -62,6 +63,7 @@ try {
     azure: ['OnBehalfOfCredential', 'AuthenticationError', 'CredentialUnavailableError', 'AzureAuthorityHosts'],
     redis: ['createRedisTokenCache'],
     'entra-emulator': ['startEmulator'],
+    server: ['createProtectedApi', 'ApiAuthError', 'requireScopes', 'requireRoles'],
   }
   const dependencies = {
     core: [],
@@ -71,11 +73,12 @@ try {
     azure: ['core', 'certificate', 'jose'],
     redis: ['core'],
     'entra-emulator': [],
+    server: ['core', 'certificate', 'jose', 'azure'],
   }
 
   // Each package alone (with only the workspace packages it depends on).
   for (const name of names) {
-    const extra = name === 'azure' ? ['@azure/core-auth@1.10.1'] : []
+    const extra = name === 'azure' || name === 'server' ? ['@azure/core-auth@1.10.1'] : []
     const dir = project(name, [...dependencies[name], name], extra)
     const exports = JSON.stringify(expected[name])
     const esm = run(
@@ -94,6 +97,24 @@ try {
       dir,
     ).trim()
     check(`@onbehalf/${name} loads with require()`, cjs === '', cjs && `missing ${cjs}`)
+    if (name === 'server') {
+      // The adapters import their framework only as types: each subpath loads with no framework installed.
+      const subpaths = run(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const out = []
+for (const [path, names] of [['express', ['authenticate', 'apiAuthErrors']], ['fastify', ['authenticate', 'protectedApi']], ['hono', ['authenticate', 'apiAuthErrorResponse']]]) {
+  const m = await import('@onbehalf/server/' + path)
+  for (const n of names) if (!(n in m)) out.push(path + ':' + n)
+}
+console.log(out.join(','))`,
+        ],
+        dir,
+      ).trim()
+      check('@onbehalf/server/express, /fastify and /hono load without their framework', subpaths === '', subpaths)
+    }
     if (name === 'azure') {
       check(
         '@onbehalf/azure does not install @azure/msal-node',
@@ -120,6 +141,17 @@ try {
     const token = await credential.getToken(downstream.scopes[0])
     if (typeof token.token !== 'string' || token.expiresOnTimestamp <= Date.now()) throw new Error('no token')
   }
+  // The protected API from its tarball: validate a caller's token, then exchange it.
+  const { createProtectedApi } = await import('@onbehalf/server')
+  const api = createProtectedApi({
+    tenantId: emu.tenantId, clientId: middleTier.clientId, clientSecret: middleTier.clientSecret,
+    authority: emu.authorityHost, fetch: emu.fetch,
+  })
+  const caller = await api.authenticate(new Request('http://127.0.0.1/', {
+    headers: { Authorization: 'Bearer ' + emu.issueUserToken({ user: users.plain }) },
+  }))
+  const obo = await caller.getToken(downstream.scopes[0])
+  if (typeof obo.token !== 'string') throw new Error('no token from @onbehalf/server')
   console.log('exchanged')
 } finally {
   await emu.close()
@@ -128,7 +160,7 @@ try {
   )
   const exchanged = run(process.execPath, ['exchange.mjs'], dir).trim()
   check(
-    'the tarballs together complete OBO against the emulator with the jose and msal engines',
+    'the tarballs together complete OBO against the emulator with the jose and msal engines, and through @onbehalf/server',
     exchanged.endsWith('exchanged'),
     exchanged,
   )
