@@ -69,8 +69,8 @@ export interface CallerContext {
   readonly clientId: string
   readonly authorityHost: string
   readonly downstreamApis: ReadonlyMap<string, ResolvedDownstreamApi>
-  /** The credential options without the assertion (validated once). */
-  readonly credentialOptions: Omit<OnBehalfOfCredentialOptions, 'userAssertion'>
+  /** The credential options without the assertion (validated once); `undefined` for a validation-only API. */
+  readonly credentialOptions: Omit<OnBehalfOfCredentialOptions, 'userAssertion'> | undefined
 }
 
 /**
@@ -119,9 +119,15 @@ class ProtectedCaller implements Caller {
 
   get credential(): OnBehalfOfCredential {
     if (this.#validated.appOnly) throw appOnlyRefusal()
+    const credentialOptions = this.#context.credentialOptions
+    if (credentialOptions === undefined) {
+      throw new TypeError(
+        'createProtectedApi was given no client credential (clientSecret, clientCertificate, clientCertificatePath or getClientAssertion), so it cannot call downstream APIs.',
+      )
+    }
     // The caller's own tenant: a multi-tenant API exchanges each user's token in that user's tenant.
     this.#credential ??= new OnBehalfOfCredential(this.#validated.tenantId, this.#context.clientId, {
-      ...this.#context.credentialOptions,
+      ...credentialOptions,
       userAssertion: this.#assertion,
     })
     return this.#credential

@@ -27,8 +27,9 @@ export interface DownstreamApiOptions {
 }
 
 /**
- * Options of `createProtectedApi`. Give exactly one client credential (`clientSecret`, `clientCertificate`,
- * `clientCertificatePath` or `getClientAssertion`), as for `OnBehalfOfCredential`.
+ * Options of `createProtectedApi`. To call downstream APIs as the caller, give exactly one client credential
+ * (`clientSecret`, `clientCertificate`, `clientCertificatePath` or `getClientAssertion`), as for
+ * `OnBehalfOfCredential`; without one the API only validates tokens.
  *
  * @example
  * ```ts
@@ -53,6 +54,11 @@ export interface ProtectedApiOptions {
    * (never the default).
    */
   readonly allowedTenants?: readonly string[] | '*'
+  /**
+   * Client apps allowed to call (the token's `azp` in v2, `appid` in v1); default: any client of an allowed
+   * tenant. A downstream API that only the middle tier may call lists the middle tier here.
+   */
+  readonly allowedClientApps?: readonly string[]
   /** Delegated scopes the API exposes (names such as `access_as_user`); published by resource-metadata layers. */
   readonly scopes?: readonly string[]
   readonly clientSecret?: string
@@ -99,6 +105,8 @@ export interface ProtectedApiSettings {
   /** The tenant whose metadata is read: `tenantId`, or `organizations` when several tenants are allowed. */
   readonly metadataTenant: string
   readonly scopes: readonly string[]
+  /** Lower-cased client IDs; `undefined` = any client. */
+  readonly allowedClientApps: ReadonlySet<string> | undefined
   readonly authorityHost: string
   readonly downstreamApis: ReadonlyMap<string, ResolvedDownstreamApi>
   readonly fetch: typeof globalThis.fetch
@@ -206,6 +214,16 @@ export function resolveOptions(options: ProtectedApiOptions): ProtectedApiSettin
   const scopes = options.scopes === undefined ? [] : [...options.scopes]
   for (const [i, s] of scopes.entries()) nonEmptyString(s, `scopes[${String(i)}]`)
 
+  let allowedClientApps: Set<string> | undefined
+  if (options.allowedClientApps !== undefined) {
+    if (!Array.isArray(options.allowedClientApps) || options.allowedClientApps.length === 0) {
+      fail('allowedClientApps', 'must be a non-empty array of client IDs (omit it to allow any client).')
+    }
+    allowedClientApps = new Set(
+      options.allowedClientApps.map((c, i) => nonEmptyString(c, `allowedClientApps[${String(i)}]`).toLowerCase()),
+    )
+  }
+
   const authorityHost = normalizeAuthorityHost(
     options.authority ?? readAuthorityHostEnv() ?? AzureAuthorityHosts.AzurePublicCloud,
     'createProtectedApi: "authority"',
@@ -255,6 +273,7 @@ export function resolveOptions(options: ProtectedApiOptions): ProtectedApiSettin
     allowedTenants,
     metadataTenant,
     scopes,
+    allowedClientApps,
     authorityHost,
     downstreamApis,
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),

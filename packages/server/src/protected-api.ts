@@ -100,12 +100,16 @@ export function createProtectedApi(options: ProtectedApiOptions): ProtectedApi {
     ]),
     authority: settings.authorityHost,
   }
+  // Without a client credential the API only validates tokens (a downstream API that calls nothing further).
+  const hasCredential = credentialNames.some((name) => options[name] !== undefined)
   try {
     // Validates the client credential (and parses a certificate) once, with the credential's own rules.
-    new OnBehalfOfCredential(settings.tenantId, settings.clientId, {
-      ...credentialOptions,
-      userAssertion: 'configuration-check',
-    })
+    if (hasCredential) {
+      new OnBehalfOfCredential(settings.tenantId, settings.clientId, {
+        ...credentialOptions,
+        userAssertion: 'configuration-check',
+      })
+    }
   } catch (error) {
     if (error instanceof TypeError) {
       throw new TypeError(`createProtectedApi: ${error.message.replace(/^OnBehalfOfCredential: /, '')}`, {
@@ -127,7 +131,7 @@ export function createProtectedApi(options: ProtectedApiOptions): ProtectedApi {
     clientId: settings.clientId,
     authorityHost: settings.authorityHost,
     downstreamApis: settings.downstreamApis,
-    credentialOptions,
+    credentialOptions: hasCredential ? credentialOptions : undefined,
   }
   const appIdUri = settings.appIdUris[0] as string
 
@@ -149,6 +153,8 @@ export function createProtectedApi(options: ProtectedApiOptions): ProtectedApi {
     stats: () => ({ verifiedTokens: validator.verifiedTokens(), ...keys.stats() }),
   }
 }
+
+const credentialNames = ['clientSecret', 'clientCertificate', 'clientCertificatePath', 'getClientAssertion'] as const
 
 function pick<T extends object, K extends keyof T>(source: T, names: readonly K[]): Partial<Pick<T, K>> {
   const out: Partial<Pick<T, K>> = {}

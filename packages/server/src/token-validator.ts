@@ -128,6 +128,12 @@ export function createTokenValidator(settings: ProtectedApiSettings, keys: Signi
       throw refuse('The token signature is invalid.', 'INVALID_TOKEN', error)
     }
 
+    if (settings.allowedClientApps !== undefined) {
+      const client = claims.azp ?? claims.appid
+      if (typeof client !== 'string' || !settings.allowedClientApps.has(client.toLowerCase())) {
+        throw refuse('The token was issued to a client app that may not call this API.')
+      }
+    }
     const scp = claims.scp
     const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : []
     const appOnly = claims.idtyp === 'app' || (typeof scp !== 'string' && roles.length > 0)

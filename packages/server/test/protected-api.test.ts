@@ -62,8 +62,8 @@ describe('createProtectedApi options', () => {
         downstreamApis: { graph: { baseUrl: 'https://graph.microsoft.com', scopes: [] } },
       }),
     ).toThrow(/"downstreamApis.graph.scopes"/)
-    const { clientSecret: _omitted, ...noCredential } = base
-    expect(() => createProtectedApi(noCredential)).toThrow(TypeError)
+    expect(() => createProtectedApi({ ...base, clientSecret: 's', clientCertificatePath: '/x.pem' })).toThrow(TypeError)
+    expect(() => createProtectedApi({ ...base, allowedClientApps: [] })).toThrow(/"allowedClientApps"/)
     expect(() => createProtectedApi({ ...base, clientCertificate: 'not a certificate' })).toThrow(TypeError)
     expect(() => requireScopes()).toThrow(TypeError)
   })
@@ -275,6 +275,30 @@ describe('token validation', () => {
   it('refuses a token from another tenant on a single-tenant API', async () => {
     const refused = await refusal(world.api(), world.userToken(world.guest))
     expect(refused.code).toBe('TENANT_NOT_ALLOWED')
+  })
+})
+
+describe('validation-only APIs and client apps', () => {
+  it('validates without a client credential, and says why it cannot call downstream', async () => {
+    const { clientSecret: _omitted, ...noCredential } = world.options()
+    const api = createProtectedApi(noCredential)
+    const caller = await api.authenticate(request(world.userToken()))
+    await expect(caller.getToken('docs')).rejects.toThrow(/no client credential/)
+  })
+
+  it('admits only the listed client apps (azp, or appid in v1 tokens)', async () => {
+    const frontEnd = world.emu.defaults.frontEnd.clientId
+    const api = world.api({ allowedClientApps: [frontEnd] })
+    await api.authenticate(request(world.userToken()))
+    await api.authenticate(
+      request(world.userToken(undefined, { user: world.emu.defaults.users.plain, version: '1.0' })),
+    )
+    const other = await refusal(
+      api,
+      world.userToken(undefined, { user: world.emu.defaults.users.plain, clientId: world.daemon.clientId }),
+    )
+    expect(other.status).toBe(401)
+    expect(other.message).toBe('The token was issued to a client app that may not call this API.')
   })
 })
 
