@@ -3,8 +3,9 @@
 // with pnpm (which turns workspace:^ into real ranges), installs the tarballs with npm into empty projects, and:
 //   - imports every package from ESM and from CommonJS (require of ESM, Node >= 20.19),
 //   - checks that @onbehalf/azure does not bring @azure/msal-node,
-//   - runs an On-Behalf-Of exchange against the emulator from the tarballs, with each engine,
-//   - and a secretless one: @onbehalf/federated's managed identity assertion in @onbehalf/azure.
+//   - runs an On-Behalf-Of exchange against the emulator from the tarballs, with each engine, through
+//     @onbehalf/server (whose framework adapters must load without their framework), and a secretless one:
+//     @onbehalf/federated's managed identity assertion in @onbehalf/azure.
 // Run after `pnpm build`: node scripts/check-tarballs.mjs
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -16,7 +17,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const work = mkdtempSync(join(tmpdir(), 'onbehalf-tarballs-'))
 const packed = join(work, 'packed')
 mkdirSync(packed)
-const names = ['core', 'certificate', 'jose', 'msal', 'azure', 'redis', 'federated', 'entra-emulator']
+const names = ['core', 'certificate', 'jose', 'msal', 'azure', 'redis', 'federated', 'entra-emulator', 'server']
 let failures = 0
 
 try {
@@ -44,6 +45,7 @@ try {
     redis: ['createRedisTokenCache'],
     federated: ['managedIdentityAssertion', 'workloadIdentityAssertion', 'agentIdentityAssertion'],
     'entra-emulator': ['startEmulator'],
+    server: ['createProtectedApi', 'ApiAuthError', 'requireScopes', 'requireRoles'],
   }
   const dependencies = {
     core: [],
@@ -54,11 +56,12 @@ try {
     redis: ['core'],
     federated: ['core'],
     'entra-emulator': [],
+    server: ['core', 'certificate', 'jose', 'azure'],
   }
 
   // Each package alone (with only the workspace packages it depends on).
   for (const name of names) {
-    const extra = name === 'azure' ? ['@azure/core-auth@1.10.1'] : []
+    const extra = name === 'azure' || name === 'server' ? ['@azure/core-auth@1.10.1'] : []
     const dir = project(name, [...dependencies[name], name], extra)
     const exports = JSON.stringify(expected[name])
     const esm = run(
@@ -77,6 +80,24 @@ try {
       dir,
     ).trim()
     check(`@onbehalf/${name} loads with require()`, cjs === '', cjs && `missing ${cjs}`)
+    if (name === 'server') {
+      // The adapters import their framework only as types: each subpath loads with no framework installed.
+      const subpaths = run(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const out = []
+for (const [path, names] of [['express', ['authenticate', 'apiAuthErrors']], ['fastify', ['authenticate', 'protectedApi']], ['hono', ['authenticate', 'apiAuthErrorResponse']]]) {
+  const m = await import('@onbehalf/server/' + path)
+  for (const n of names) if (!(n in m)) out.push(path + ':' + n)
+}
+console.log(out.join(','))`,
+        ],
+        dir,
+      ).trim()
+      check('@onbehalf/server/express, /fastify and /hono load without their framework', subpaths === '', subpaths)
+    }
     if (name === 'azure') {
       check(
         '@onbehalf/azure does not install @azure/msal-node',
@@ -118,6 +139,17 @@ try {
     if (typeof token.token !== 'string') throw new Error('no secretless token')
   }
   if (getClientAssertion.platformRequests !== 1) throw new Error('the managed identity token was fetched more than once')
+  // The protected API from its tarball: validate a caller's token, then exchange it.
+  const { createProtectedApi } = await import('@onbehalf/server')
+  const protectedApi = createProtectedApi({
+    tenantId: emu.tenantId, clientId: middleTier.clientId, clientSecret: middleTier.clientSecret,
+    authority: emu.authorityHost, fetch: emu.fetch,
+  })
+  const caller = await protectedApi.authenticate(new Request('http://127.0.0.1/', {
+    headers: { Authorization: 'Bearer ' + emu.issueUserToken({ user: users.plain }) },
+  }))
+  const obo = await caller.getToken(downstream.scopes[0])
+  if (typeof obo.token !== 'string') throw new Error('no token from @onbehalf/server')
   console.log('exchanged')
 } finally {
   await emu.close()
@@ -126,7 +158,7 @@ try {
   )
   const exchanged = run(process.execPath, ['exchange.mjs'], dir).trim()
   check(
-    'the tarballs together complete OBO against the emulator with the jose and msal engines, with a secret and secretless (@onbehalf/federated managed identity)',
+    'the tarballs together complete OBO against the emulator with the jose and msal engines, through @onbehalf/server, and secretless (@onbehalf/federated managed identity)',
     exchanged.endsWith('exchanged'),
     exchanged,
   )

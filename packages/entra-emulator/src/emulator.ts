@@ -31,7 +31,7 @@ import { mfaClaimsChallenge } from './claims-request.ts'
 import { createRequestLog } from './request-log.ts'
 import type { RecordedRequest, RequestCounts } from './request-log.ts'
 import { createRefreshTokenStore } from './refresh-tokens.ts'
-import { createTokenIssuer } from './token-issuer.ts'
+import { createTokenIssuer, v1Issuer } from './token-issuer.ts'
 import { DEFAULT_TOKEN_LIFETIMES } from './token-lifetimes.ts'
 import type { TokenLifetimes } from './token-lifetimes.ts'
 import { createTokenService } from './token-service.ts'
@@ -168,6 +168,8 @@ export interface EntraEmulator extends AsyncDisposable {
   tokenEndpoint(tenant?: string): string
   /** `${authorityHost}/${tenant}/v2.0` (the `iss` of its tokens). */
   issuer(tenant?: string): string
+  /** `https://sts.windows.net/${tenant}/`: the `iss` of its v1.0 tokens (`issueUserToken({ version: '1.0' })`). */
+  issuerV1(tenant?: string): string
   /** `${authorityHost}/${tenant}/discovery/v2.0/keys`. */
   jwksUri(tenant?: string): string
   /** `${authorityHost}/${tenant}/v2.0/.well-known/openid-configuration`. */
@@ -433,6 +435,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       refreshTokens.revokeUser(typeof user === 'string' ? (directory.findUser(user)?.oid ?? user) : user.oid),
     tokenEndpoint: (tenant) => `${authorityHost}/${tenantPath(tenant)}/oauth2/v2.0/token`,
     issuer: (tenant) => `${authorityHost}/${tenantPath(tenant)}/v2.0`,
+    issuerV1: (tenant) => v1Issuer(tenantPath(tenant)),
     jwksUri: (tenant) => `${authorityHost}/${tenantPath(tenant)}/discovery/v2.0/keys`,
     openIdConfigurationUrl: (tenant) => `${authorityHost}/${tenantPath(tenant)}/v2.0/.well-known/openid-configuration`,
     mfaClaimsChallenge: mfaClaimsChallenge(mfaPolicyId),

@@ -9,7 +9,7 @@ import { errors } from './entra-error.ts'
 import type { RefreshTokenStore } from './refresh-tokens.ts'
 import { resolveAppScope, resolveDelegatedScopes } from './scopes.ts'
 import type { ResolvedScopes } from './scopes.ts'
-import { appAccessToken, clientInfo, delegatedAccessToken, idToken } from './token-claims.ts'
+import { appAccessToken, clientInfo, delegatedAccessToken, idToken, toV1AccessToken } from './token-claims.ts'
 import type { Federation } from './federation.ts'
 import { federationErrors } from './federation-errors.ts'
 import type { TokenIssuer } from './token-issuer.ts'
@@ -70,8 +70,16 @@ export interface TokenResponseBody {
 export interface IssueUserTokenOptions {
   /** The user: an {@link EmulatorUser}, its oid or UPN. Required unless `appOnly`. */
   readonly user?: EmulatorUser | string
-  /** `aud`: a client ID or App ID URI. Default: the default middle-tier app. */
+  /**
+   * `aud`: a client ID or App ID URI (an RFC 8707 `resource` value, as MCP clients send). Default: the default
+   * middle-tier app's client ID (v2), or its App ID URI (v1).
+   */
   readonly audience?: string
+  /**
+   * Token format: `'2.0'` (default; `iss` `${authorityHost}/{tid}/v2.0`, `azp`) or `'1.0'` (`iss`
+   * `https://sts.windows.net/{tid}/`, `appid`, `upn`), as Entra issues for `accessTokenAcceptedVersion` 2 or 1.
+   */
+  readonly version?: '1.0' | '2.0'
   /** `scp` permission names (not fully qualified). Default: every scope the audience app exposes. */
   readonly scopes?: readonly string[]
   /** Lifetime in seconds (≤ 0 gives an already expired token). Default: the `userTokenSeconds` lifetime. */
@@ -288,7 +296,9 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         'The provided signature value did not match the expected signature value, or the key was not found.',
       )
     }
-    if (payload.iss !== issuer.issuerFor(tenant.id) || payload['tid'] !== tenant.id) {
+    // Entra takes v1.0 and v2.0 user assertions alike.
+    const issuers = [issuer.issuerFor(tenant.id), issuer.issuerV1For(tenant.id)]
+    if (typeof payload.iss !== 'string' || !issuers.includes(payload.iss) || payload['tid'] !== tenant.id) {
       throw errors.invalidUserAssertion(
         `The assertion issuer '${String(payload.iss)}' does not match this tenant's issuer.`,
       )
@@ -406,7 +416,17 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 
   const mintUserToken = (o: IssueUserTokenOptions): string => {
     const defaults = options.defaults()
-    const audience = o.audience ?? defaults.middleTierClientId
+    const v1 = o.version === '1.0'
+    if (o.version !== undefined && o.version !== '1.0' && o.version !== '2.0') {
+      throw new TypeError("issueUserToken: `version` must be '1.0' or '2.0'")
+    }
+    const defaultAudience =
+      defaults.middleTierClientId === undefined
+        ? undefined
+        : v1
+          ? (directory.findApp(defaults.middleTierClientId)?.appIdUri ?? defaults.middleTierClientId)
+          : defaults.middleTierClientId
+    const audience = o.audience ?? defaultAudience
     if (audience === undefined) {
       throw new TypeError('issueUserToken: `audience` is required (no default middle-tier app)')
     }
@@ -455,6 +475,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         cp1: claims.cp1,
       })
     }
+    if (v1) payload = toV1AccessToken(payload, issuer.issuerV1For(String(payload['tid'])))
     return issuer.sign({ ...payload, ...(o.extraClaims ?? {}) })
   }
 
