@@ -16,7 +16,7 @@ export type {
   TokenRequestBase,
   TokenResult,
 } from './engine.ts'
-export type { CachedToken, MaybePromise, TokenCache } from './cache.ts'
+export type { CachedToken, MaybePromise, TokenCache, TokenCacheContext } from './cache.ts'
 export { createMemoryTokenCache, getDefaultTokenCache } from './memory-cache.ts'
 export type { MemoryTokenCache, MemoryTokenCacheOptions } from './memory-cache.ts'
 export { createTokenProvider } from './token-provider.ts'

@@ -4,14 +4,22 @@
  *
  * @module
  */
-import { createMemoryTokenCache, sha256Hex } from '@onbehalf/core'
-import type { CachedToken, MemoryTokenCache, TokenCache } from '@onbehalf/core'
-import { createCircuitBreaker } from './circuit-breaker.ts'
+import { createMemoryTokenCache, sha256Base64Url } from '@onbehalf/core'
+import type { CachedToken, MemoryTokenCache, TokenCache, TokenCacheContext } from '@onbehalf/core'
 import type { CircuitState } from './circuit-breaker.ts'
 import { createTokenCodec } from './codec.ts'
 import type { CacheEncryptionKey, DecodeFailure } from './codec.ts'
+import { createCommandRunner } from './command-runner.ts'
+import type { CommandOutcome, RedisFailureReason } from './command-runner.ts'
+import { createCrossInstanceLock } from './cross-instance-lock.ts'
+import type { SingleFlightOptions } from './cross-instance-lock.ts'
+import { createEntryVersions } from './entry-versions.ts'
+import { positive } from './positive-option.ts'
 import { toRedisCommands } from './redis-client.ts'
 import type { RedisClientLike } from './redis-client.ts'
+
+export type { RedisFailureReason } from './command-runner.ts'
+export type { SingleFlightOptions } from './cross-instance-lock.ts'
 
 /** What happened; see {@link RedisCacheEvent}. */
 export type RedisCacheEventType =
@@ -34,19 +42,6 @@ export type RedisCacheEventType =
   | 'circuit'
   /** Single-flight: another instance holds the lock for this key; this miss waits for its token. */
   | 'single-flight-wait'
-
-/** Why a Redis command did not complete. */
-export type RedisFailureReason =
-  /** No answer within `timeoutMs`. */
-  | 'timeout'
-  /** The client rejected the command (disconnected with the offline queue off, a Redis error, …). */
-  | 'error'
-  /** The circuit is open: Redis was not asked. */
-  | 'circuit-open'
-  /** `maxPendingCommands` commands are already waiting on Redis: it was not asked. */
-  | 'overloaded'
-  /** Encryption failed (e.g. the key could not be imported). */
-  | 'encrypt-failed'
 
 /** An event for logs and metrics. Holds key hashes, key IDs and reasons only: never a token. */
 export interface RedisCacheEvent {
@@ -95,16 +90,6 @@ export interface RedisCacheStats {
   readonly singleFlightHits: number
 }
 
-/** Tuning of the optional cross-instance single-flight. */
-export interface SingleFlightOptions {
-  /** The longest a miss waits for another instance's token. Default 500 ms. */
-  readonly maxWaitMs?: number
-  /** How often a waiting miss looks in Redis. Default 25 ms. */
-  readonly pollMs?: number
-  /** How long the lock lives if its holder never writes (it failed or died). Default 2,000 ms. */
-  readonly lockTtlMs?: number
-}
-
 /** Options for {@link createRedisTokenCache}. */
 export interface RedisTokenCacheOptions {
   /**
@@ -146,21 +131,31 @@ export interface RedisTokenCacheOptions {
 
 /** A {@link TokenCache} over Redis with counters. */
 export interface RedisTokenCache extends TokenCache {
-  /** An L1 hit answers synchronously; otherwise a promise that never rejects (a failure is a miss). */
-  get(key: string): CachedToken | undefined | Promise<CachedToken | undefined>
-  /** Writes L1 at once and Redis within the deadline; never rejects (a failure is an event). */
-  set(key: string, value: CachedToken, ttlMs: number): Promise<void>
+  /**
+   * An L1 hit answers synchronously; otherwise a promise that never rejects (a failure is a miss). With a
+   * `context` (the token provider always passes one), the L2 value is opened with the key derived from the
+   * user's assertion; without one, only values written without one are readable.
+   */
+  get(key: string, context?: TokenCacheContext): CachedToken | undefined | Promise<CachedToken | undefined>
+  /**
+   * Writes L1 at once and Redis within the deadline; never rejects (a failure is an event). With a `context`,
+   * the L2 value is sealed per user.
+   */
+  set(key: string, value: CachedToken, ttlMs: number, context?: TokenCacheContext): Promise<void>
   /** Deletes from L1 and Redis; never rejects. */
-  delete(key: string): Promise<void>
+  delete(key: string, context?: TokenCacheContext): Promise<void>
   stats(): RedisCacheStats
-  /** The Redis key name an entry is stored under (prefix + hash). */
+  /** The Redis key name an entry is stored under: prefix + `{hash}` (a Redis Cluster hash tag). */
   keyName(key: string): string
 }
 
-const hexKey = /^[0-9a-f]{64}$/
+/** Core's cache keys: 43 base64url characters of a SHA-256. */
+const coreKey = /^[A-Za-z0-9_-]{43}$/
+/** How many entries' newest versions the rollback guard remembers. */
+const maxVersionsTracked = 10_000
 
 /**
- * Creates a two-level token cache: memory (L1) in front of Redis (L2), AES-256-GCM at rest.
+ * Creates a two-level token cache: memory (L1) in front of Redis (L2), AES-256-GCM at rest, sealed per user.
  *
  * @example
  * ```ts
@@ -184,14 +179,19 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
   if (typeof keyPrefix !== 'string' || keyPrefix.length > 256) {
     throw new TypeError('keyPrefix must be a string of at most 256 characters.')
   }
-  const timeoutMs = positive(options.timeoutMs, 100, 'timeoutMs')
-  const failureThreshold = positive(options.failureThreshold, 5, 'failureThreshold')
-  const cooldownMs = positive(options.cooldownMs, 5_000, 'cooldownMs')
-  const maxPendingCommands = positive(options.maxPendingCommands, 1_000, 'maxPendingCommands')
   const now = options.now ?? Date.now
   const onEvent = options.onEvent
+  const runner = createCommandRunner({
+    timeoutMs: positive(options.timeoutMs, 100, 'timeoutMs'),
+    failureThreshold: positive(options.failureThreshold, 5, 'failureThreshold'),
+    cooldownMs: positive(options.cooldownMs, 5_000, 'cooldownMs'),
+    maxPendingCommands: positive(options.maxPendingCommands, 1_000, 'maxPendingCommands'),
+    now,
+    onCircuit: (state) => emit({ type: 'circuit', state }),
+  })
   const l1 = options.l1 === false ? undefined : (options.l1 ?? createMemoryTokenCache({ maxEntries: 10_000, now }))
-  const flight = singleFlightSettings(options.singleFlight, commands.setIfAbsent !== undefined)
+  const lock = createCrossInstanceLock(options.singleFlight, commands, runner, asText)
+  const versions = createEntryVersions(maxVersionsTracked, now)
 
   const counters = {
     l1Hits: 0,
@@ -203,29 +203,13 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     writeFailures: 0,
     deletes: 0,
     deleteFailures: 0,
-    timeouts: 0,
-    skipped: 0,
-    circuitOpens: 0,
     singleFlightWaits: 0,
     singleFlightHits: 0,
   }
-  let pendingCommands = 0
-  const breaker = createCircuitBreaker({
-    failureThreshold,
-    cooldownMs,
-    now,
-    onChange(state) {
-      if (state === 'open') counters.circuitOpens++
-      emit({ type: 'circuit', state })
-    },
-  })
   // Concurrent L1 misses for one key share one Redis read.
   const reads = new Map<string, Promise<CachedToken | undefined>>()
   // Keys written or deleted while their Redis read was in flight: that read must not refill L1 with older data.
   const overtaken = new Set<string>()
-  // Single-flight: keys whose lock this instance holds → when it took it; and how long fetches take here.
-  const locksHeld = new Map<string, number>()
-  let fetchEstimateMs: number | undefined
 
   function emit(event: RedisCacheEvent): void {
     if (onEvent === undefined) return
@@ -236,66 +220,20 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     }
   }
 
+  /** The hashed id of an entry: core's keys are already SHA-256 (base64url); anything else is hashed. */
+  function entryId(key: string): string {
+    return coreKey.test(key) ? key : sha256Base64Url(`onbehalf-redis-key\n${key}`)
+  }
+
   function keyName(key: string): string {
-    // Core's keys are already SHA-256 hex; anything else is hashed so names never carry caller text.
-    return keyPrefix + (hexKey.test(key) ? key : sha256Hex(`onbehalf-redis-key\n${key}`))
+    // The braces are a Redis Cluster hash tag: an entry and its lock hash to one slot.
+    return `${keyPrefix}{${entryId(key)}}`
   }
 
-  type Outcome<T> =
-    | { readonly ok: true; readonly value: T }
-    | { readonly ok: false; readonly reason: RedisFailureReason; readonly error?: unknown }
-
-  /** Runs one command under the breaker, the pending bound and the deadline. Never rejects. */
-  function run<T>(send: () => Promise<T>): Promise<Outcome<T>> {
-    if (pendingCommands >= maxPendingCommands) {
-      counters.skipped++
-      return Promise.resolve({ ok: false, reason: 'overloaded' })
-    }
-    if (!breaker.allow()) {
-      counters.skipped++
-      return Promise.resolve({ ok: false, reason: 'circuit-open' })
-    }
-    let command: Promise<T>
-    try {
-      command = send()
-    } catch (error) {
-      breaker.failure()
-      return Promise.resolve({ ok: false, reason: 'error', error })
-    }
-    pendingCommands++
-    return new Promise<Outcome<T>>((resolve) => {
-      let settled = false
-      const timer = setTimeout(() => {
-        settled = true
-        counters.timeouts++
-        breaker.failure()
-        resolve({ ok: false, reason: 'timeout' })
-      }, timeoutMs)
-      // A deadline must never keep the process alive on its own.
-      if (typeof timer === 'object' && typeof timer.unref === 'function') timer.unref()
-      command.then(
-        (value) => {
-          pendingCommands--
-          if (settled) return
-          clearTimeout(timer)
-          breaker.success()
-          resolve({ ok: true, value })
-        },
-        (error: unknown) => {
-          pendingCommands--
-          if (settled) return
-          clearTimeout(timer)
-          breaker.failure()
-          resolve({ ok: false, reason: 'error', error })
-        },
-      )
-    })
-  }
-
-  async function readL2(key: string): Promise<CachedToken | undefined> {
+  async function readL2(key: string, context: TokenCacheContext | undefined): Promise<CachedToken | undefined> {
     const name = keyName(key)
     const startedAt = performance.now()
-    const outcome = await run(() => commands.get(name))
+    const outcome = await runner.run(() => commands.get(name))
     if (!outcome.ok) {
       counters.readFailures++
       emit({
@@ -309,25 +247,33 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     }
     const text = asText(outcome.value)
     if (text === undefined) {
-      const awaited = flight === undefined ? undefined : await awaitOtherInstance(key, name, startedAt)
+      const awaited = lock === undefined ? undefined : await awaitOtherInstance(key, name, context, startedAt)
       // A value the wait found was already counted and reported (hit, decode failure or expired).
       if (awaited !== undefined) return awaited.value
       counters.l2Misses++
       emit({ type: 'l2-miss', key: name, durationMs: performance.now() - startedAt })
       return undefined
     }
-    return use(key, name, text, startedAt)
+    return use(key, name, text, context, startedAt)
   }
 
   /** Decrypts a stored value; a usable one goes into L1 and counts as an L2 hit. */
-  async function use(key: string, name: string, text: string, startedAt: number): Promise<CachedToken | undefined> {
-    const decoded = await codec.decode(name.slice(keyPrefix.length), text)
-    if (!decoded.ok) {
+  function use(
+    key: string,
+    name: string,
+    text: string,
+    context: TokenCacheContext | undefined,
+    startedAt: number,
+  ): CachedToken | undefined {
+    const decoded = codec.decode(entryId(key), text, context?.userAssertion)
+    // A read this instance overtook with its own write got what was current when it asked: no rollback.
+    if (!decoded.ok || (versions.isRollback(key, decoded.version) && !overtaken.has(key))) {
+      const reason = decoded.ok ? 'rolled-back' : decoded.reason
       counters.decodeFailures++
       emit({
         type: 'decode-failed',
         key: name,
-        reason: decoded.reason,
+        reason,
         durationMs: performance.now() - startedAt,
         ...(decoded.kid === undefined ? {} : { kid: decoded.kid }),
       })
@@ -341,6 +287,7 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
       emit({ type: 'l2-miss', key: name, durationMs: performance.now() - startedAt, kid: decoded.kid })
       return undefined
     }
+    versions.saw(key, decoded.version)
     if (!overtaken.has(key)) l1?.set(key, value, ttlMs)
     counters.l2Hits++
     emit({ type: 'l2-hit', key: name, durationMs: performance.now() - startedAt, kid: decoded.kid })
@@ -354,36 +301,20 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
   async function awaitOtherInstance(
     key: string,
     name: string,
+    context: TokenCacheContext | undefined,
     startedAt: number,
   ): Promise<{ readonly value: CachedToken | undefined } | undefined> {
-    if (flight === undefined || commands.setIfAbsent === undefined) return undefined
-    const setIfAbsent = commands.setIfAbsent.bind(commands)
-    const lockName = `${name}:lock`
-    const locked = await run(() => setIfAbsent(lockName, '1', flight.lockTtlMs))
-    if (!locked.ok) return undefined
-    if (locked.value) {
-      if (locksHeld.size >= 10_000) locksHeld.delete(locksHeld.keys().next().value as string)
-      locksHeld.set(key, performance.now())
-      return undefined
-    }
+    if (lock === undefined || (await lock.acquire(key, `${name}:lock`)) !== 'other') return undefined
     counters.singleFlightWaits++
-    const budgetMs = Math.min(flight.maxWaitMs, fetchEstimateMs ?? flight.maxWaitMs)
     emit({ type: 'single-flight-wait', key: name })
-    const giveUpAt = performance.now() + budgetMs
-    while (performance.now() + flight.pollMs <= giveUpAt) {
-      await sleep(flight.pollMs)
-      const polled = await run(() => commands.get(name))
-      if (!polled.ok) return undefined
-      const text = asText(polled.value)
-      if (text === undefined) continue
-      const value = await use(key, name, text, startedAt)
-      if (value !== undefined) counters.singleFlightHits++
-      return { value }
-    }
-    return undefined
+    const text = await lock.awaitValue(name)
+    if (text === undefined) return undefined
+    const value = use(key, name, text, context, startedAt)
+    if (value !== undefined) counters.singleFlightHits++
+    return { value }
   }
 
-  function get(key: string): CachedToken | undefined | Promise<CachedToken | undefined> {
+  function get(key: string, context?: TokenCacheContext): CachedToken | undefined | Promise<CachedToken | undefined> {
     const local = l1?.get(key)
     if (local !== undefined) {
       counters.l1Hits++
@@ -392,7 +323,7 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     }
     let read = reads.get(key)
     if (read === undefined) {
-      read = readL2(key).catch((error: unknown) => {
+      read = readL2(key, context).catch((error: unknown) => {
         // Only a bug gets here; it is still a miss for the caller.
         counters.readFailures++
         emit({ type: 'read-failed', key: keyName(key), reason: 'error', error })
@@ -410,7 +341,7 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     return read
   }
 
-  async function set(key: string, value: CachedToken, ttlMs: number): Promise<void> {
+  async function set(key: string, value: CachedToken, ttlMs: number, context?: TokenCacheContext): Promise<void> {
     // Never longer than the token lives, and Redis wants whole milliseconds.
     const effectiveTtlMs = Math.floor(Math.min(ttlMs, value.expiresAt - now()))
     if (reads.has(key)) overtaken.add(key)
@@ -420,28 +351,25 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     }
     l1?.set(key, value, effectiveTtlMs)
     const name = keyName(key)
-    const lockedAt = locksHeld.get(key)
-    if (lockedAt !== undefined) {
-      locksHeld.delete(key)
-      // How long this instance's token requests take bounds how long others wait for one.
-      const sampleMs = performance.now() - lockedAt
-      fetchEstimateMs = fetchEstimateMs === undefined ? sampleMs : fetchEstimateMs * 0.8 + sampleMs * 0.2
-    }
+    const heldLock = lock?.written(key) === true
     const startedAt = performance.now()
+    // A replacement gets a version after every one seen here, so the value it replaces reads as a rollback.
+    const version = versions.next(key)
+    versions.saw(key, version)
     let text: string
     try {
-      text = await codec.encode(name.slice(keyPrefix.length), value)
+      text = codec.encode(entryId(key), value, { version, userAssertion: context?.userAssertion })
     } catch (error) {
       counters.writeFailures++
       emit({ type: 'write-failed', key: name, reason: 'encrypt-failed', error })
       return
     }
-    const outcome = await run(() => commands.set(name, text, effectiveTtlMs))
+    const outcome = await runner.run(() => commands.set(name, text, effectiveTtlMs))
     if (outcome.ok) {
       counters.writes++
       emit({ type: 'write', key: name, durationMs: performance.now() - startedAt, kid: codec.currentKeyId })
       // Waiting instances poll the value, not the lock; releasing it early only helps the next miss.
-      if (lockedAt !== undefined) void run(() => commands.del(`${name}:lock`))
+      if (heldLock) void runner.run(() => commands.del(`${name}:lock`))
     } else {
       counters.writeFailures++
       emit({
@@ -459,7 +387,7 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     l1?.delete(key)
     const name = keyName(key)
     const startedAt = performance.now()
-    const outcome = await run(() => commands.del(name))
+    const outcome = await runner.run(() => commands.del(name))
     if (outcome.ok) {
       counters.deletes++
       emit({ type: 'delete', key: name, durationMs: performance.now() - startedAt })
@@ -480,44 +408,16 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     set,
     delete: remove,
     keyName,
-    stats: () => ({ ...counters, circuit: breaker.state, pendingCommands, l1Size: l1?.size ?? 0 }),
+    stats: () => ({
+      ...counters,
+      timeouts: runner.timeouts,
+      skipped: runner.skipped,
+      circuitOpens: runner.circuitOpens,
+      circuit: runner.circuit,
+      pendingCommands: runner.pendingCommands,
+      l1Size: l1?.size ?? 0,
+    }),
   }
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`${name} must be a positive number.`)
-  }
-  return value
-}
-
-interface SingleFlightSettings {
-  readonly maxWaitMs: number
-  readonly pollMs: number
-  readonly lockTtlMs: number
-}
-
-function singleFlightSettings(
-  value: boolean | SingleFlightOptions | undefined,
-  supported: boolean,
-): SingleFlightSettings | undefined {
-  if (value === undefined || value === false) return undefined
-  if (!supported) {
-    throw new TypeError(
-      'singleFlight needs redis.setIfAbsent (SET NX): use an ioredis or node-redis client, or add it.',
-    )
-  }
-  const options = value === true ? {} : value
-  return {
-    maxWaitMs: positive(options.maxWaitMs, 500, 'singleFlight.maxWaitMs'),
-    pollMs: positive(options.pollMs, 25, 'singleFlight.pollMs'),
-    lockTtlMs: Math.ceil(positive(options.lockTtlMs, 2_000, 'singleFlight.lockTtlMs')),
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 function asText(value: unknown): string | undefined {
@@ -527,6 +427,6 @@ function asText(value: unknown): string | undefined {
   return undefined
 }
 
-function errorOf(outcome: { readonly error?: unknown }): { readonly error?: unknown } {
-  return outcome.error === undefined ? {} : { error: outcome.error }
+function errorOf(outcome: CommandOutcome<unknown>): { readonly error?: unknown } {
+  return outcome.ok || outcome.error === undefined ? {} : { error: outcome.error }
 }
