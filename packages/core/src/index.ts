@@ -17,7 +17,12 @@ export type {
   TokenResult,
 } from './engine.ts'
 export type { CachedToken, MaybePromise, TokenCache, TokenCacheContext } from './cache.ts'
-export { createMemoryTokenCache, getDefaultTokenCache } from './memory-cache.ts'
+export {
+  createMemoryTokenCache,
+  defaultCacheMaxBytes,
+  estimateEntryBytes,
+  getDefaultTokenCache,
+} from './memory-cache.ts'
 export type { MemoryTokenCache, MemoryTokenCacheOptions } from './memory-cache.ts'
 export { createTokenProvider } from './token-provider.ts'
 export type {

@@ -84,6 +84,8 @@ export interface RedisCacheStats {
   readonly pendingCommands: number
   /** Entries in L1. */
   readonly l1Size: number
+  /** Estimated bytes held in L1 (strings plus a fixed per-entry overhead; see core's `MemoryTokenCache.bytes`). */
+  readonly l1Bytes: number
   /** Single-flight: misses that found another instance fetching and waited for it. */
   readonly singleFlightWaits: number
   /** Single-flight: waits that ended with the other instance's token (an L2 hit, also counted in `l2Hits`). */
@@ -112,7 +114,7 @@ export interface RedisTokenCacheOptions {
   /** Commands allowed to wait on Redis at once; more are skipped (a hung Redis must not pile up work). Default 1,000. */
   readonly maxPendingCommands?: number
   /**
-   * The L1 memory cache. Default: a new `createMemoryTokenCache({ maxEntries: 10_000 })`. Pass one to share
+   * The L1 memory cache. Default: a new `createMemoryTokenCache({ maxEntries: 10_000, maxBytes: 32 MiB })`. Pass one to share
    * it between several Redis caches (e.g. one per tenant key), or `false` for no L1 (every read asks Redis).
    */
   readonly l1?: MemoryTokenCache | false
@@ -151,6 +153,8 @@ export interface RedisTokenCache extends TokenCache {
 
 /** Core's cache keys: 43 base64url characters of a SHA-256. */
 const coreKey = /^[A-Za-z0-9_-]{43}$/
+/** L1's default byte budget: 32 MiB, about 10,000 entries of 3 KB (L2 holds the rest). */
+const defaultL1MaxBytes = 32 * 1024 * 1024
 /** How many entries' newest versions the rollback guard remembers. */
 const maxVersionsTracked = 10_000
 
@@ -189,7 +193,10 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     now,
     onCircuit: (state) => emit({ type: 'circuit', state }),
   })
-  const l1 = options.l1 === false ? undefined : (options.l1 ?? createMemoryTokenCache({ maxEntries: 10_000, now }))
+  const l1 =
+    options.l1 === false
+      ? undefined
+      : (options.l1 ?? createMemoryTokenCache({ maxEntries: 10_000, maxBytes: defaultL1MaxBytes, now }))
   const lock = createCrossInstanceLock(options.singleFlight, commands, runner, asText)
   const versions = createEntryVersions(maxVersionsTracked, now)
 
@@ -416,6 +423,7 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
       circuit: runner.circuit,
       pendingCommands: runner.pendingCommands,
       l1Size: l1?.size ?? 0,
+      l1Bytes: l1?.bytes ?? 0,
     }),
   }
 }

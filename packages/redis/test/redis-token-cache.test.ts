@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { sha256Base64Url } from '@onbehalf/core'
+import { estimateEntryBytes, sha256Base64Url } from '@onbehalf/core'
 import type { CachedToken, TokenCacheContext } from '@onbehalf/core'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -87,6 +87,8 @@ describe.each(clientKinds)('with %s', (kind, connect) => {
     // The L2 hit filled L1: the next read answers synchronously without Redis.
     expect(reader.get(key)).toEqual(value)
     expect(reader.stats()).toMatchObject({ l2Hits: 1, l1Hits: 1 })
+    // L1 is bounded in bytes too, and reports what it holds.
+    expect(reader.stats()).toMatchObject({ l1Size: 1, l1Bytes: estimateEntryBytes(key, value) })
     expect(events.map((event) => event.type)).toEqual(['write', 'l2-hit', 'l1-hit'])
   })
 
@@ -270,7 +272,7 @@ describe.each(clientKinds)('with %s', (kind, connect) => {
     await viaAdapter.set(key, value, 3_600_000)
     expect(await viaAdapter.get(key)).toEqual(value)
     expect(await viaAdapter.get(key)).toEqual(value)
-    expect(viaAdapter.stats()).toMatchObject({ l1Hits: 0, l2Hits: 2, l1Size: 0 })
+    expect(viaAdapter.stats()).toMatchObject({ l1Hits: 0, l2Hits: 2, l1Size: 0, l1Bytes: 0 })
   })
 
   it('refuses a rolled-back value: an older, still valid ciphertext of an entry it has seen replaced', async () => {
