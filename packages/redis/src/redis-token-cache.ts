@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { randomUUID } from 'node:crypto'
 import { createMemoryTokenCache, sha256Base64Url } from '@onbehalf/core'
 import type { CachedToken, MemoryTokenCache, TokenCache, TokenCacheContext } from '@onbehalf/core'
 import type { CircuitState } from './circuit-breaker.ts'
@@ -14,12 +15,17 @@ import type { CommandOutcome, RedisFailureReason } from './command-runner.ts'
 import { createCrossInstanceLock } from './cross-instance-lock.ts'
 import type { SingleFlightOptions } from './cross-instance-lock.ts'
 import { createEntryVersions } from './entry-versions.ts'
+import { subscribe } from './invalidation.ts'
+import type { RedisSubscriberLike } from './invalidation.ts'
 import { positive } from './positive-option.ts'
 import { toRedisCommands } from './redis-client.ts'
 import type { RedisClientLike } from './redis-client.ts'
+import { createUserIndex } from './user-index.ts'
+import type { CachedUser } from './user-index.ts'
 
 export type { RedisFailureReason } from './command-runner.ts'
 export type { SingleFlightOptions } from './cross-instance-lock.ts'
+export type { CachedUser } from './user-index.ts'
 
 /** What happened; see {@link RedisCacheEvent}. */
 export type RedisCacheEventType =
@@ -42,6 +48,16 @@ export type RedisCacheEventType =
   | 'circuit'
   /** Single-flight: another instance holds the lock for this key; this miss waits for its token. */
   | 'single-flight-wait'
+  /** Another instance replaced or deleted entries: they left this instance's L1. */
+  | 'invalidated'
+  /** The subscriber connection came back after a drop: messages may have been lost, so L1 was emptied. */
+  | 'l1-reset'
+  /** `evictUser` finished: `entries` says how many Redis entries it removed. */
+  | 'evict'
+  /** `evictUser` could not list or delete everything: see `reason`. */
+  | 'evict-failed'
+  /** The subscription for L1 invalidation failed: see `error`. */
+  | 'subscribe-failed'
 
 /** An event for logs and metrics. Holds key hashes, key IDs and reasons only: never a token. */
 export interface RedisCacheEvent {
@@ -58,6 +74,8 @@ export interface RedisCacheEvent {
   readonly state?: CircuitState
   /** For `reason: 'error' | 'encrypt-failed'`: what the client or Web Crypto threw. */
   readonly error?: unknown
+  /** For `invalidated` and `evict`: how many entries. */
+  readonly entries?: number
 }
 
 /** Counters since the cache was created. */
@@ -90,6 +108,22 @@ export interface RedisCacheStats {
   readonly singleFlightWaits: number
   /** Single-flight: waits that ended with the other instance's token (an L2 hit, also counted in `l2Hits`). */
   readonly singleFlightHits: number
+  /** Invalidation messages this instance published (one per write or delete, one per `evictUser`). */
+  readonly invalidationsSent: number
+  /** Invalidation messages from other instances applied to L1. */
+  readonly invalidationsReceived: number
+  /** Times L1 was emptied because the subscriber connection had dropped. */
+  readonly l1Resets: number
+  /** Redis entries removed by `evictUser`. */
+  readonly evictedEntries: number
+}
+
+/** What {@link RedisTokenCache.evictUser} did. */
+export interface EvictUserResult {
+  /** Redis entries of the user that were found in the index and deleted. */
+  readonly entries: number
+  /** `false` when Redis failed while listing or deleting: call again. */
+  readonly complete: boolean
 }
 
 /** Options for {@link createRedisTokenCache}. */
@@ -125,6 +159,13 @@ export interface RedisTokenCacheOptions {
    * (`setIfAbsent`), which the ioredis and node-redis adapters provide.
    */
   readonly singleFlight?: boolean | SingleFlightOptions
+  /**
+   * A second, dedicated client for L1 invalidation over pub/sub (`redis.duplicate()`; a subscribed connection
+   * can send nothing else). With it, every write, delete and `evictUser` is published, and every instance drops
+   * those entries from its L1; after its connection drops and returns, an instance empties its L1. Without it,
+   * another instance's L1 keeps a replaced token until it expires.
+   */
+  readonly subscriber?: RedisSubscriberLike
   /** Events for logs and metrics. A throwing listener is ignored. */
   readonly onEvent?: (event: RedisCacheEvent) => void
   /** The clock, for tests. Default `Date.now`. */
@@ -149,6 +190,14 @@ export interface RedisTokenCache extends TokenCache {
   stats(): RedisCacheStats
   /** The Redis key name an entry is stored under: prefix + `{hash}` (a Redis Cluster hash tag). */
   keyName(key: string): string
+  /**
+   * Drops every cached token of a user — in Redis, in this L1, and (with `subscriber`) in every instance's L1 —
+   * for revocation, offboarding or a CAE user-risk event. Entries are found through a per-user index stored
+   * under an HMAC of the tenant and object ID (never the IDs). Never rejects.
+   */
+  evictUser(user: CachedUser): Promise<EvictUserResult>
+  /** Resolves `true` once the invalidation subscription is active, `false` without `subscriber` or on failure. */
+  readonly listening: Promise<boolean>
 }
 
 /** Core's cache keys: 43 base64url characters of a SHA-256. */
@@ -199,6 +248,10 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
       : (options.l1 ?? createMemoryTokenCache({ maxEntries: 10_000, maxBytes: defaultL1MaxBytes, now }))
   const lock = createCrossInstanceLock(options.singleFlight, commands, runner, asText)
   const versions = createEntryVersions(maxVersionsTracked, now)
+  const userIndex = createUserIndex(options.keys)
+  const channel = `${keyPrefix}invalidate`
+  // Tells this instance's own messages apart: they must not drop what it has just written.
+  const instanceId = randomUUID()
 
   const counters = {
     l1Hits: 0,
@@ -212,6 +265,10 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     deleteFailures: 0,
     singleFlightWaits: 0,
     singleFlightHits: 0,
+    invalidationsSent: 0,
+    invalidationsReceived: 0,
+    l1Resets: 0,
+    evictedEntries: 0,
   }
   // Concurrent L1 misses for one key share one Redis read.
   const reads = new Map<string, Promise<CachedToken | undefined>>()
@@ -233,9 +290,65 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
   }
 
   function keyName(key: string): string {
-    // The braces are a Redis Cluster hash tag: an entry and its lock hash to one slot.
-    return `${keyPrefix}{${entryId(key)}}`
+    return nameOf(entryId(key))
   }
+
+  function nameOf(id: string): string {
+    // The braces are a Redis Cluster hash tag: an entry and its lock hash to one slot.
+    return `${keyPrefix}{${id}}`
+  }
+
+  function indexName(tag: string): string {
+    return `${keyPrefix}user:{${tag}}`
+  }
+
+  /** Drops entries from L1 on behalf of another instance (or an eviction). */
+  function forget(ids: readonly string[]): void {
+    for (const id of ids) {
+      if (reads.has(id)) overtaken.add(id)
+      l1?.delete(id)
+    }
+  }
+
+  /** Tells the other instances to drop these entries from their L1. Best effort: a lost message ages out. */
+  function announce(ids: readonly string[]): void {
+    const publish = commands.publish?.bind(commands)
+    if (options.subscriber === undefined || publish === undefined || ids.length === 0) return
+    counters.invalidationsSent++
+    void runner.run(() => publish(channel, JSON.stringify({ i: instanceId, k: ids })))
+  }
+
+  function received(message: string): void {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(message)
+    } catch {
+      return
+    }
+    if (typeof parsed !== 'object' || parsed === null) return
+    const { i, k } = parsed as { i?: unknown; k?: unknown }
+    if (i === instanceId || !Array.isArray(k)) return
+    const ids = k.filter((id): id is string => typeof id === 'string' && coreKey.test(id)).slice(0, 100_000)
+    forget(ids)
+    counters.invalidationsReceived++
+    emit({ type: 'invalidated', entries: ids.length })
+  }
+
+  const listening =
+    options.subscriber === undefined
+      ? Promise.resolve(false)
+      : subscribe(options.subscriber, channel, received, () => {
+          // Messages sent while the connection was down are lost: nothing in L1 can be trusted any more.
+          l1?.clear()
+          counters.l1Resets++
+          emit({ type: 'l1-reset' })
+        }).then(
+          () => true,
+          (error: unknown) => {
+            emit({ type: 'subscribe-failed', error })
+            return false
+          },
+        )
 
   async function readL2(key: string, context: TokenCacheContext | undefined): Promise<CachedToken | undefined> {
     const name = keyName(key)
@@ -357,7 +470,8 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
       return
     }
     l1?.set(key, value, effectiveTtlMs)
-    const name = keyName(key)
+    const id = entryId(key)
+    const name = nameOf(id)
     const heldLock = lock?.written(key) === true
     const startedAt = performance.now()
     // A replacement gets a version after every one seen here, so the value it replaces reads as a rollback.
@@ -365,13 +479,20 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     versions.saw(key, version)
     let text: string
     try {
-      text = codec.encode(entryId(key), value, { version, userAssertion: context?.userAssertion })
+      text = codec.encode(id, value, { version, userAssertion: context?.userAssertion })
     } catch (error) {
       counters.writeFailures++
       emit({ type: 'write-failed', key: name, reason: 'encrypt-failed', error })
       return
     }
+    // Indexed before it is written: an eviction that lists the index after this point finds the entry.
+    const tag = context === undefined ? undefined : userIndex.tagOf(context)
+    const indexAdd = commands.indexAdd?.bind(commands)
+    if (tag !== undefined && indexAdd !== undefined) {
+      await runner.run(() => indexAdd(indexName(tag), id, effectiveTtlMs))
+    }
     const outcome = await runner.run(() => commands.set(name, text, effectiveTtlMs))
+    announce([id])
     if (outcome.ok) {
       counters.writes++
       emit({ type: 'write', key: name, durationMs: performance.now() - startedAt, kid: codec.currentKeyId })
@@ -395,6 +516,7 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     const name = keyName(key)
     const startedAt = performance.now()
     const outcome = await runner.run(() => commands.del(name))
+    announce([entryId(key)])
     if (outcome.ok) {
       counters.deletes++
       emit({ type: 'delete', key: name, durationMs: performance.now() - startedAt })
@@ -410,11 +532,50 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     }
   }
 
+  async function evictUser(user: CachedUser): Promise<EvictUserResult> {
+    if (typeof user !== 'object' || user === null) throw new TypeError('evictUser needs { tenantId, oid }.')
+    for (const field of ['tenantId', 'oid'] as const) {
+      if (typeof user[field] !== 'string' || user[field] === '') {
+        throw new TypeError(`evictUser: ${field} must be a non-empty string (the user's home tenant and object ID).`)
+      }
+    }
+    const indexMembers = commands.indexMembers?.bind(commands)
+    if (indexMembers === undefined) {
+      throw new TypeError('evictUser needs redis.indexMembers (SMEMBERS): use an ioredis or node-redis client.')
+    }
+    const startedAt = performance.now()
+    const evicted: string[] = []
+    let complete = true
+    for (const tag of userIndex.tagsFor(user)) {
+      const listed = await runner.run(() => indexMembers(indexName(tag)))
+      if (!listed.ok) {
+        complete = false
+        emit({ type: 'evict-failed', reason: listed.reason, ...errorOf(listed) })
+        continue
+      }
+      const ids = listed.value.filter((id) => coreKey.test(id))
+      forget(ids)
+      const deleted = await Promise.all(ids.map((id) => runner.run(() => commands.del(nameOf(id)))))
+      for (const [n, outcome] of deleted.entries()) {
+        if (outcome.ok) evicted.push(ids[n] as string)
+        else complete = false
+      }
+      // The index goes only when every entry went: a failed delete is found again by the next call.
+      if (deleted.every((outcome) => outcome.ok)) await runner.run(() => commands.del(indexName(tag)))
+      announce(ids)
+    }
+    counters.evictedEntries += evicted.length
+    emit({ type: 'evict', entries: evicted.length, durationMs: performance.now() - startedAt })
+    return { entries: evicted.length, complete }
+  }
+
   return {
     get,
     set,
     delete: remove,
     keyName,
+    evictUser,
+    listening,
     stats: () => ({
       ...counters,
       timeouts: runner.timeouts,
