@@ -13,6 +13,7 @@ import { createRedisTokenCache } from '../src/index.ts'
 import type { IoredisLike, NodeRedisLike, RedisSubscriberLike, RedisTokenCacheOptions } from '../src/index.ts'
 import { startRedisCluster } from './redis-cluster.ts'
 import type { RedisCluster } from './redis-cluster.ts'
+import { until } from './until.ts'
 
 const keys = [{ id: 'k1', key: new Uint8Array(randomBytes(32)) }]
 const newKey = (): string => sha256Base64Url(randomBytes(16).toString('hex'))
@@ -25,13 +26,6 @@ const userContext = (oid: string): TokenCacheContext => ({
   tenantId: 'contoso',
   userAssertion: `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify({ tid: 'contoso', oid })).toString('base64url')}.sig`,
 })
-
-async function until(check: () => boolean): Promise<void> {
-  for (let waited = 0; !check(); waited += 10) {
-    if (waited > 10_000) throw new Error('condition not reached within 10 s')
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
 
 interface ClusterClient {
   readonly client: IoredisLike | NodeRedisLike

@@ -13,6 +13,7 @@ import { clientKinds, inspector } from './clients.ts'
 import type { TestClient } from './clients.ts'
 import { startRedisServer } from './redis-server.ts'
 import type { RedisServer } from './redis-server.ts'
+import { until } from './until.ts'
 
 const keys = [{ id: 'k1', key: new Uint8Array(randomBytes(32)) }]
 const newKey = (): string => sha256Base64Url(randomBytes(16).toString('hex'))
@@ -25,14 +26,6 @@ const assertionFor = (tid: string, oid: string): TokenCacheContext => ({
   tenantId: 'organizations',
   userAssertion: `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify({ tid, oid, n: randomBytes(4).toString('hex') })).toString('base64url')}.sig`,
 })
-
-/** Polls until `check` holds; the verdict is the condition, the 10 s limit only ends a broken run. */
-async function until(check: () => boolean): Promise<void> {
-  for (let waited = 0; !check(); waited += 10) {
-    if (waited > 10_000) throw new Error('condition not reached within 10 s')
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
 
 let server: RedisServer
 let raw: Redis
@@ -57,7 +50,7 @@ describe.each(clientKinds)('with %s', (kind, connect) => {
 
   async function instance(): Promise<RedisTokenCache> {
     const commands = await connect(server.port)
-    const subscriber = await connect(server.port)
+    const subscriber = await connect(server.port, { subscriber: true })
     clients.push(commands, subscriber)
     const cache = createRedisTokenCache({
       redis: commands.client,
