@@ -26,6 +26,7 @@ export {
 export type { MemoryTokenCache, MemoryTokenCacheOptions } from './memory-cache.ts'
 export { createTokenProvider } from './token-provider.ts'
 export type {
+  AbortSignalLike,
   TokenEvent,
   TokenEventType,
   TokenProvider,

@@ -401,6 +401,13 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     }
     const { value } = decoded
     const ttlMs = value.expiresAt - now()
+    if (!(ttlMs > 0) && redeemable(value)) {
+      // The access token expired but the provider may still redeem the refresh token (its window, counted from
+      // the first exchange, is the provider's to judge). Not copied into L1: the redemption writes the new entry.
+      counters.l2Hits++
+      emit({ type: 'l2-hit', key: name, durationMs: performance.now() - startedAt, kid: decoded.kid })
+      return value
+    }
     if (!(ttlMs > 0)) {
       // Another instance's clock or a lagging expiry: an expired token is simply absent.
       counters.l2Misses++
@@ -462,8 +469,9 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
   }
 
   async function set(key: string, value: CachedToken, ttlMs: number, context?: TokenCacheContext): Promise<void> {
-    // Never longer than the token lives, and Redis wants whole milliseconds.
-    const effectiveTtlMs = Math.floor(Math.min(ttlMs, value.expiresAt - now()))
+    // Never longer than the token lives (or, for an entry whose refresh token may still be redeemed, than the
+    // provider's redemption window it asked for), and Redis wants whole milliseconds.
+    const effectiveTtlMs = Math.floor(redeemable(value) ? ttlMs : Math.min(ttlMs, value.expiresAt - now()))
     if (reads.has(key)) overtaken.add(key)
     if (!(effectiveTtlMs >= 1)) {
       l1?.delete(key)
@@ -587,6 +595,11 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
       l1Bytes: l1?.bytes ?? 0,
     }),
   }
+}
+
+/** An entry the provider keeps past its access token's expiry for a bounded refresh-token redemption. */
+function redeemable(value: CachedToken): boolean {
+  return value.refreshToken !== undefined && value.firstExchangedAt !== undefined
 }
 
 function asText(value: unknown): string | undefined {
