@@ -32,7 +32,8 @@ export function oursContender(
   options: { maxEntries: number },
 ): Contender {
   const engine: EngineFactory = id === 'ours-jose' ? createJoseEngine() : createMsalEngine()
-  const cache = createMemoryTokenCache({ maxEntries: options.maxEntries })
+  // The bench holds every user: the byte budget must not bind before the entry bound (8 KB per entry is ample).
+  const cache = createMemoryTokenCache({ maxEntries: options.maxEntries, maxBytes: options.maxEntries * 8_192 })
   const { tenantId, clientId, clientSecret, authorityHost: authority, scope } = access
   let template: TokenResult | undefined
   const pending = new Map<string, SyntheticUser>()

@@ -18,8 +18,13 @@ export type {
   TokenRequestBase,
   TokenResult,
 } from './engine.ts'
-export type { CachedToken, MaybePromise, TokenCache } from './cache.ts'
-export { createMemoryTokenCache, getDefaultTokenCache } from './memory-cache.ts'
+export type { CachedToken, MaybePromise, TokenCache, TokenCacheContext } from './cache.ts'
+export {
+  createMemoryTokenCache,
+  defaultCacheMaxBytes,
+  estimateEntryBytes,
+  getDefaultTokenCache,
+} from './memory-cache.ts'
 export type { MemoryTokenCache, MemoryTokenCacheOptions, MemoryTokenCacheStats } from './memory-cache.ts'
 export { createTokenProvider } from './token-provider.ts'
 export type {

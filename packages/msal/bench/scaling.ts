@@ -95,7 +95,10 @@ async function measureEngine(
     authorityHost: host,
     fetch: doubleFetch,
   })
-  const provider = createTokenProvider({ engine, cache: createMemoryTokenCache({ maxEntries: 50_000 }) })
+  const provider = createTokenProvider({
+    engine,
+    cache: createMemoryTokenCache({ maxEntries: 50_000, maxBytes: 50_000 * 8_192 }),
+  })
   const served: string[] = []
   const serve = async (): Promise<void> => {
     const assertion = userAssertion(randomUUID())

@@ -7,6 +7,8 @@
  */
 export { createRedisTokenCache } from './redis-token-cache.ts'
 export type {
+  CachedUser,
+  EvictUserResult,
   RedisCacheEvent,
   RedisCacheEventType,
   RedisCacheStats,
@@ -15,6 +17,7 @@ export type {
   RedisTokenCacheOptions,
   SingleFlightOptions,
 } from './redis-token-cache.ts'
+export type { IoredisSubscriberLike, NodeRedisSubscriberLike, RedisSubscriberLike } from './invalidation.ts'
 export { fromIoredis, fromNodeRedis, toRedisCommands } from './redis-client.ts'
 export type { IoredisLike, NodeRedisLike, RedisClientLike, RedisCommands } from './redis-client.ts'
 export type { CacheEncryptionKey, DecodeFailure } from './codec.ts'
