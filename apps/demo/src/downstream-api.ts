@@ -12,12 +12,12 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { renderClaimsChallenge } from '@onbehalf/core'
 import { listenOnLoopback } from './listen.ts'
 import type { LoopbackTlsIdentity } from './tls.ts'
-import { BearerError, createTokenValidator, type TokenValidatorOptions } from './token-validator.ts'
+import { ApiAuthError, requireScopes, type ProtectedApi } from '@onbehalf/server'
 
 /** Options of {@link startDownstreamApi}. */
 export interface DownstreamApiOptions {
-  /** How tokens are validated: audiences = this API, authorizedParties = the middle tier. */
-  readonly validation: TokenValidatorOptions
+  /** Validates tokens: audience = this API, `allowedClientApps` = the middle tier (no client credential). */
+  readonly api: ProtectedApi
   /** The delegated scope `GET /documents` needs, e.g. `Documents.Read`. */
   readonly requiredScope: string
   /** Where clients get tokens (goes into the challenge's `authorization_uri`). */
@@ -55,12 +55,12 @@ const maxTokenIdsPerUser = 64
  *
  * @example
  * ```ts
- * const api = await startDownstreamApi({ validation, requiredScope: 'Documents.Read', authorizationUri, tls })
+ * const api = await startDownstreamApi({ api: protectedApi, requiredScope: 'Documents.Read', authorizationUri, tls })
  * api.revokeSessions(user.oid) // the next call with an older token gets a CAE challenge
  * ```
  */
 export async function startDownstreamApi(options: DownstreamApiOptions): Promise<DownstreamApi> {
-  const validator = createTokenValidator(options.validation)
+  const requirement = requireScopes(options.requiredScope)
   const revocations = new Map<string, Revocation>()
   const acceptedTokenIds = new Map<string, Set<string>>()
   const counts = { ok: 0, challenged: 0, refused: 0 }
@@ -72,14 +72,11 @@ export async function startDownstreamApi(options: DownstreamApiOptions): Promise
   app.get('/documents', async (request, reply) => {
     let claims
     try {
-      ;({ claims } = await validator.validate(request.headers.authorization, options.requiredScope))
+      ;({ claims } = await options.api.authenticate(request, requirement))
     } catch (error) {
-      if (!(error instanceof BearerError)) throw error
+      if (!(error instanceof ApiAuthError)) throw error
       counts.refused++
-      return reply
-        .code(error.status)
-        .header('WWW-Authenticate', error.toWwwAuthenticate())
-        .send({ error: error.error, message: error.message })
+      return reply.code(error.status).headers(error.headers).send({ error: error.error, message: error.message })
     }
     const oid = String(claims['oid'])
     const tokenId =

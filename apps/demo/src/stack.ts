@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import { Agent } from 'node:https'
 import { createMemoryTokenCache, type TokenCache } from '@onbehalf/core'
+import { createProtectedApi, type ProtectedApi } from '@onbehalf/server'
 import { createRedisTokenCache, type RedisTokenCache } from '@onbehalf/redis'
 import { Redis } from 'ioredis'
 import { createDownstreamClient } from './downstream-client.ts'
@@ -21,7 +22,6 @@ import {
 import { listenOnLoopback } from './listen.ts'
 import { createMiddleTier, type MiddleTier, type MiddleTierOptions } from './middle-tier.ts'
 import { createLoopbackTlsIdentity } from './tls.ts'
-import { createTokenValidator } from './token-validator.ts'
 import { registerDemoPage } from './web.ts'
 
 /** Options of {@link startDemoStack}. */
@@ -81,16 +81,21 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
       ? await entraIdentity(env, options.entraFetch === undefined ? {} : { fetch: options.entraFetch })
       : await emulatorIdentity({ ...(options.emulatorPort === undefined ? {} : { port: options.emulatorPort }), env })
     cleanups.push(() => identity.close())
-    const issuers = [identity.issuer, ...identity.extraIssuers]
+    // Both APIs validate with @onbehalf/server: issuers (v1 and v2) and keys from the tenant's metadata, audience
+    // = the API's client ID or App ID URI. Neither gets a client credential: the middle tier builds its own
+    // per-request credential (to report cache events), and the downstream calls nothing further.
+    const validatingApi = (audiences: readonly string[], allowedClientApps?: readonly string[]): ProtectedApi =>
+      createProtectedApi({
+        tenantId: identity.tenantId,
+        clientId: audiences[0] ?? '',
+        appIdUri: audiences,
+        authority: identity.authorityHost,
+        ...(identity.fetch === undefined ? {} : { fetch: identity.fetch }),
+        ...(allowedClientApps === undefined ? {} : { allowedClientApps }),
+      })
     const tls = createLoopbackTlsIdentity()
     const downstream = await startDownstreamApi({
-      validation: {
-        jwksUri: identity.jwksUri,
-        issuers,
-        audiences: identity.downstream.audiences,
-        authorizedParties: [identity.middleTier.clientId],
-        ...(identity.fetch === undefined ? {} : { fetch: identity.fetch }),
-      },
+      api: validatingApi(identity.downstream.audiences, [identity.middleTier.clientId]),
       requiredScope: identity.downstream.scope,
       authorizationUri: identity.authorizationUri,
       tls,
@@ -105,12 +110,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
     cleanups.push(() => Promise.resolve(agent.destroy()))
     const { middleTier: mt } = identity
     const middleTierOptions: MiddleTierOptions = {
-      validator: createTokenValidator({
-        jwksUri: identity.jwksUri,
-        issuers,
-        audiences: mt.audiences,
-        ...(identity.fetch === undefined ? {} : { fetch: identity.fetch }),
-      }),
+      api: validatingApi(mt.audiences),
       requiredScope: mt.scope,
       credential: {
         tenantId: identity.tenantId,
@@ -118,6 +118,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
         authorityHost: identity.authorityHost,
         ...(mt.clientSecret === undefined ? {} : { clientSecret: mt.clientSecret }),
         ...(mt.clientCertificate === undefined ? {} : { clientCertificate: mt.clientCertificate }),
+        ...(mt.getClientAssertion === undefined ? {} : { getClientAssertion: mt.getClientAssertion }),
         ...(mt.clientCertificatePassword === undefined
           ? {}
           : { clientCertificatePassword: mt.clientCertificatePassword }),

@@ -2,9 +2,8 @@ import { AzureLogger, setLogLevel } from '@azure/logger'
 import { createMemoryTokenCache, InvalidResponseError, OAuthError, OboError } from '@onbehalf/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createFakeEngine, deferred } from '../test/fake-engine.ts'
-import { getCredentialDiagnostics } from './diagnostics.ts'
 import { AuthenticationError, CredentialUnavailableError } from './errors.ts'
-import { OnBehalfOfCredential } from './on-behalf-of-credential.ts'
+import { createOnBehalfOf, OnBehalfOfCredential } from './on-behalf-of-credential.ts'
 
 const tenantId = 'c878a2ab-8ef4-413b-83a0-199afb84d7fb'
 const otherTenant = '0d3f1a4e-1111-4222-8333-444455556666'
@@ -93,12 +92,12 @@ describe('per-request credentials share one engine and one cache', () => {
   it('1,000 credentials for the same user make one token request and create one engine', async () => {
     const { fake, make } = setup()
     const assertion = userAssertion('alice')
-    const created = getCredentialDiagnostics().enginesCreated
+    const created = OnBehalfOfCredential.stats().enginesCreated
     const tokens = []
     for (let i = 0; i < 1000; i++) tokens.push(await make(assertion).getToken(scope))
     expect(fake.exchanges).toHaveLength(1)
     expect(fake.configs).toHaveLength(1)
-    expect(getCredentialDiagnostics().enginesCreated - created).toBe(1)
+    expect(OnBehalfOfCredential.stats().enginesCreated - created).toBe(1)
     expect(new Set(tokens.map((t) => t.token)).size).toBe(1)
   })
 
@@ -164,6 +163,122 @@ describe('per-request credentials share one engine and one cache', () => {
     make()
     expect(fake.configs).toHaveLength(1)
     expect(fake.configs[0]?.credential).toEqual({ kind: 'assertion', getAssertion: getClientAssertion })
+  })
+})
+
+describe('createOnBehalfOf: a configuration validated once', () => {
+  it('credentialFor makes credentials that share engine and cache with the constructor', async () => {
+    const fake = createFakeEngine()
+    const cache = createMemoryTokenCache()
+    const obo = createOnBehalfOf({ tenantId, clientId, clientSecret: secret, engine: fake.factory, cache })
+    const assertion = userAssertion('dora')
+    const first = await obo.credentialFor(assertion).getToken(scope)
+    expect(obo.credentialFor(assertion)).toBeInstanceOf(OnBehalfOfCredential)
+    expect((await obo.credentialFor(assertion).getToken(scope)).token).toBe(first.token)
+    const viaConstructor = new OnBehalfOfCredential(tenantId, clientId, {
+      userAssertion: assertion,
+      clientSecret: secret,
+      engine: fake.factory,
+      cache,
+    })
+    expect((await viaConstructor.getToken(scope)).token).toBe(first.token)
+    expect(fake.exchanges).toHaveLength(1)
+    expect(fake.configs).toHaveLength(1)
+    expect(obo.stats()).toMatchObject({ hits: 2, misses: 1, engineCalls: 1 })
+  })
+
+  it('reads its options once: later changes to the object do not matter', async () => {
+    const fake = createFakeEngine()
+    const config = { tenantId, clientId, clientSecret: secret, engine: fake.factory, cache: createMemoryTokenCache() }
+    const obo = createOnBehalfOf(config)
+    config.clientSecret = 'changed'
+    await obo.credentialFor(userAssertion('erin')).getToken(scope)
+    expect(fake.configs[0]?.credential).toEqual({ kind: 'secret', secret })
+  })
+
+  it('refuses a bad configuration at once, naming the option, and a bad assertion per credential', () => {
+    expect(() => createOnBehalfOf({ tenantId: 'bad tenant', clientId, clientSecret: secret })).toThrow(/tenantId/)
+    expect(() => createOnBehalfOf({ tenantId, clientId } as never)).toThrow(
+      /^createOnBehalfOf: either "clientSecret", "clientCertificate", "clientCertificatePath" or "getClientAssertion" must be provided/,
+    )
+    const obo = createOnBehalfOf({ tenantId, clientId, clientSecret: secret, engine: createFakeEngine().factory })
+    expect(() => obo.credentialFor('')).toThrow(/"userAssertion" must not be empty/)
+    expect(() => obo.credentialFor(`Bearer ${userAssertion('x')}`)).toThrow(TypeError)
+  })
+
+  it('AZURE_AUTHORITY_HOST is read at construction: a change is seen by the next credential', () => {
+    const fake = createFakeEngine()
+    const make = (): OnBehalfOfCredential =>
+      new OnBehalfOfCredential(tenantId, clientId, {
+        userAssertion: userAssertion('fay'),
+        clientSecret: secret,
+        engine: fake.factory,
+      })
+    make()
+    vi.stubEnv('AZURE_AUTHORITY_HOST', 'login.microsoftonline.us')
+    make()
+    expect(fake.configs.map((config) => config.authorityHost)).toEqual([
+      'https://login.microsoftonline.com',
+      'https://login.microsoftonline.us',
+    ])
+  })
+})
+
+describe('messages a new user meets (issue 13 item 10)', () => {
+  it('refuses a user assertion with the "Bearer " prefix, telling to strip it, in both shapes', () => {
+    const assertion = `Bearer ${userAssertion('gil')}`
+    const engine = createFakeEngine().factory
+    expect(
+      () => new OnBehalfOfCredential(tenantId, clientId, { userAssertion: assertion, clientSecret: secret, engine }),
+    ).toThrow(/"userAssertion" starts with "Bearer ".*strip the "Bearer " prefix/)
+    expect(
+      () =>
+        new OnBehalfOfCredential({
+          tenantId,
+          clientId,
+          userAssertionToken: 'bearer abc.def.ghi',
+          clientSecret: secret,
+          engine,
+        }),
+    ).toThrow(/"userAssertionToken" starts with "Bearer "/)
+  })
+
+  it('names the credential option that was given as undefined (an unset environment variable)', () => {
+    const env: Record<string, string | undefined> = {}
+    expect(
+      () =>
+        new OnBehalfOfCredential(tenantId, clientId, {
+          userAssertion: userAssertion('hal'),
+          clientSecret: env['SECRET'],
+        }),
+    ).toThrow(/^OnBehalfOfCredential: "clientSecret" is undefined \(an unset environment variable\?\)/)
+    expect(
+      () =>
+        new OnBehalfOfCredential({ tenantId, clientId, userAssertionToken: userAssertion('hal'), certificatePath: '' }),
+    ).toThrow(/"certificatePath" is empty/)
+  })
+
+  it('hints at the api://… form when Entra refuses a bare scope', async () => {
+    const { fake, make } = setup()
+    fake.respond = () => {
+      throw new OAuthError({ status: 400, error: 'invalid_scope', errorCodes: [70011] })
+    }
+    const error = (await make()
+      .getToken('Documents.Read')
+      .catch((e: unknown) => e)) as AuthenticationError
+    expect(error).toMatchObject({ name: 'AuthenticationError', code: 'INVALID_SCOPE' })
+    expect(error.message).toMatch(/"api:\/\/<its client ID or App ID URI>\/Documents\.Read"/)
+    const full = (await make()
+      .getToken('api://downstream/Documents.Read')
+      .catch((e: unknown) => e)) as AuthenticationError
+    expect(full.message).not.toMatch(/api:\/\/<its client ID/)
+  })
+
+  it('getToken({ scopes }) says it expects a string or an array', async () => {
+    const { make } = setup()
+    await expect(make().getToken({ scopes: [scope] } as unknown as string)).rejects.toThrow(
+      /expects the scopes as a string or an array of strings \(got an object\)/,
+    )
   })
 })
 
@@ -298,6 +413,56 @@ describe('abort and timeout', () => {
     like.aborted = true
     for (const listener of listeners) listener({})
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' })
+  })
+
+  it('a cache hit with abortSignal + timeout calls no AbortSignal.any/timeout and leaves no listener', async () => {
+    const { fake, make } = setup()
+    await make().getToken(scope)
+    let outstanding = 0
+    let added = 0
+    const like = {
+      aborted: false,
+      addEventListener: (): void => {
+        outstanding++
+        added++
+      },
+      removeEventListener: (): void => {
+        outstanding--
+      },
+    }
+    const any = vi.spyOn(AbortSignal, 'any')
+    const timeout = vi.spyOn(AbortSignal, 'timeout')
+    try {
+      const native = new AbortController().signal
+      for (let i = 0; i < 10_000; i++) {
+        await make().getToken(scope, { abortSignal: like, requestOptions: { timeout: 60_000 } })
+        await make().getToken(scope, { abortSignal: native, requestOptions: { timeout: 60_000 } })
+      }
+      expect(any).not.toHaveBeenCalled()
+      expect(timeout).not.toHaveBeenCalled()
+    } finally {
+      any.mockRestore()
+      timeout.mockRestore()
+    }
+    expect(outstanding).toBe(0)
+    expect(added).toBe(0)
+    expect(fake.exchanges).toHaveLength(1)
+  })
+
+  it('an AbortSignalLike that waited for a token request has its listener removed afterwards', async () => {
+    const { make } = setup()
+    let outstanding = 0
+    const like = {
+      aborted: false,
+      addEventListener: (): void => {
+        outstanding++
+      },
+      removeEventListener: (): void => {
+        outstanding--
+      },
+    }
+    await make().getToken(scope, { abortSignal: like, requestOptions: { timeout: 60_000 } })
+    expect(outstanding).toBe(0)
   })
 
   it('requestOptions.timeout fails with an AuthenticationError of code TIMEOUT', async () => {
@@ -555,6 +720,43 @@ describe('refresh (the mixin tests of the seed)', () => {
     expect((await make(assertion).getToken(scope)).token).toBe('refreshed-1')
     expect(fake.refreshes[0]).toMatchObject({ refreshToken: 'refresh-token', tenantId, scopes: [scope] })
     expect(fake.exchanges).toHaveLength(1)
+  })
+
+  it('refreshTokenWindowMs bounds redemption from the first exchange; 0 turns it off (SPEC §12)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const respond = (request: { scopes: readonly string[] }) => ({
+      accessToken: 'first',
+      tokenType: 'Bearer',
+      scopes: request.scopes,
+      expiresAt: Date.now() + 120_000,
+      refreshToken: 'refresh-token',
+    })
+    const bounded = setup({ refreshTokenWindowMs: 200_000 })
+    bounded.fake.respond = respond
+    const assertion = userAssertion('frank', 60)
+    await bounded.make(assertion).getToken(scope)
+    vi.setSystemTime(Date.now() + 150_000) // within the window: redeemed
+    expect((await bounded.make(assertion).getToken(scope)).token).toBe('refreshed-1')
+    const late = userAssertion('heidi', 60)
+    await bounded.make(late).getToken(scope)
+    vi.setSystemTime(Date.now() + 201_000) // past the window (the default, 24 h, would redeem)
+    await bounded.make(late).getToken(scope)
+    expect(bounded.fake.refreshes).toHaveLength(1)
+    expect(bounded.fake.exchanges).toHaveLength(3)
+
+    const off = setup({ refreshTokenWindowMs: 0 })
+    off.fake.respond = respond
+    const other = userAssertion('grace', 60)
+    await off.make(other).getToken(scope)
+    vi.setSystemTime(Date.now() + 121_000)
+    await off.make(other).getToken(scope)
+    expect(off.fake.refreshes).toHaveLength(0)
+    expect(off.fake.exchanges).toHaveLength(2)
+  })
+
+  it('refuses a negative refreshTokenWindowMs with a TypeError naming it', () => {
+    const { make } = setup()
+    expect(() => make(undefined, { refreshTokenWindowMs: -1 })).toThrow(/refreshTokenWindowMs/)
   })
 })
 

@@ -13,6 +13,7 @@ import { OAuthError, OboError } from './errors.ts'
 import { sha256Hex } from './hash.ts'
 import { jwtExpiresAt } from './jwt.ts'
 import { getDefaultTokenCache } from './memory-cache.ts'
+import { clampRetryAfterMs } from './protocol/retry-after.ts'
 
 /** What happened to one `getToken` call, or to the flight it started. */
 export type TokenEventType =
@@ -59,10 +60,12 @@ export interface TokenProviderOptions {
   /** How long a 429 without `Retry-After` blocks the throttled key. Default 5 seconds. */
   readonly defaultThrottleMs?: number
   /**
-   * How long an entry that holds a refresh token is kept after its access token expires, so the refresh token
-   * can be redeemed once the user's assertion has expired. Default 24 hours.
+   * The refresh-token redemption window: once the user's assertion has expired, its refresh token may be
+   * redeemed only until this long after the assertion was FIRST exchanged (a redemption does not renew it), so
+   * an expired assertion is never honoured forever. `0` turns redemption off (refresh tokens are then not even
+   * stored). A request may set its own ({@link TokenProviderRequest.refreshTokenWindowMs}). Default 24 hours.
    */
-  readonly refreshTokenLifetimeMs?: number
+  readonly refreshTokenWindowMs?: number
   /** The clock, for tests. Default `Date.now`. */
   readonly now?: () => number
   /**
@@ -70,6 +73,17 @@ export interface TokenProviderOptions {
    * trace: it must call `run` once and return its outcome. `request` is the caller that started the request.
    */
   readonly aroundTokenRequest?: (run: () => Promise<TokenResult>, request: TokenProviderRequest) => Promise<TokenResult>
+}
+
+/**
+ * The part of an `AbortSignal` the provider uses: a DOM `AbortSignal`, `@azure/abort-controller`'s
+ * `AbortSignalLike`, or a polyfill.
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean
+  readonly reason?: unknown
+  addEventListener(type: 'abort', listener: () => void, options?: { readonly once?: boolean }): void
+  removeEventListener(type: 'abort', listener: () => void): void
 }
 
 /** One token request through the provider. */
@@ -83,8 +97,18 @@ export interface TokenProviderRequest {
   readonly claims?: string | undefined
   /** Declare CAE capability (`xms_cc` `cp1`); CAE tokens have their own cache entries. */
   readonly enableCae?: boolean | undefined
-  /** Stops this caller's wait; a shared flight goes on for the other callers. */
-  readonly signal?: AbortSignal | undefined
+  /**
+   * Stops this caller's wait (`ABORTED`); a shared flight goes on for the other callers. Already aborted: no
+   * token request is started. Listened to only while the caller waits for a token request, never on a hit.
+   */
+  readonly signal?: AbortSignalLike | undefined
+  /**
+   * Stops this caller's wait after this many milliseconds from the call (`TIMEOUT`), like `signal`. The timer
+   * exists only while the caller waits for a token request: a hit allocates none.
+   */
+  readonly timeoutMs?: number | undefined
+  /** This request's refresh-token redemption window; default the provider's `refreshTokenWindowMs`. */
+  readonly refreshTokenWindowMs?: number | undefined
   /** Events of this call only (in addition to the provider's `onEvent`). */
   readonly onEvent?: ((event: TokenEvent) => void) | undefined
   /** Opaque caller context for the provider's `aroundTokenRequest` (e.g. Azure SDK `tracingOptions`). */
@@ -125,7 +149,7 @@ let lastTokenRequestId = 0
  *
  * @example
  * ```ts
- * const provider = createTokenProvider({ engine: joseEngine(config) })
+ * const provider = createTokenProvider({ engine: createJoseEngine()(config) })
  * const token = await provider.getToken({ tenantId, userAssertion, scopes: ['api://downstream/.default'] })
  * ```
  */
@@ -136,7 +160,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   const refreshOffsetMs = options.refreshOffsetMs ?? 300_000
   const refreshRetryDelayMs = options.refreshRetryDelayMs ?? 30_000
   const defaultThrottleMs = options.defaultThrottleMs ?? 5_000
-  const refreshTokenLifetimeMs = options.refreshTokenLifetimeMs ?? 86_400_000
+  const refreshTokenWindowMs = windowOption(options.refreshTokenWindowMs, 'refreshTokenWindowMs') ?? 86_400_000
   const flights = new Map<string, Flight>()
   const throttles = new Map<string, Throttle>()
   const refreshAttempts = new Map<string, number>()
@@ -147,7 +171,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   function getToken(request: TokenProviderRequest): Promise<CachedToken> {
     try {
       if (closed) throw new OboError('The token provider was closed.', { code: 'CLOSED' })
-      const startedAt = (request.onEvent ?? options.onEvent) ? performance.now() : 0
+      const startedAt = (request.onEvent ?? options.onEvent ?? request.timeoutMs) !== undefined ? performance.now() : 0
       const key = deriveCacheKey({
         partition: engine.fingerprint,
         tenantId: request.tenantId,
@@ -160,7 +184,8 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
         // A satisfied challenge yields a token with more claims: it replaces the cached one.
         return join(`${key}\nclaims\n${sha256Hex(request.claims)}`, key, request, undefined, startedAt)
       }
-      const cached = cache.get(key)
+      // The request is the cache context (tenant + assertion): passing it allocates nothing on the hit path.
+      const cached = cache.get(key, request)
       if (cached instanceof Promise) {
         const readStartedAt = now()
         return cached.then(
@@ -180,7 +205,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   }
 
   function reread(key: string, request: TokenProviderRequest, startedAt: number): Promise<CachedToken> {
-    const again = cache.get(key)
+    const again = cache.get(key, request)
     return again instanceof Promise
       ? again.then(
           (value) => decide(key, request, value, startedAt, 'l2'),
@@ -216,7 +241,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
         emit('refresh', key, request, startedAt)
         // A failed proactive refresh is not the caller's problem while the cached token is still valid.
         return join(key, key, request, cached, startedAt).catch((error: unknown) => {
-          if (isAbort(error, request.signal)) throw error
+          if (isDeparture(error)) throw error
           counters.refreshFailures++
           emit('refresh-failed', key, request, startedAt, asOboError(error))
           return cached
@@ -249,6 +274,10 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       }
       throttles.delete(storeKey)
     }
+    // A caller who has already left (its abort may have landed during an asynchronous cache read) must not
+    // start a token request nobody waits for.
+    const gone = departure(request, startedAt)
+    if (gone !== undefined) return Promise.reject(gone)
     if (cached === undefined) {
       counters.misses++
       emit('miss', storeKey, request, startedAt)
@@ -264,20 +293,34 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     cached: CachedToken | undefined,
   ): Flight {
     const controller = new AbortController()
-    const diagnostic = oboDiagnostics.hasSubscribers
-      ? startDiagnostic(request, tokenRequestReason(flightKey !== storeKey, cached), cached)
-      : undefined
+    let diagnostic: TokenRequestDiagnosticState | undefined
     const promise = (async () => {
       counters.engineCalls++
-      const run = (): Promise<TokenResult> => callEngine(request, cached, controller.signal)
+      const windowMs = requestWindowMs(request)
+      if (oboDiagnostics.hasSubscribers) {
+        diagnostic = startDiagnostic(request, tokenRequestReason(flightKey !== storeKey, cached), cached, windowMs)
+      }
+      const requestedAt = now()
+      let redeemed = false
+      const run = async (): Promise<TokenResult> => {
+        const outcome = await callEngine(request, cached, controller.signal, windowMs)
+        redeemed = outcome.redeemed
+        return outcome.result
+      }
       const result = await (options.aroundTokenRequest === undefined ? run() : options.aroundTokenRequest(run, request))
       if (diagnostic !== undefined) endDiagnostic(diagnostic)
-      const value = toCachedToken(result)
+      // The window counts from the first exchange of this assertion: a redemption, or another exchange of the
+      // same assertion (same key), carries the first one's time over.
+      const firstExchangedAt = redeemed ? cached?.firstExchangedAt : (cached?.firstExchangedAt ?? requestedAt)
+      const value = toCachedToken(result, windowMs > 0 ? firstExchangedAt : undefined)
       const accessTtlMs = value.expiresAt - now()
-      const ttlMs = value.refreshToken === undefined ? accessTtlMs : Math.max(accessTtlMs, refreshTokenLifetimeMs)
+      const ttlMs =
+        value.refreshToken === undefined || value.firstExchangedAt === undefined
+          ? accessTtlMs
+          : Math.max(accessTtlMs, value.firstExchangedAt + windowMs - now())
       if (ttlMs > 0) {
         try {
-          const stored = cache.set(storeKey, value, ttlMs)
+          const stored = cache.set(storeKey, value, ttlMs, request)
           // A distributed cache's write must not delay or fail the caller: it reports its own errors.
           if (stored instanceof Promise) stored.catch(() => undefined)
         } catch {
@@ -293,7 +336,8 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
         const failure = asOboError(error)
         if (diagnostic !== undefined) endDiagnostic(diagnostic, failure)
         if (failure.code === 'THROTTLED') {
-          const retryAfterMs = failure instanceof OAuthError ? failure.retryAfterMs : undefined
+          // Whatever the engine read from `Retry-After`, a key is never blocked past the cap.
+          const retryAfterMs = clampRetryAfterMs(failure instanceof OAuthError ? failure.retryAfterMs : undefined)
           remember(throttles, storeKey, { until: now() + (retryAfterMs ?? defaultThrottleMs), error: failure })
         }
         throw failure
@@ -308,11 +352,16 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     return flight
   }
 
+  function requestWindowMs(request: TokenProviderRequest): number {
+    return windowOption(request.refreshTokenWindowMs, 'refreshTokenWindowMs') ?? refreshTokenWindowMs
+  }
+
   async function callEngine(
     request: TokenProviderRequest,
     cached: CachedToken | undefined,
     signal: AbortSignal,
-  ): Promise<TokenResult> {
+    windowMs: number,
+  ): Promise<{ readonly result: TokenResult; readonly redeemed: boolean }> {
     const claims = mergeClaims(request.claims, request.enableCae === true)
     const base = {
       tenantId: request.tenantId,
@@ -320,17 +369,26 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       signal,
       ...(claims === undefined ? {} : { claims }),
     }
-    if (cached?.refreshToken !== undefined && redeemsRefreshToken(request, cached)) {
-      return engine.redeemRefreshToken({ ...base, refreshToken: cached.refreshToken })
+    // The seed redeems the refresh token only once the assertion itself can no longer be exchanged; we do so
+    // only within the window from the first exchange. After it, the expired assertion goes to the IdP, which
+    // refuses it: an expired assertion is never honoured forever.
+    if (cached?.refreshToken !== undefined && redeemsRefreshToken(request, cached, windowMs)) {
+      const result = await engine.redeemRefreshToken({ ...base, refreshToken: cached.refreshToken })
+      return { result, redeemed: true }
     }
-    return engine.exchange({ ...base, userAssertion: request.userAssertion })
+    const result = await engine.exchange({ ...base, userAssertion: request.userAssertion })
+    return { result, redeemed: false }
   }
 
-  function redeemsRefreshToken(request: TokenProviderRequest, cached: CachedToken | undefined): boolean {
-    if (cached?.refreshToken === undefined) return false
+  function redeemsRefreshToken(
+    request: TokenProviderRequest,
+    cached: CachedToken | undefined,
+    windowMs: number,
+  ): boolean {
+    if (cached?.refreshToken === undefined || cached.firstExchangedAt === undefined) return false
+    const time = now()
     const assertionExpiresAt = jwtExpiresAt(request.userAssertion)
-    // The seed redeems the refresh token only once the assertion itself can no longer be exchanged.
-    return assertionExpiresAt !== undefined && assertionExpiresAt <= now()
+    return assertionExpiresAt !== undefined && assertionExpiresAt <= time && time < cached.firstExchangedAt + windowMs
   }
 
   function tokenRequestReason(claims: boolean, cached: CachedToken | undefined): TokenRequestReason {
@@ -343,6 +401,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     request: TokenProviderRequest,
     reason: TokenRequestReason,
     cached: CachedToken | undefined,
+    windowMs: number,
   ): TokenRequestDiagnosticState {
     const fields = {
       id: ++lastTokenRequestId,
@@ -350,7 +409,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       tenantId: request.tenantId,
       scopes: request.scopes,
       reason,
-      grant: redeemsRefreshToken(request, cached) ? ('refresh-token' as const) : ('on-behalf-of' as const),
+      grant: redeemsRefreshToken(request, cached, windowMs) ? ('refresh-token' as const) : ('on-behalf-of' as const),
     }
     oboDiagnostics.publish({ type: 'token-request-start', ...fields })
     return { fields, startedAt: performance.now() }
@@ -368,34 +427,57 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       emit('error', flightKey, request, startedAt, asOboError(error))
       throw error
     })
-    if (signal === undefined) {
+    const { timeoutMs } = request
+    if (signal === undefined && timeoutMs === undefined) {
       flight.pinned = true
       return observed
     }
-    if (signal.aborted) return Promise.reject(abortError(signal))
+    const gone = departure(request, startedAt)
+    if (gone !== undefined) return Promise.reject(gone)
     flight.abortableWaiters++
+    // The listener and the timer live only while this caller waits for the flight; both go when it settles.
     return new Promise<CachedToken>((resolve, reject) => {
-      const onAbort = (): void => {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const leave = (error: OboError): void => {
+        settle()
         flight.abortableWaiters--
         // The last interested caller left: stop the request, and let the next caller start afresh.
         if (flight.abortableWaiters === 0 && !flight.pinned) {
-          flight.controller.abort(signal.reason)
+          flight.controller.abort(error)
           if (flights.get(flightKey) === flight) flights.delete(flightKey)
         }
-        reject(abortError(signal))
+        reject(error)
       }
-      signal.addEventListener('abort', onAbort, { once: true })
+      const onAbort = (): void => {
+        if (signal !== undefined) leave(abortError(signal))
+      }
+      const settle = (): void => {
+        signal?.removeEventListener('abort', onAbort)
+        if (timer !== undefined) clearTimeout(timer)
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => leave(timeoutError(timeoutMs)), Math.max(0, startedAt + timeoutMs - performance.now()))
+      }
       observed.then(
         (value) => {
-          signal.removeEventListener('abort', onAbort)
+          settle()
           resolve(value)
         },
         (error: unknown) => {
-          signal.removeEventListener('abort', onAbort)
+          settle()
           reject(error as Error)
         },
       )
     })
+  }
+
+  /** Why this caller no longer waits (aborted, or its timeout has passed), or `undefined`. */
+  function departure(request: TokenProviderRequest, startedAt: number): OboError | undefined {
+    const { signal, timeoutMs } = request
+    if (signal?.aborted === true) return abortError(signal)
+    if (timeoutMs !== undefined && performance.now() - startedAt >= timeoutMs) return timeoutError(timeoutMs)
+    return undefined
   }
 
   function emit(
@@ -525,14 +607,24 @@ function publishAcquisition(
   )
 }
 
-function toCachedToken(result: TokenResult): CachedToken {
+function toCachedToken(result: TokenResult, firstExchangedAt: number | undefined): CachedToken {
+  // Without a redemption window a refresh token is never redeemed, so it is not kept either.
+  const keepRefreshToken = result.refreshToken !== undefined && firstExchangedAt !== undefined
   return {
     accessToken: result.accessToken,
     tokenType: result.tokenType,
     expiresAt: result.expiresAt,
     ...(result.refreshAt === undefined ? {} : { refreshAt: result.refreshAt }),
-    ...(result.refreshToken === undefined ? {} : { refreshToken: result.refreshToken }),
+    ...(keepRefreshToken ? { refreshToken: result.refreshToken, firstExchangedAt } : {}),
   }
+}
+
+function windowOption(value: number | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new TypeError(`${name} must be a number of milliseconds, 0 or more (0 turns refresh-token redemption off).`)
+  }
+  return value
 }
 
 function stillThrottled(original: OboError, remainingMs: number): OboError {
@@ -554,12 +646,23 @@ function stillThrottled(original: OboError, remainingMs: number): OboError {
   )
 }
 
-function abortError(signal: AbortSignal): OboError {
-  return new OboError('The token request was aborted by the caller.', { code: 'ABORTED', cause: signal.reason })
+/** The errors of callers who left (their abort or their timeout), as opposed to a failed flight. */
+const departures = new WeakSet<OboError>()
+
+function abortError(signal: AbortSignalLike): OboError {
+  const error = new OboError('The token request was aborted by the caller.', { code: 'ABORTED', cause: signal.reason })
+  departures.add(error)
+  return error
 }
 
-function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true && error instanceof OboError && error.code === 'ABORTED'
+function timeoutError(timeoutMs: number): OboError {
+  const error = new OboError(`No token within the ${String(timeoutMs)} ms timeout.`, { code: 'TIMEOUT' })
+  departures.add(error)
+  return error
+}
+
+function isDeparture(error: unknown): boolean {
+  return error instanceof OboError && departures.has(error)
 }
 
 function asOboError(error: unknown): OboError {

@@ -142,3 +142,25 @@ export function idToken(t: TokenTimes & { readonly user: EmulatorUser; readonly 
 export function clientInfo(oid: string, tenantId: string): string {
   return base64url(JSON.stringify({ uid: oid, utid: tenantId }))
 }
+
+/**
+ * Reshapes a v2 access-token payload as Entra's v1.0 format (what an API whose manifest has
+ * `accessTokenAcceptedVersion` null or 1 receives): `iss` on `sts.windows.net`, `appid`/`appidacr` instead of
+ * `azp`/`azpacr`, `upn` and `unique_name` instead of `preferred_username`, `ver: '1.0'`.
+ *
+ * @example
+ * ```ts
+ * const v1 = toV1AccessToken(delegatedAccessToken({ ... }), v1Issuer(tenantId))
+ * ```
+ */
+export function toV1AccessToken(payload: JWTPayload, issuer: string): JWTPayload {
+  const { azp, azpacr, preferred_username: upn, ...rest } = payload
+  const v1: JWTPayload = { ...rest, iss: issuer, ver: '1.0' }
+  if (azp !== undefined) v1['appid'] = azp
+  if (azpacr !== undefined) v1['appidacr'] = azpacr
+  if (upn !== undefined) {
+    v1['upn'] = upn
+    v1['unique_name'] = upn
+  }
+  return v1
+}

@@ -35,6 +35,8 @@ export interface TokenIssuer {
   readonly kid: string
   /** The v2 issuer of a tenant: `${authorityHost}/${tenantId}/v2.0`. */
   issuerFor(tenantId: string): string
+  /** The v1 issuer of a tenant, as Entra names it: `https://sts.windows.net/${tenantId}/`. */
+  issuerV1For(tenantId: string): string
   /** The JWKS document; `issuerTenant` is a tenant ID or the template `{tenantid}`. */
   jwks(issuerTenant: string): { keys: PublishedJwk[] }
   /** Signs a JWT (RS256, header `typ`, `kid`) with the emulator's key. Synchronous (native RSA). */
@@ -73,6 +75,7 @@ export function createTokenIssuer(options: { authorityHost: string }): TokenIssu
   return {
     kid,
     issuerFor: (tenantId) => `${options.authorityHost}/${tenantId}/v2.0`,
+    issuerV1For: v1Issuer,
     jwks: (issuerTenant) => ({
       keys: [
         {
@@ -113,4 +116,17 @@ export function createTokenIssuer(options: { authorityHost: string }): TokenIssu
  */
 export function pairwiseSubject(tenantId: string, oid: string, appId: string): string {
   return base64url(createHash('sha256').update(`${tenantId}|${oid}|${appId}`).digest()).slice(0, 43)
+}
+
+/**
+ * The issuer of v1.0 access tokens. Entra names it after `sts.windows.net` whatever host issued the token (it is a
+ * name, never fetched), so the emulator does too; `{tenantid}` gives the multi-tenant template.
+ *
+ * @example
+ * ```ts
+ * v1Issuer(tenantId) // 'https://sts.windows.net/<tenantId>/'
+ * ```
+ */
+export function v1Issuer(tenantId: string): string {
+  return `https://sts.windows.net/${tenantId}/`
 }

@@ -9,7 +9,9 @@ import { errors } from './entra-error.ts'
 import type { RefreshTokenStore } from './refresh-tokens.ts'
 import { resolveAppScope, resolveDelegatedScopes } from './scopes.ts'
 import type { ResolvedScopes } from './scopes.ts'
-import { appAccessToken, clientInfo, delegatedAccessToken, idToken } from './token-claims.ts'
+import { appAccessToken, clientInfo, delegatedAccessToken, idToken, toV1AccessToken } from './token-claims.ts'
+import type { Federation } from './federation.ts'
+import { federationErrors } from './federation-errors.ts'
 import type { TokenIssuer } from './token-issuer.ts'
 import { refreshInFor } from './token-lifetimes.ts'
 import type { TokenLifetimes } from './token-lifetimes.ts'
@@ -68,8 +70,16 @@ export interface TokenResponseBody {
 export interface IssueUserTokenOptions {
   /** The user: an {@link EmulatorUser}, its oid or UPN. Required unless `appOnly`. */
   readonly user?: EmulatorUser | string
-  /** `aud`: a client ID or App ID URI. Default: the default middle-tier app. */
+  /**
+   * `aud`: a client ID or App ID URI (an RFC 8707 `resource` value, as MCP clients send). Default: the default
+   * middle-tier app's client ID (v2), or its App ID URI (v1).
+   */
   readonly audience?: string
+  /**
+   * Token format: `'2.0'` (default; `iss` `${authorityHost}/{tid}/v2.0`, `azp`) or `'1.0'` (`iss`
+   * `https://sts.windows.net/{tid}/`, `appid`, `upn`), as Entra issues for `accessTokenAcceptedVersion` 2 or 1.
+   */
+  readonly version?: '1.0' | '2.0'
   /** `scp` permission names (not fully qualified). Default: every scope the audience app exposes. */
   readonly scopes?: readonly string[]
   /** Lifetime in seconds (≤ 0 gives an already expired token). Default: the `userTokenSeconds` lifetime. */
@@ -126,6 +136,8 @@ export interface TokenServiceOptions {
   /** Seconds of tolerance on user-assertion `exp`/`nbf`. */
   readonly assertionClockSkewSeconds: number
   readonly defaults: () => { middleTierClientId?: string; frontEndClientId?: string; daemonClientId?: string }
+  /** Managed identities, federated identity credentials and agent identities. */
+  readonly federation?: Federation
 }
 
 interface DelegatedGrant {
@@ -160,6 +172,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       tenantSegment: request.tenantSegment,
       acceptedAudiences: options.tokenEndpoints(request.tenant, request.tenantSegment),
       nowSeconds: options.nowSeconds(),
+      ...(options.federation !== undefined ? { verifyFederated: options.federation.verifyFederatedAssertion } : {}),
     })
 
   const issueDelegated = (grant: DelegatedGrant): TokenResponseBody => {
@@ -190,8 +203,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       : (resource.accessTokenLifetimeSeconds ?? lifetimes.accessTokenSeconds)
     const issuedAt = options.nowSeconds()
     const iss = issuer.issuerFor(tenant.id)
-    const accessToken = issuer.sign(
-      delegatedAccessToken({
+    const accessToken = issuer.sign({
+      ...delegatedAccessToken({
         issuer: iss,
         tenantId: tenant.id,
         issuedAt,
@@ -206,7 +219,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         amr: undefined,
         cp1: claims.cp1,
       }),
-    )
+      ...options.federation?.agentClaims(client.app, 'user'),
+    })
     const body: TokenResponseBody = {
       token_type: 'Bearer',
       scope: scopes.responseScope,
@@ -282,7 +296,9 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         'The provided signature value did not match the expected signature value, or the key was not found.',
       )
     }
-    if (payload.iss !== issuer.issuerFor(tenant.id) || payload['tid'] !== tenant.id) {
+    // Entra takes v1.0 and v2.0 user assertions alike.
+    const issuers = [issuer.issuerFor(tenant.id), issuer.issuerV1For(tenant.id)]
+    if (typeof payload.iss !== 'string' || !issuers.includes(payload.iss) || payload['tid'] !== tenant.id) {
       throw errors.invalidUserAssertion(
         `The assertion issuer '${String(payload.iss)}' does not match this tenant's issuer.`,
       )
@@ -301,7 +317,12 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     const audiences = (Array.isArray(payload.aud) ? payload.aud : [payload.aud]).filter(
       (a): a is string => typeof a === 'string',
     )
-    const accepted = [app.clientId, ...app.identifierUris].map((a) => a.replace(/\/+$/, '').toLowerCase())
+    // An agent identity exchanges user tokens issued for its blueprint (aud = the blueprint), never its own.
+    const blueprintId = options.federation?.blueprintOf(app.clientId)
+    const audienceApp = blueprintId === undefined ? app : (directory.findApp(blueprintId) ?? app)
+    const accepted = [audienceApp.clientId, ...audienceApp.identifierUris].map((a) =>
+      a.replace(/\/+$/, '').toLowerCase(),
+    )
     if (!audiences.some((aud) => accepted.includes(aud.replace(/\/+$/, '').toLowerCase()))) {
       throw errors.wrongAudience(audiences.join(' '), app.clientId, app.displayName)
     }
@@ -331,16 +352,38 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     })
   }
 
+  const agentToken = (request: TokenRequest, client: AuthenticatedClient, agentId: string): TokenResponseBody => {
+    const federation = options.federation
+    if (federation === undefined || !federation.isBlueprint(client.app.clientId)) {
+      throw federationErrors.notABlueprint(client.app.clientId)
+    }
+    if (federation.blueprintOf(agentId) !== client.app.clientId) {
+      throw federationErrors.agentNotFound(agentId, client.app.clientId)
+    }
+    const scope = request.form.get('scope') ?? ''
+    if (!/^api:\/\/AzureADTokenExchange(USGov|China)?\/\.default$/.test(scope)) throw federationErrors.agentScope(scope)
+    const lifetimes = options.lifetimes()
+    const lifetimeSeconds = lifetimes.accessTokenSeconds
+    return {
+      token_type: 'Bearer',
+      expires_in: lifetimeSeconds,
+      ext_expires_in: lifetimeSeconds + lifetimes.extendedSeconds,
+      access_token: federation.mintAgentToken(client.app, agentId.toLowerCase(), request.tenant.id, lifetimeSeconds),
+    }
+  }
+
   const clientCredentials = async (request: TokenRequest): Promise<TokenResponseBody> => {
     const client = await authenticate(request)
+    const fmiPath = request.form.get('fmi_path')
+    if (fmiPath !== undefined) return agentToken(request, client, fmiPath)
     const resource = resolveAppScope(directory, request.tenantSegment, request.form.get('scope'))
     const claims = parseClaimsRequest(request.form.get('claims'))
     const lifetimes = options.lifetimes()
     const lifetimeSeconds = claims.cp1
       ? lifetimes.caeAccessTokenSeconds
       : (resource.accessTokenLifetimeSeconds ?? lifetimes.accessTokenSeconds)
-    const accessToken = issuer.sign(
-      appAccessToken({
+    const accessToken = issuer.sign({
+      ...appAccessToken({
         issuer: issuer.issuerFor(request.tenant.id),
         tenantId: request.tenant.id,
         issuedAt: options.nowSeconds(),
@@ -350,7 +393,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         clientAuth: client.method === 'private_key_jwt' ? '2' : '1',
         cp1: claims.cp1,
       }),
-    )
+      ...options.federation?.agentClaims(client.app, 'autonomous'),
+    })
     const body: TokenResponseBody = {
       token_type: 'Bearer',
       expires_in: lifetimeSeconds,
@@ -372,7 +416,17 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 
   const mintUserToken = (o: IssueUserTokenOptions): string => {
     const defaults = options.defaults()
-    const audience = o.audience ?? defaults.middleTierClientId
+    const v1 = o.version === '1.0'
+    if (o.version !== undefined && o.version !== '1.0' && o.version !== '2.0') {
+      throw new TypeError("issueUserToken: `version` must be '1.0' or '2.0'")
+    }
+    const defaultAudience =
+      defaults.middleTierClientId === undefined
+        ? undefined
+        : v1
+          ? (directory.findApp(defaults.middleTierClientId)?.appIdUri ?? defaults.middleTierClientId)
+          : defaults.middleTierClientId
+    const audience = o.audience ?? defaultAudience
     if (audience === undefined) {
       throw new TypeError('issueUserToken: `audience` is required (no default middle-tier app)')
     }
@@ -421,6 +475,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         cp1: claims.cp1,
       })
     }
+    if (v1) payload = toV1AccessToken(payload, issuer.issuerV1For(String(payload['tid'])))
     return issuer.sign({ ...payload, ...(o.extraClaims ?? {}) })
   }
 

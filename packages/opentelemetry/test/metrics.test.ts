@@ -8,7 +8,7 @@ import { createTracingClient } from '@azure/core-tracing'
 import { OnBehalfOfCredential } from '@onbehalf/azure'
 import { createMemoryTokenCache, createTokenProvider, type EngineFactory, type TokenCache } from '@onbehalf/core'
 import { startEmulator, type EntraEmulator } from '@onbehalf/entra-emulator'
-import { joseEngine } from '@onbehalf/jose'
+import { createJoseEngine } from '@onbehalf/jose'
 import { createRedisTokenCache } from '@onbehalf/redis'
 import { trace } from '@opentelemetry/api'
 import type { MetricData } from '@opentelemetry/sdk-metrics'
@@ -56,7 +56,7 @@ beforeEach(() => {
   tracing.exporter.reset()
 })
 
-const noRetryEngine: EngineFactory = (config) => joseEngine(config, { maxRetries: 0 })
+const noRetryEngine: EngineFactory = createJoseEngine({ maxRetries: 0 })
 
 function assertionFor(user = emu.defaults.users.plain, extra: { mfa?: boolean } = {}): string {
   const assertion = emu.issueUserToken({ user, ...extra })
@@ -125,15 +125,12 @@ describe('metric catalog', () => {
   it('a proactive refresh, and a refresh that fails while the cached token is still valid', async () => {
     let clock = Date.now()
     const provider = createTokenProvider({
-      engine: joseEngine(
-        {
-          clientId: emu.defaults.middleTier.clientId,
-          credential: { kind: 'secret', secret: emu.defaults.middleTier.clientSecret },
-          authorityHost: emu.authorityHost,
-          fetch: emu.fetch,
-        },
-        { maxRetries: 0 },
-      ),
+      engine: noRetryEngine({
+        clientId: emu.defaults.middleTier.clientId,
+        credential: { kind: 'secret', secret: emu.defaults.middleTier.clientSecret },
+        authorityHost: emu.authorityHost,
+        fetch: emu.fetch,
+      }),
       cache: createMemoryTokenCache({ now: () => clock }),
       now: () => clock,
     })

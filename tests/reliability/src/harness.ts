@@ -13,8 +13,8 @@ import {
   type RegisteredApp,
   type StartEmulatorOptions,
 } from '@onbehalf/entra-emulator'
-import { joseEngine, type JoseEngineOptions } from '@onbehalf/jose'
-import { msalEngine } from '@onbehalf/msal'
+import { createJoseEngine, type JoseEngineOptions } from '@onbehalf/jose'
+import { createMsalEngine } from '@onbehalf/msal'
 import type { LeakScanner } from './leak-scanner.ts'
 
 /**
@@ -39,12 +39,17 @@ export const engineNames: readonly EngineName[] = ['jose', 'msal']
  * ```
  */
 export function engineFactory(name: EngineName, joseOptions: JoseEngineOptions = {}): EngineFactory {
-  return name === 'jose' ? (config: EngineConfig) => joseEngine(config, joseOptions) : msalEngine
+  return name === 'jose' ? (config: EngineConfig) => createJoseEngine(joseOptions)(config) : createMsalEngine()
 }
 
 /** An emulator plus a middle-tier app whose secret is a canary. */
 export interface SuiteEmulator {
   readonly emu: EntraEmulator
+  /**
+   * The emulator's `fetch`, watched by the file's leak scanner when one was given: every token it answers is a
+   * canary before the engine reads it. Give it to every engine and credential.
+   */
+  readonly fetch: typeof globalThis.fetch
   /** A confidential client with a canary secret, exposing `access_as_user`; multi-tenant. */
   readonly app: RegisteredApp & { readonly clientSecret: string }
   /** A multi-tenant downstream API exposing `Read` and `Write`. */
@@ -74,10 +79,21 @@ export interface SuiteEmulator {
  */
 export async function startSuiteEmulator(
   clientSecret: string,
-  options: StartEmulatorOptions & { readonly appCertificatePem?: string } = {},
+  options: StartEmulatorOptions & {
+    readonly appCertificatePem?: string
+    /** Registers every issued token as a canary before anything reads it (see {@link LeakScanner.watch}). */
+    readonly scanner?: LeakScanner
+    /** At most this many issued tokens become canaries (default: all). */
+    readonly maxTokenCanaries?: number
+  } = {},
 ): Promise<SuiteEmulator> {
-  const { appCertificatePem, ...emulatorOptions } = options
+  const { appCertificatePem, scanner, maxTokenCanaries, ...emulatorOptions } = options
   const emu = await startEmulator(emulatorOptions)
+  const emuFetch = emu.fetch as typeof globalThis.fetch
+  const fetch =
+    scanner === undefined
+      ? emuFetch
+      : scanner.watch(emuFetch, maxTokenCanaries === undefined ? {} : { maxTokens: maxTokenCanaries })
   const api = emu.registerApp({
     displayName: 'Reliability API',
     multiTenant: true,
@@ -99,6 +115,7 @@ export async function startSuiteEmulator(
   const withUri = api as RegisteredApp & { readonly appIdUri: string }
   return {
     emu,
+    fetch,
     app: withSecret,
     api: withUri,
     userAssertion(assertionOptions = {}) {
@@ -121,7 +138,7 @@ export async function startSuiteEmulator(
         clientId: app.clientId,
         credential: { kind: 'secret', secret: clientSecret },
         authorityHost: emu.authorityHost,
-        fetch: emu.fetch,
+        fetch,
       })
     },
     // Counts, not the request log: the log keeps only the most recent requests.

@@ -87,6 +87,39 @@ function openIdConfiguration(segment: string, emulator: EmulatorServices): Reply
   )
 }
 
+/**
+ * The v1.0 OpenID configuration (`/{tenant}/.well-known/openid-configuration`): its `issuer` is the
+ * `sts.windows.net` name v1.0 access tokens carry (`{tenantid}` for `common` / `organizations`), which is how an
+ * API learns the v1 issuer of its cloud.
+ */
+function openIdConfigurationV1(segment: string, emulator: EmulatorServices): Reply {
+  const wellKnown = WELL_KNOWN_TENANTS.has(segment.toLowerCase())
+  const tenantPath = wellKnown ? segment.toLowerCase() : tenantOf(emulator.directory, segment).id
+  const base = `${emulator.authorityHost}/${tenantPath}`
+  return json(
+    200,
+    {
+      token_endpoint: `${base}/oauth2/token`,
+      token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+      jwks_uri: `${emulator.authorityHost}/common/discovery/keys`,
+      response_modes_supported: ['query', 'fragment', 'form_post'],
+      subject_types_supported: ['pairwise'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      response_types_supported: ['code', 'id_token', 'code id_token', 'token id_token', 'token'],
+      scopes_supported: ['openid'],
+      issuer: emulator.issuer.issuerV1For(wellKnown ? '{tenantid}' : tenantPath),
+      authorization_endpoint: `${base}/oauth2/authorize`,
+      http_logout_supported: true,
+      frontchannel_logout_supported: true,
+      end_session_endpoint: `${base}/oauth2/logout`,
+      cloud_instance_name: 'microsoftonline.com',
+      cloud_graph_host_name: 'graph.windows.net',
+      msgraph_host: 'graph.microsoft.com',
+    },
+    DISCOVERY_CACHE,
+  )
+}
+
 function jwks(segment: string, emulator: EmulatorServices): Reply {
   const issuerTenant = WELL_KNOWN_TENANTS.has(segment.toLowerCase())
     ? '{tenantid}'
@@ -114,6 +147,12 @@ export const discoveryRoutes: readonly Route[] = [
     endpoint: 'openid-configuration',
     match: underTenant(['v2.0/.well-known/openid-configuration']),
     handle: (request, emulator) => openIdConfiguration(request.tenant ?? '', emulator),
+  },
+  {
+    name: 'oidc-v1',
+    endpoint: 'openid-configuration',
+    match: underTenant(['.well-known/openid-configuration']),
+    handle: (request, emulator) => openIdConfigurationV1(request.tenant ?? '', emulator),
   },
   {
     name: 'jwks',

@@ -39,6 +39,7 @@ function userToken(segment: string, fields: ReadonlyMap<string, string>, emulato
     ...(scopes !== undefined ? { scopes } : {}),
     ...(lifetime !== undefined ? { lifetimeSeconds: Number(lifetime) } : {}),
     ...(fields.get('mfa') === 'true' ? { mfa: true } : {}),
+    ...(fields.get('version') === '1.0' ? { version: '1.0' as const } : {}),
     ...(fields.get('claims') !== undefined ? { claims: fields.get('claims') ?? '' } : {}),
     ...(fields.get('clientId') !== undefined ? { clientId: fields.get('clientId') ?? '' } : {}),
     ...(appOnly ? { appOnly: true } : {}),
