@@ -18,5 +18,12 @@ export type {
 export { AuthenticationError, CredentialUnavailableError } from './errors.ts'
 export type { AuthenticationErrorOptions, AuthenticationErrorResponse } from './errors.ts'
 export type { CredentialStats } from './credential-stats.ts'
-export { AzureAuthorityHosts, renderClaimsChallenge } from '@onbehalf/core'
-export type { EngineFactory, OboErrorCode, TokenCache, TokenEvent, TokenProviderStats } from '@onbehalf/core'
+export { AzureAuthorityHosts, renderClaimsChallenge, subscribeOboDiagnostics } from '@onbehalf/core'
+export type {
+  EngineFactory,
+  OboDiagnostic,
+  OboErrorCode,
+  TokenCache,
+  TokenEvent,
+  TokenProviderStats,
+} from '@onbehalf/core'
