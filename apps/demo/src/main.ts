@@ -5,6 +5,7 @@
  * @module
  */
 import { startDemoStack } from './stack.ts'
+import { startConsoleTelemetry } from './telemetry.ts'
 
 const port = (name: string, fallback: number): number => {
   const value = process.env[name]
@@ -13,6 +14,12 @@ const port = (name: string, fallback: number): number => {
   if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535) throw new TypeError(`${name} must be a port number.`)
   return parsed
 }
+
+const interval = process.env['DEMO_OTEL_INTERVAL_MS']
+const telemetry =
+  process.env['DEMO_OTEL'] === 'console'
+    ? startConsoleTelemetry(interval === undefined || interval === '' ? {} : { intervalMs: Number(interval) })
+    : undefined
 
 const stack = await startDemoStack({
   env: process.env,
@@ -31,6 +38,8 @@ console.log(`
   Downstream API:  ${stack.downstream.url}/documents
   Authority:       ${identity.authorityHost}/${identity.tenantId}
 
+  Metrics:         ${telemetry === undefined ? 'set DEMO_OTEL=console to print OpenTelemetry metrics' : 'printed to the console (OpenTelemetry)'}
+
   Press Ctrl+C to stop.
 `)
 
@@ -38,7 +47,10 @@ let stopping = false
 const stop = (): void => {
   if (stopping) return
   stopping = true
-  void stack.close().then(() => process.exit(0))
+  void stack
+    .close()
+    .then(() => telemetry?.close())
+    .then(() => process.exit(0))
 }
 process.on('SIGINT', stop)
 process.on('SIGTERM', stop)
