@@ -52,7 +52,7 @@ for (const users of [1, 100_000]) {
   await run(users, 20_000)
   results[users] = await run(users, 200_000)
   console.log(
-    `new credential + hit, ${users.toLocaleString('en-US').padStart(7)} cached users: median ${results[users]!.median.toFixed(2)} µs, p99 ${results[users]!.p99.toFixed(2)} µs`,
+    `new credential + hit, ${users.toLocaleString('en-US').padStart(7)} cached users: median ${results[users].median.toFixed(2)} µs, p99 ${results[users].p99.toFixed(2)} µs`,
   )
 }
 const ratio = results[100_000]!.median / results[1]!.median

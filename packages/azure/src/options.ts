@@ -345,7 +345,7 @@ function allowedTenants(value: unknown): readonly string[] {
   if (!Array.isArray(value) || !value.every((tenant) => typeof tenant === 'string')) {
     throw new TypeError('OnBehalfOfCredential: "additionallyAllowedTenants" must be an array of tenant IDs (or "*").')
   }
-  return value.includes('*') ? ['*'] : Object.freeze([...(value as string[])])
+  return value.includes('*') ? ['*'] : Object.freeze([...value])
 }
 
 function passwordOption(value: unknown): string | Uint8Array | undefined {

@@ -349,7 +349,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
         },
         (error: unknown) => {
           signal.removeEventListener('abort', onAbort)
-          reject(error as Error)
+          reject(error)
         },
       )
     })

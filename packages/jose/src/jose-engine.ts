@@ -160,7 +160,7 @@ export function joseEngine(config: EngineConfig, options: JoseEngineOptions = {}
       try {
         assertUserAssertion(request.userAssertion)
       } catch (error) {
-        return Promise.reject(error as OboError)
+        return Promise.reject(error)
       }
       return requestToken(request, {
         grant_type: jwtBearerGrant,
@@ -172,7 +172,7 @@ export function joseEngine(config: EngineConfig, options: JoseEngineOptions = {}
       try {
         assertRefreshToken(request.refreshToken)
       } catch (error) {
-        return Promise.reject(error as OboError)
+        return Promise.reject(error)
       }
       return requestToken(request, { grant_type: 'refresh_token', refresh_token: request.refreshToken })
     },

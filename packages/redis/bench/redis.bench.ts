@@ -12,9 +12,9 @@ import { sha256Hex } from '@onbehalf/core'
 import type { CachedToken } from '@onbehalf/core'
 import { createRedisTokenCache } from '../src/index.ts'
 import type { RedisTokenCache } from '../src/index.ts'
-import { connectIoredis, connectNodeRedis } from '../test/clients.ts'
-import type { TestClient } from '../test/clients.ts'
-import { startRedisServer } from '../test/redis-server.ts'
+import { connectIoredis, connectNodeRedis } from '@onbehalf/test-kit/redis-clients'
+import type { TestClient } from '@onbehalf/test-kit/redis-clients'
+import { startRedisServer } from '@onbehalf/test-kit/redis-server'
 
 const keys = [{ id: 'bench', key: new Uint8Array(randomBytes(32)) }]
 const timeoutMs = 50

@@ -56,7 +56,8 @@ export function createTokenCodec(keys: readonly CacheEncryptionKey[]): TokenCode
     throw new TypeError('keys must list at least one { id, key } encryption key.')
   }
   const imported = new Map<string, Promise<CryptoKey>>()
-  for (const entry of keys) {
+  // Array.isArray widened `keys` to any[]: the checks below are for callers from JavaScript.
+  for (const entry of keys as readonly CacheEncryptionKey[]) {
     if (typeof entry !== 'object' || entry === null || typeof entry.id !== 'string' || !keyIdPattern.test(entry.id)) {
       throw new TypeError('keys: every key id must be 1-64 characters of A-Z, a-z, 0-9, _ or -.')
     }
@@ -64,7 +65,7 @@ export function createTokenCodec(keys: readonly CacheEncryptionKey[]): TokenCode
       throw new TypeError(`keys: the key with id "${entry.id}" must be a Uint8Array of 32 bytes.`)
     }
     if (imported.has(entry.id)) throw new TypeError(`keys: the key id "${entry.id}" is listed twice.`)
-    const promise = crypto.subtle.importKey('raw', entry.key, 'AES-GCM', false, ['encrypt', 'decrypt'])
+    const promise = crypto.subtle.importKey('raw', new Uint8Array(entry.key), 'AES-GCM', false, ['encrypt', 'decrypt'])
     // A failed import surfaces on use (as a failed write or a miss); it must not be an unhandled rejection.
     promise.catch(() => undefined)
     imported.set(entry.id, promise)

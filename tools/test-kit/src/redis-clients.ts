@@ -1,15 +1,32 @@
-/** Real Redis clients for the tests, configured the way the README recommends (fail fast when offline). */
+/**
+ * Real Redis clients for the tests, configured the way @onbehalf/redis's README recommends (no offline queue,
+ * fail fast, reconnect every 100 ms, errors observed: a stopped server is expected in several suites).
+ *
+ * @module
+ */
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
-import type { IoredisLike, NodeRedisLike } from '../src/index.ts'
 
-export interface TestClient {
+/** A node-redis client as `createClient()` returns it. */
+export type NodeRedisClient = ReturnType<typeof createClient>
+
+/** A connected client and how to close it. */
+export interface TestClient<Client = Redis | NodeRedisClient> {
   readonly kind: 'ioredis' | 'node-redis'
-  readonly client: IoredisLike | NodeRedisLike
+  readonly client: Client
   close(): Promise<void>
 }
 
-export async function connectIoredis(port: number): Promise<TestClient> {
+/**
+ * An ioredis connection to the loopback server on `port`.
+ *
+ * @example
+ * ```ts
+ * const { client, close } = await connectIoredis(redis.port)
+ * await close()
+ * ```
+ */
+export async function connectIoredis(port: number): Promise<TestClient<Redis>> {
   const client = new Redis({
     host: '127.0.0.1',
     port,
@@ -30,7 +47,15 @@ export async function connectIoredis(port: number): Promise<TestClient> {
   }
 }
 
-export async function connectNodeRedis(port: number): Promise<TestClient> {
+/**
+ * A node-redis connection to the loopback server on `port`.
+ *
+ * @example
+ * ```ts
+ * const { client, close } = await connectNodeRedis(redis.port)
+ * ```
+ */
+export async function connectNodeRedis(port: number): Promise<TestClient<NodeRedisClient>> {
   const client = createClient({
     url: `redis://127.0.0.1:${port}`,
     disableOfflineQueue: true,
@@ -48,6 +73,7 @@ export async function connectNodeRedis(port: number): Promise<TestClient> {
   }
 }
 
+/** Both client libraries, for suites that run once per client (`describe.each(clientKinds)`). */
 export const clientKinds = [
   ['ioredis', connectIoredis],
   ['node-redis', connectNodeRedis],
