@@ -6,12 +6,13 @@
 // from that registry into a fresh app and completes an On-Behalf-Of exchange against the emulator.
 //
 //   node scripts/release-rehearsal.mjs      (after `pnpm build`; Verdaccio 6 needs Node 22+)
-import { execFileSync, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { packPackages, run } from './lib/packed-project.mjs'
 
 const verdaccioVersion = '6.10.4'
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -22,10 +23,7 @@ if (major < 22) {
 }
 
 const work = mkdtempSync(join(tmpdir(), 'onbehalf-release-rehearsal-'))
-const pnpm = process.env.npm_execpath?.includes('pnpm') ? [process.execPath, process.env.npm_execpath] : ['pnpm']
 let registry
-const run = (command, args, cwd, env = process.env) =>
-  execFileSync(command, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
 
 function freePort() {
   return new Promise((resolvePort, reject) => {
@@ -96,22 +94,18 @@ async function startRegistry() {
   return { url, token }
 }
 
+/** Every package under packages/ that is published (not `private`), by folder name. */
 function publicPackages() {
-  return readdirSync(join(root, 'packages'))
-    .map((name) => join(root, 'packages', name))
-    .filter((dir) => !JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).private)
+  return readdirSync(join(root, 'packages')).filter(
+    (name) => !JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8')).private,
+  )
 }
 
-function publish(dir, npmrc) {
-  const packed = join(work, 'packed')
-  mkdirSync(packed, { recursive: true })
-  const before = new Set(readdirSync(packed))
-  run(pnpm[0], [...pnpm.slice(1), 'pack', '--pack-destination', packed], dir)
-  const tarball = readdirSync(packed).find((file) => !before.has(file))
-  if (tarball === undefined) throw new Error(`pnpm pack wrote no tarball for ${dir}`)
-  const unpacked = join(work, 'unpacked', tarball.replace(/\.tgz$/, ''))
+/** Publishes one packed tarball to the rehearsal registry, as `changeset publish` would but without provenance. */
+function publish(tarball, npmrc) {
+  const unpacked = join(work, 'unpacked', basename(tarball, '.tgz'))
   mkdirSync(unpacked, { recursive: true })
-  run('tar', ['-xzf', join(packed, tarball), '-C', unpacked], work)
+  run('tar', ['-xzf', tarball, '-C', unpacked], work)
   // The one difference from a release: provenance off (publishConfig wins over command-line flags).
   const manifestPath = join(unpacked, 'package', 'package.json')
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'))
@@ -135,7 +129,10 @@ try {
   const host = registry.replace(/^http:/, '')
   const npmrc = join(work, 'publish.npmrc')
   writeFileSync(npmrc, `${host}:_authToken=${started.token}\n`)
-  const published = publicPackages().map((dir) => publish(dir, npmrc))
+  const packed = join(work, 'packed')
+  mkdirSync(packed)
+  const tarballs = Object.values(packPackages(root, publicPackages(), packed))
+  const published = tarballs.map((tarball) => publish(tarball, npmrc))
   console.log(`release-rehearsal: published ${published.join(', ')} to ${registry}`)
 
   // A fresh app: @onbehalf/* from the rehearsal registry, everything else from the default registry.

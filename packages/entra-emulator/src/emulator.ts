@@ -17,10 +17,11 @@ import type { EmulatorDefaults } from './defaults.ts'
 import { createFaultInjector } from './faults.ts'
 import type { FaultInjector, FaultSpec } from './faults.ts'
 import { createRequestHandler } from './http-server.ts'
-import type { RecordedRequest } from './http-server.ts'
 import { guid } from './ids.ts'
 import { emulatorTlsMaterial } from './key-store.ts'
 import { mfaClaimsChallenge } from './claims-request.ts'
+import { createRequestLog } from './request-log.ts'
+import type { RecordedRequest } from './request-log.ts'
 import { createRefreshTokenStore } from './refresh-tokens.ts'
 import { createTokenIssuer } from './token-issuer.ts'
 import { DEFAULT_TOKEN_LIFETIMES } from './token-lifetimes.ts'
@@ -226,7 +227,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   })
   const faults = createFaultInjector({ random: options.random ?? Math.random })
   for (const f of options.faults ?? []) faults.inject(f)
-  const requests: RecordedRequest[] = []
+  const requestLog = createRequestLog()
 
   server.on(
     'request',
@@ -237,7 +238,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       issuer,
       tokens,
       faults,
-      record: (r) => requests.push(r),
+      record: requestLog.record,
       ...(options.onRequest !== undefined ? { onFinished: options.onRequest } : {}),
     }),
   )
@@ -277,10 +278,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     addUser: (o) => directory.addUser(o),
     addTenant: (o) => directory.addTenant(o),
     issueUserToken: (o) => tokens.mintUserToken(o),
-    requests,
-    clearRequests: () => {
-      requests.length = 0
-    },
+    requests: requestLog.requests,
+    clearRequests: requestLog.clear,
     faults,
     get tokenLifetimes() {
       return lifetimes

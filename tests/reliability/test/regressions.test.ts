@@ -167,7 +167,7 @@ it('msal: msalEngine refuses an authority with user info', () => {
   expect((thrown as OboError).code).toBe<OboErrorCode>('INVALID_AUTHORITY')
 })
 
-// Guards the emulator's body limit (packages/entra-emulator/src/http-server.ts). Before: a body over 1 MB was
+// Guards the emulator's body limit (packages/entra-emulator/src/http/incoming.ts). Before: a body over 1 MB was
 // answered AADSTS900144 "must contain grant_type" (misleading) and the client's keep-alive connection was left
 // broken: the next request on it failed with ECONNRESET after ~6 s. Now: 413 with `Connection: close`, and the
 // next request is served at once.
