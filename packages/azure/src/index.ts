@@ -1,7 +1,8 @@
 /**
  * `@onbehalf/azure`: `OnBehalfOfCredential`, an `@azure/core-auth` `TokenCredential` for the On-Behalf-Of flow,
  * with a process-wide shared cache so credentials built per request hit it, one token request for concurrent
- * identical misses, and the seed's API in both constructor shapes.
+ * identical misses, and both constructor shapes: positional `(tenantId, clientId, options)` and `@azure/identity`'s
+ * options object.
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * The credential's options in both constructor shapes (the seed's and `@azure/identity`'s), and the one
+ * The credential's options in both constructor shapes (positional and `@azure/identity`'s options object), and the one
  * function that turns either into validated settings.
  *
  * @module
@@ -38,7 +38,7 @@ export interface OnBehalfOfCommonOptions {
 }
 
 /**
- * Options of the seed's shape, `new OnBehalfOfCredential(tenantId, clientId, options)`. Give exactly one of
+ * Options of the positional shape, `new OnBehalfOfCredential(tenantId, clientId, options)`. Give exactly one of
  * `clientSecret`, `clientCertificate`, `clientCertificatePath`, `getClientAssertion`.
  */
 export interface OnBehalfOfCredentialOptions extends OnBehalfOfCommonOptions {
@@ -68,7 +68,7 @@ export interface OnBehalfOfCredentialIdentityOptions extends OnBehalfOfCommonOpt
   readonly clientSecret?: string
   /** Path of a PEM (or PKCS#12) file holding the private key and certificate. */
   readonly certificatePath?: string
-  /** PEM or PKCS#12 content, as in the seed's shape. */
+  /** PEM or PKCS#12 content, as in the positional shape. */
   readonly clientCertificate?: string | Uint8Array
   /** Called once per token request (never for a cached token). */
   readonly getAssertion?: ClientAssertionCallback
@@ -207,8 +207,7 @@ export function normalizeArguments(args: readonly unknown[]): CredentialSettings
 /**
  * A plain options object copied into one of a stable shape. On Node 20 (V8 11), objects made by spreading
  * another (`{ ...base, userAssertion }`, the natural per-request pattern) each get a map of their own, and every
- * property read on them takes a slow path (~0.5 µs each; ~4 µs per construction). One copy costs less than the
- * reads it makes fast. Node 22+ does not need it; objects with their own prototype are read as they are.
+ * property read on them takes a slow path. One copy costs less than the reads it makes fast. Node 22+ does not need it; objects with their own prototype are read as they are.
  */
 function readable(value: unknown): unknown {
   return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype
@@ -264,7 +263,7 @@ function validate(raw: RawArguments, names: ArgumentNames): CredentialSettings {
 }
 
 function credentialSource(raw: RawArguments, names: ArgumentNames): CredentialSource {
-  // As in the seed, an empty value counts as not given. Counted without allocating: this runs per request.
+  // An empty value counts as not given (as in the positional shape's contract). Counted without allocating: this runs per request.
   let name: 'clientSecret' | 'clientCertificate' | 'clientCertificatePath' | 'getClientAssertion' | undefined
   let value: unknown
   let count = 0
