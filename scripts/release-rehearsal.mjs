@@ -150,8 +150,8 @@ try {
   const ours = Object.entries(lock.packages).filter(([path]) => path.includes('node_modules/@onbehalf/'))
   for (const [path, entry] of ours) {
     const name = path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length)
-    const packument = await (await fetch(`${registry}${name.replace('/', '%2f')}`)).json()
-    if (packument.versions?.[entry.version]?.dist?.integrity !== entry.integrity) {
+    const served = run('npm', ['view', `${name}@${entry.version}`, 'dist.integrity', '--registry', registry], app)
+    if (served.trim() !== entry.integrity) {
       throw new Error(`${name}@${entry.version} was not installed from the rehearsal registry`)
     }
   }
@@ -169,6 +169,7 @@ try {
 } catch (error) {
   failed = true
   console.error(`release-rehearsal: ${error instanceof Error ? error.message : String(error)}`)
+  if (error instanceof Error && error.cause !== undefined) console.error(error.cause)
   if (error && typeof error === 'object' && 'stderr' in error) {
     console.error(`${String(error.stdout).slice(-2000)}\n${String(error.stderr).slice(-4000)}`)
   }
