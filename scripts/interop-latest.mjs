@@ -4,7 +4,7 @@
 // test, the msal engine, azure's SDK test) with those two names resolved to the new copies instead of the
 // versions the lockfile pins.
 //
-//   node scripts/interop-latest.mjs        (CI runs it on Node 24; the clients support Node 20+ or 22+)
+//   node scripts/interop-latest.mjs [suite paths]   (CI runs it on Node 24, with every interop suite)
 //
 // It cannot pass silently: the aliased modules are small wrappers that record each load, and the run fails
 // unless both wrappers were loaded, at least one test passed and none failed. The JSON report is
@@ -17,7 +17,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const clients = ['@azure/identity', '@azure/msal-node']
-const suites = [
+const allSuites = [
   'packages/entra-emulator/test/azure-identity.test.ts',
   'packages/entra-emulator/test/msal-node.test.ts',
   'packages/entra-emulator/test/faults.test.ts',
@@ -25,6 +25,7 @@ const suites = [
   'packages/msal/',
   'packages/azure/test/azure-sdk.test.ts',
 ]
+const suites = process.argv.length > 2 ? process.argv.slice(2) : allSuites
 
 const dir = mkdtempSync(join(tmpdir(), 'onbehalf-interop-latest-'))
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
