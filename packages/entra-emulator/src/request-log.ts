@@ -49,9 +49,9 @@ export interface RequestLog {
   /** Recorded requests, oldest first (a live array). */
   readonly requests: RecordedRequest[]
   /** Adds a request as it arrives; its status and timing are filled in when it is answered. */
-  record(request: RecordedRequest): void
+  record(this: void, request: RecordedRequest): void
   /** Forgets every recorded request. */
-  clear(): void
+  clear(this: void): void
 }
 
 /**
