@@ -9,10 +9,10 @@ import { createMemoryTokenCache, createTokenProvider, OAuthError } from '@onbeha
 import type { OboEngine, TokenCache, TokenResult } from '@onbehalf/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisTokenCache } from '../src/index.ts'
-import { connectIoredis } from './clients.ts'
-import type { TestClient } from './clients.ts'
-import { startRedisServer } from './redis-server.ts'
-import type { RedisServer } from './redis-server.ts'
+import { connectIoredis } from '@onbehalf/test-kit/redis-clients'
+import type { TestClient } from '@onbehalf/test-kit/redis-clients'
+import { startRedisServer } from '@onbehalf/test-kit/redis-server'
+import type { RedisServer } from '@onbehalf/test-kit/redis-server'
 
 const hourMs = 3_600_000
 const start = 1_900_000_000_000
