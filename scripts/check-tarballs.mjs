@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Every published package must install and work on its own from its packed tarball (SPEC §2). Packs each one
+// Every published package must install and work on its own from its packed tarball. Packs each one
 // with pnpm (which turns workspace:^ into real ranges), installs the tarballs with npm into empty projects, and:
 //   - imports every package from ESM and from CommonJS (require of ESM, Node >= 20.19),
 //   - checks that @onbehalf/azure does not bring @azure/msal-node,

@@ -113,7 +113,7 @@ export async function startDownstreamApi(options: DownstreamApiOptions): Promise
     counts.ok++
     return {
       user: { oid, name: claims['name'], username: claims['preferred_username'] },
-      documents: documentsFor(oid, String(claims['name'] ?? 'user')),
+      documents: documentsFor(oid, typeof claims['name'] === 'string' ? claims['name'] : 'user'),
     }
   })
 

@@ -195,7 +195,7 @@ export async function emulatorIdentity(
       signIn: async (userId, claims) => {
         const entry = demoUsers.find((u) => u.id === userId)
         if (entry === undefined) throw new TypeError(`unknown demo user '${userId}'`)
-        return await emu.issueUserToken({ user: entry.user, ...(claims === undefined ? {} : { claims }) })
+        return emu.issueUserToken({ user: entry.user, ...(claims === undefined ? {} : { claims }) })
       },
       emulator: emu,
       close: () => emu.close(),

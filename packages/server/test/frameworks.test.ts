@@ -264,7 +264,7 @@ describe.each(frameworks)('%s', (_name, start) => {
     }
     const jwk = jwks.keys[0] as { n: string; e: string; kid: string }
     const pem = await exportSPKI(
-      (await importJWK({ kty: 'RSA', n: jwk.n, e: jwk.e }, 'RS256', { extractable: true })) as CryptoKey,
+      await importJWK<CryptoKey>({ kty: 'RSA', n: jwk.n, e: jwk.e }, 'RS256', { extractable: true }),
     )
     const payload = JSON.parse(Buffer.from(valid.split('.')[1] ?? '', 'base64url').toString()) as Record<
       string,
