@@ -185,9 +185,10 @@ describe('token validation', () => {
     expect((await refusal(api, none)).message).toMatch(/RS256/)
     const jwks = (await (await world.emu.fetch(world.emu.jwksUri())).json()) as { keys: Record<string, string>[] }
     const jwk = jwks.keys[0] as { n: string; e: string; kid: string }
-    const publicPem = await exportSPKI(
-      await importJWK<CryptoKey>({ kty: 'RSA', n: jwk.n, e: jwk.e }, 'RS256', { extractable: true }),
-    )
+    const publicKey = await importJWK({ kty: 'RSA', n: jwk.n, e: jwk.e }, 'RS256', { extractable: true })
+    // tsc 7 types importJWK as CryptoKey | Uint8Array; the lint compiler (5.9) already narrows it.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+    const publicPem = await exportSPKI(publicKey as CryptoKey)
     const hs256 = await new SignJWT(
       JSON.parse(Buffer.from(valid.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>,
     )
