@@ -4,6 +4,9 @@
  *
  * @module
  */
+import { writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { startMcpStack } from './stack.ts'
 
 const stack = await startMcpStack({ env: process.env })
@@ -17,12 +20,18 @@ const lines = [
 ]
 const emulator = identity.emulator
 if (emulator !== undefined) {
-  lines.push('', 'Emulator mode. Bearer tokens for test users (audience = the resource above), valid 1 hour:')
-  for (const user of identity.users) {
-    lines.push(`  ${user.id.padEnd(8)} ${user.username}`)
-    lines.push(`           ${emulator.issueUserToken({ user: user.username, audience: resource })}`)
-  }
-  lines.push('', 'Send one as "Authorization: Bearer <token>" from your MCP client (see the README).')
+  // Tokens are never printed: the emulator mints them on request for the test users (CORS open, loopback only).
+  const caPath = join(tmpdir(), 'onbehalf-mcp-emulator-ca.pem')
+  await writeFile(caPath, emulator.caCertificate)
+  lines.push('', 'Emulator mode. Test users:')
+  for (const user of identity.users) lines.push(`  ${user.id.padEnd(8)} ${user.username}  (${user.scenario})`)
+  const body = JSON.stringify({ user: identity.users[0]?.username ?? '', audience: resource })
+  lines.push(
+    '',
+    'A bearer token for a test user (audience = the resource above), to send as "Authorization: Bearer <token>":',
+    `  curl -s --cacert ${caPath} -H 'Content-Type: application/json' \\`,
+    `    -d '${body}' ${emulator.authority}/test/user-token`,
+  )
 }
 console.log(lines.join('\n'))
 

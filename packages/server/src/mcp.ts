@@ -237,7 +237,7 @@ export function createMcpProtection(api: ProtectedApi, options: McpProtectionOpt
  * ```
  */
 export function callerOf(extra: {
-  readonly authInfo?: { readonly extra?: Readonly<Record<string, unknown>> }
+  readonly authInfo?: { readonly extra?: Readonly<Record<string, unknown>> | undefined } | undefined
 }): Caller {
   const caller = extra.authInfo?.extra?.['caller']
   if (typeof caller !== 'object' || caller === null) {
