@@ -11,6 +11,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { JWTPayload } from 'jose'
 import { renderClaimsChallenge } from '@onbehalf/core'
+import type { IdentitySetup } from './identity.ts'
 import { listenOnLoopback } from './listen.ts'
 import type { LoopbackTlsIdentity } from './tls.ts'
 import { BearerError, createTokenValidator, type TokenValidatorOptions } from './token-validator.ts'
@@ -184,5 +185,34 @@ function documentsFor(oid: string, name: string): { id: string; title: string; o
       owner: name,
       modified: new Date(Date.UTC(2026, n % 12, 1 + (n % 27))).toISOString().slice(0, 10),
     }
+  })
+}
+
+/**
+ * Starts the downstream API for an identity setup: tokens from its issuer(s), for the downstream app, whose `azp`
+ * is the middle tier (the only app that may call it, by OBO).
+ *
+ * @example
+ * ```ts
+ * const downstream = await startDownstreamApiFor(identity, createLoopbackTlsIdentity())
+ * ```
+ */
+export function startDownstreamApiFor(
+  identity: IdentitySetup,
+  tls: LoopbackTlsIdentity,
+  port = 0,
+): Promise<DownstreamApi> {
+  return startDownstreamApi({
+    validation: {
+      jwksUri: identity.jwksUri,
+      issuers: [identity.issuer, ...identity.extraIssuers],
+      audiences: identity.downstream.audiences,
+      authorizedParties: [identity.middleTier.clientId],
+      ...(identity.fetch === undefined ? {} : { fetch: identity.fetch }),
+    },
+    requiredScope: identity.downstream.scope,
+    authorizationUri: identity.authorizationUri,
+    tls,
+    port,
   })
 }

@@ -10,7 +10,7 @@ import { createMemoryTokenCache, type TokenCache } from '@onbehalf/core'
 import { createRedisTokenCache, type RedisTokenCache } from '@onbehalf/redis'
 import { Redis } from 'ioredis'
 import { createDownstreamClient } from './downstream-client.ts'
-import { startDownstreamApi, type DownstreamApi } from './downstream-api.ts'
+import { startDownstreamApiFor, type DownstreamApi } from './downstream-api.ts'
 import {
   emulatorIdentity,
   entraIdentity,
@@ -83,19 +83,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
     cleanups.push(() => identity.close())
     const issuers = [identity.issuer, ...identity.extraIssuers]
     const tls = createLoopbackTlsIdentity()
-    const downstream = await startDownstreamApi({
-      validation: {
-        jwksUri: identity.jwksUri,
-        issuers,
-        audiences: identity.downstream.audiences,
-        authorizedParties: [identity.middleTier.clientId],
-        ...(identity.fetch === undefined ? {} : { fetch: identity.fetch }),
-      },
-      requiredScope: identity.downstream.scope,
-      authorizationUri: identity.authorizationUri,
-      tls,
-      port: options.downstreamPort ?? 0,
-    })
+    const downstream = await startDownstreamApiFor(identity, tls, options.downstreamPort ?? 0)
     cleanups.push(() => downstream.close())
 
     const { cache, kind, close: closeCache } = createCache(env)

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { startDownstreamApi, type DownstreamApi } from '@onbehalf/demo/downstream-api'
+import { startDownstreamApiFor, type DownstreamApi } from '@onbehalf/demo/downstream-api'
 import {
   emulatorIdentity,
   entraIdentity,
@@ -69,19 +69,8 @@ export async function startMcpStack(options: McpStackOptions = {}): Promise<McpS
       : await emulatorIdentity({ ...(options.emulatorPort === undefined ? {} : { port: options.emulatorPort }), env })
     cleanups.push(() => identity.close())
     const tls = createLoopbackTlsIdentity()
-    const downstream = await startDownstreamApi({
-      validation: {
-        jwksUri: identity.jwksUri,
-        issuers: [identity.issuer, ...identity.extraIssuers],
-        audiences: identity.downstream.audiences,
-        // Only this server, exchanging by OBO, may call: a passed-through client token has the client's azp.
-        authorizedParties: [identity.middleTier.clientId],
-        ...(identity.fetch === undefined ? {} : { fetch: identity.fetch }),
-      },
-      requiredScope: identity.downstream.scope,
-      authorizationUri: identity.authorizationUri,
-      tls,
-    })
+    // Only this server, exchanging by OBO, may call it: a passed-through client token has the client's azp.
+    const downstream = await startDownstreamApiFor(identity, tls)
     cleanups.push(() => downstream.close())
 
     const downstreamFetch = createTrustingFetch({ ca: tls.certificatePem }) as typeof fetch
