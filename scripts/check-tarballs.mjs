@@ -6,48 +6,28 @@
 //   - runs an On-Behalf-Of exchange against the emulator from the tarballs, with each engine and through
 //     @onbehalf/server (whose framework adapters must load without their framework).
 // Run after `pnpm build`: node scripts/check-tarballs.mjs
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { installProject, packPackages, run } from './lib/packed-project.mjs'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const work = mkdtempSync(join(tmpdir(), 'onbehalf-tarballs-'))
 const packed = join(work, 'packed')
 mkdirSync(packed)
-const pnpm =
-  process.env.npm_execpath && process.env.npm_execpath.includes('pnpm')
-    ? [process.execPath, process.env.npm_execpath]
-    : ['pnpm']
 const names = ['core', 'certificate', 'jose', 'msal', 'azure', 'redis', 'entra-emulator', 'server']
-const tarball = {}
 let failures = 0
 
-function run(command, args, cwd) {
-  return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-}
-
 try {
-  for (const name of names) {
-    const out = run(pnpm[0], [...pnpm.slice(1), 'pack', '--pack-destination', packed], join(root, 'packages', name))
-    const file = readdirSync(packed).find(
-      (f) => f.startsWith(`onbehalf-${name}-`) && !Object.values(tarball).includes(join(packed, f)),
-    )
-    if (!file) throw new Error(`no tarball for ${name}: ${out}`)
-    tarball[name] = join(packed, file)
-  }
+  const tarball = packPackages(root, names, packed)
 
   function project(label, packages, extra = []) {
-    const dir = join(work, label)
-    mkdirSync(dir)
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `check-${label}`, private: true, type: 'module' }))
-    run(
-      'npm',
-      ['install', '--no-audit', '--no-fund', '--loglevel=error', ...packages.map((n) => tarball[n]), ...extra],
-      dir,
+    return installProject(
+      join(work, label),
+      packages.map((n) => tarball[n]),
+      extra,
     )
-    return dir
   }
 
   function check(label, ok, detail = '') {

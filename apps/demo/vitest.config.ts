@@ -3,5 +3,6 @@ import { sourceConditions } from '../../vitest.shared.ts'
 
 export default defineProject({
   ...sourceConditions,
-  test: { name: 'demo' },
+  // Whole scenario runs (emulator, two APIs, Redis) on a shared machine: a verdict never depends on speed.
+  test: { name: 'demo', testTimeout: 60_000 },
 })

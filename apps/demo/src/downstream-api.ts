@@ -9,17 +9,16 @@
  * @module
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
-import type { JWTPayload } from 'jose'
 import { renderClaimsChallenge } from '@onbehalf/core'
-import type { IdentitySetup } from './identity.ts'
 import { listenOnLoopback } from './listen.ts'
 import type { LoopbackTlsIdentity } from './tls.ts'
-import { BearerError, createTokenValidator, type TokenValidatorOptions } from './token-validator.ts'
+import { ApiAuthError, requireScopes, type AccessTokenClaims, type ProtectedApi } from '@onbehalf/server'
+import { validatingApi, type IdentitySetup } from './identity.ts'
 
 /** Options of {@link startDownstreamApi}. */
 export interface DownstreamApiOptions {
-  /** How tokens are validated: audiences = this API, authorizedParties = the middle tier. */
-  readonly validation: TokenValidatorOptions
+  /** Validates tokens: audience = this API, `allowedClientApps` = the middle tier (no client credential). */
+  readonly api: ProtectedApi
   /** The delegated scope `GET /documents` needs, e.g. `Documents.Read`. */
   readonly requiredScope: string
   /** Where clients get tokens (goes into the challenge's `authorization_uri`). */
@@ -57,12 +56,12 @@ const maxTokenIdsPerUser = 64
  *
  * @example
  * ```ts
- * const api = await startDownstreamApi({ validation, requiredScope: 'Documents.Read', authorizationUri, tls })
+ * const api = await startDownstreamApi({ api: protectedApi, requiredScope: 'Documents.Read', authorizationUri, tls })
  * api.revokeSessions(user.oid) // the next call with an older token gets a CAE challenge
  * ```
  */
 export async function startDownstreamApi(options: DownstreamApiOptions): Promise<DownstreamApi> {
-  const validator = createTokenValidator(options.validation)
+  const requirement = requireScopes(options.requiredScope)
   const revocations = new Map<string, Revocation>()
   const acceptedTokenIds = new Map<string, Set<string>>()
   const counts = { ok: 0, challenged: 0, refused: 0 }
@@ -72,17 +71,17 @@ export async function startDownstreamApi(options: DownstreamApiOptions): Promise
   })
 
   /** Validates the request (and CAE state); answers the refusal and returns `undefined`, or the user's claims. */
-  const authorize = async (request: FastifyRequest, reply: FastifyReply): Promise<JWTPayload | undefined> => {
+  const authorize = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<Readonly<AccessTokenClaims> | undefined> => {
     let claims
     try {
-      ;({ claims } = await validator.validate(request.headers.authorization, options.requiredScope))
+      ;({ claims } = await options.api.authenticate(request, requirement))
     } catch (error) {
-      if (!(error instanceof BearerError)) throw error
+      if (!(error instanceof ApiAuthError)) throw error
       counts.refused++
-      await reply
-        .code(error.status)
-        .header('WWW-Authenticate', error.toWwwAuthenticate())
-        .send({ error: error.error, message: error.message })
+      await reply.code(error.status).headers(error.headers).send({ error: error.error, message: error.message })
       return undefined
     }
     const oid = String(claims['oid'])
@@ -189,8 +188,9 @@ function documentsFor(oid: string, name: string): { id: string; title: string; o
 }
 
 /**
- * Starts the downstream API for an identity setup: tokens from its issuer(s), for the downstream app, whose `azp`
- * is the middle tier (the only app that may call it, by OBO).
+ * Starts the downstream API for an identity setup: tokens from its tenant, for the downstream app, from the middle
+ * tier only (`allowedClientApps`: the `azp` of OBO tokens), validated with `@onbehalf/server` (no client
+ * credential: it calls nothing further).
  *
  * @example
  * ```ts
@@ -203,13 +203,7 @@ export function startDownstreamApiFor(
   port = 0,
 ): Promise<DownstreamApi> {
   return startDownstreamApi({
-    validation: {
-      jwksUri: identity.jwksUri,
-      issuers: [identity.issuer, ...identity.extraIssuers],
-      audiences: identity.downstream.audiences,
-      authorizedParties: [identity.middleTier.clientId],
-      ...(identity.fetch === undefined ? {} : { fetch: identity.fetch }),
-    },
+    api: validatingApi(identity, identity.downstream.audiences, [identity.middleTier.clientId]),
     requiredScope: identity.downstream.scope,
     authorizationUri: identity.authorizationUri,
     tls,

@@ -27,7 +27,7 @@ import {
   type DownstreamClient,
   type DownstreamResult,
 } from './downstream-client.ts'
-import { BearerError, type TokenValidator } from './token-validator.ts'
+import { ApiAuthError, requireScopes, type ProtectedApi } from '@onbehalf/server'
 
 /** How the middle tier authenticates to Entra. Exactly one of `clientSecret` / `clientCertificate`. */
 export interface MiddleTierCredentialConfig {
@@ -48,8 +48,8 @@ export interface MiddleTierCredentialConfig {
 
 /** Options of {@link createMiddleTier}. */
 export interface MiddleTierOptions {
-  /** Validates callers' tokens: audience = the middle tier. */
-  readonly validator: TokenValidator
+  /** Validates callers' tokens (`@onbehalf/server`): audience = the middle tier. */
+  readonly api: ProtectedApi
   /** The delegated scope callers' tokens must carry, e.g. `access_as_user`. */
   readonly requiredScope: string
   readonly credential: MiddleTierCredentialConfig
@@ -117,7 +117,7 @@ export interface RequestChain {
  *
  * @example
  * ```ts
- * const { app } = createMiddleTier({ validator, requiredScope: 'access_as_user', credential, cache, downstream, authorizationUri })
+ * const { app } = createMiddleTier({ api, requiredScope: 'access_as_user', credential, cache, downstream, authorizationUri })
  * await app.listen({ host: '127.0.0.1', port: 4000 })
  * ```
  */
@@ -126,6 +126,7 @@ export function createMiddleTier(options: MiddleTierOptions): MiddleTier {
   const counts = { requests: 0, ok: 0, challenges: 0, errors: 0 }
   const cacheCounts = { hits: 0, misses: 0, coalesced: 0, claimsBypass: 0, refreshes: 0 }
   const config = options.credential
+  const requireScope = requireScopes(options.requiredScope)
 
   app.get('/api/documents', async (request, reply) => {
     counts.requests++
@@ -150,16 +151,16 @@ export function createMiddleTier(options: MiddleTierOptions): MiddleTier {
 
     let userAssertion: string
     try {
-      ;({ claims: caller } = await options.validator.validate(request.headers.authorization, options.requiredScope))
-      userAssertion = (request.headers.authorization ?? '').trim().slice('Bearer '.length)
+      ;({ claims: caller } = await options.api.authenticate(request, requireScope))
+      userAssertion = (request.headers.authorization ?? '').trim().replace(/^bearer +/i, '')
     } catch (error) {
       validateMs = performance.now() - startedAt
-      if (!(error instanceof BearerError)) throw error
+      if (!(error instanceof ApiAuthError)) throw error
       counts.errors++
       finish(error.status, error.error)
       return reply
         .code(error.status)
-        .header('WWW-Authenticate', error.toWwwAuthenticate())
+        .headers(error.headers)
         .send({ error: error.error, message: error.message, source: 'middle-tier', chain: chain() })
     }
     validateMs = performance.now() - startedAt

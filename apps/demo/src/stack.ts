@@ -15,13 +15,13 @@ import {
   emulatorIdentity,
   entraIdentity,
   usesRealEntra,
+  validatingApi,
   type EntraEnvironment,
   type IdentitySetup,
 } from './identity.ts'
 import { listenOnLoopback } from './listen.ts'
 import { createMiddleTier, type MiddleTier, type MiddleTierOptions } from './middle-tier.ts'
 import { createLoopbackTlsIdentity } from './tls.ts'
-import { createTokenValidator } from './token-validator.ts'
 import { registerDemoPage } from './web.ts'
 
 /** Options of {@link startDemoStack}. */
@@ -81,7 +81,9 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
       ? await entraIdentity(env, options.entraFetch === undefined ? {} : { fetch: options.entraFetch })
       : await emulatorIdentity({ ...(options.emulatorPort === undefined ? {} : { port: options.emulatorPort }), env })
     cleanups.push(() => identity.close())
-    const issuers = [identity.issuer, ...identity.extraIssuers]
+    // Both APIs validate with @onbehalf/server (`validatingApi`): issuers (v1 and v2) and keys from the tenant's
+    // metadata, audience = the API's client ID or App ID URI. Neither gets a client credential: the middle tier
+    // builds its own per-request credential (to report cache events), and the downstream calls nothing further.
     const tls = createLoopbackTlsIdentity()
     const downstream = await startDownstreamApiFor(identity, tls, options.downstreamPort ?? 0)
     cleanups.push(() => downstream.close())
@@ -93,12 +95,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
     cleanups.push(() => Promise.resolve(agent.destroy()))
     const { middleTier: mt } = identity
     const middleTierOptions: MiddleTierOptions = {
-      validator: createTokenValidator({
-        jwksUri: identity.jwksUri,
-        issuers,
-        audiences: mt.audiences,
-        ...(identity.fetch === undefined ? {} : { fetch: identity.fetch }),
-      }),
+      api: validatingApi(identity, mt.audiences),
       requiredScope: mt.scope,
       credential: {
         tenantId: identity.tenantId,

@@ -195,10 +195,11 @@ describe('caller token validation (middle tier)', () => {
     expect(result.body.error).toBe('invalid_token')
   })
 
-  it('refuses an app-only token', async () => {
+  it('refuses an app-only token with 403 insufficient_scope (the route needs a user)', async () => {
     const token = await emulator().issueUserToken({ appOnly: true, audience: stack.identity.middleTier.clientId })
     const result = await callDocuments(stack.url, token)
-    expect(result.status).toBe(401)
+    expect(result.status).toBe(403)
+    expect(result.wwwAuthenticate).toMatch(/^Bearer error="insufficient_scope", scope="access_as_user"/)
   })
 })
 

@@ -136,3 +136,25 @@ export class ApiAuthError extends Error {
     })
   }
 }
+
+/**
+ * A 401 `invalid_token` refusal whose challenge carries `message` as its `error_description`.
+ *
+ * @example
+ * ```ts
+ * throw invalidTokenError('The token has expired.', 'TOKEN_EXPIRED')
+ * ```
+ */
+export function invalidTokenError(
+  message: string,
+  code: ApiAuthErrorCode = 'INVALID_TOKEN',
+  cause?: unknown,
+): ApiAuthError {
+  return new ApiAuthError(message, {
+    code,
+    status: 401,
+    error: 'invalid_token',
+    challenge: { error: 'invalid_token', error_description: message },
+    cause,
+  })
+}

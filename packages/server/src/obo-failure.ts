@@ -7,7 +7,7 @@
  */
 import { AuthenticationError, CredentialUnavailableError } from '@onbehalf/azure'
 import { OAuthError } from '@onbehalf/core'
-import { ApiAuthError } from './api-auth-error.ts'
+import { ApiAuthError, invalidTokenError } from './api-auth-error.ts'
 
 /** What the messages name. */
 export interface OboFailureContext {
@@ -100,14 +100,11 @@ export function toApiAuthError(error: unknown, context: OboFailureContext): Erro
       })
     }
     if (error.code === 'INVALID_GRANT') {
-      const message = 'The identity provider refused the token for On-Behalf-Of; get a new token and retry.'
-      return new ApiAuthError(message, {
-        code: 'INVALID_TOKEN',
-        status: 401,
-        error: 'invalid_token',
-        challenge: { error: 'invalid_token', error_description: message },
-        cause: error,
-      })
+      return invalidTokenError(
+        'The identity provider refused the token for On-Behalf-Of; get a new token and retry.',
+        'INVALID_TOKEN',
+        error,
+      )
     }
   }
   const unavailable = error instanceof CredentialUnavailableError

@@ -6,7 +6,7 @@
  * @module
  */
 import { OnBehalfOfCredential, type OnBehalfOfCredentialOptions } from '@onbehalf/azure'
-import { ApiAuthError } from './api-auth-error.ts'
+import { invalidTokenError } from './api-auth-error.ts'
 import { createCaller, type Caller, type CallerContext } from './caller.ts'
 import { resolveOptions, type ProtectedApiOptions } from './options.ts'
 import type { Requirement } from './requirements.ts'
@@ -175,24 +175,12 @@ function headerOf(request: RequestLike): unknown {
 function bearerTokenOf(request: RequestLike): string {
   const value = headerOf(request)
   if (value === undefined || value === null || value === '') {
-    const message = 'Send an access token for this API as "Authorization: Bearer <token>".'
-    throw new ApiAuthError(message, {
-      code: 'MISSING_TOKEN',
-      status: 401,
-      error: 'invalid_token',
-      challenge: { error: 'invalid_token', error_description: message },
-    })
+    throw invalidTokenError('Send an access token for this API as "Authorization: Bearer <token>".', 'MISSING_TOKEN')
   }
   const text = typeof value === 'string' ? value.trim() : ''
   const token = text.replace(bearerPrefix, '')
   if (token === text || !jwtShape.test(token)) {
-    const message = 'The Authorization header must be "Bearer <token>" with one JWT access token.'
-    throw new ApiAuthError(message, {
-      code: 'INVALID_TOKEN',
-      status: 401,
-      error: 'invalid_token',
-      challenge: { error: 'invalid_token', error_description: message },
-    })
+    throw invalidTokenError('The Authorization header must be "Bearer <token>" with one JWT access token.')
   }
   return token
 }

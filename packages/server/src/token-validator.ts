@@ -8,7 +8,7 @@
  */
 import { sha256Base64Url } from '@onbehalf/core'
 import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose'
-import { ApiAuthError, type ApiAuthErrorCode } from './api-auth-error.ts'
+import { invalidTokenError } from './api-auth-error.ts'
 import { normalizeAudience, type ProtectedApiSettings } from './options.ts'
 import type { SigningKeys } from './signing-keys.ts'
 import { createVerifiedTokens } from './verified-tokens.ts'
@@ -55,15 +55,7 @@ export interface TokenValidator {
 // Microsoft Graph's tokens are for Graph: an API can never validate them (they are not meant for it).
 const graphAudiences = new Set(['00000003-0000-0000-c000-000000000000', 'https://graph.microsoft.com'])
 
-function refuse(message: string, code: ApiAuthErrorCode = 'INVALID_TOKEN', cause?: unknown): ApiAuthError {
-  return new ApiAuthError(message, {
-    code,
-    status: 401,
-    error: 'invalid_token',
-    challenge: { error: 'invalid_token', error_description: message },
-    cause,
-  })
-}
+const refuse = invalidTokenError
 
 /**
  * Creates the validator.

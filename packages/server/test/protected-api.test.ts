@@ -278,6 +278,44 @@ describe('token validation', () => {
   })
 })
 
+describe('metadata and keys', () => {
+  it('tries a failed connection once more (a pooled socket the server closed), then serves', async () => {
+    const paths: string[] = []
+    let failed = false
+    const flaky = (async (input: string | URL | Request, init?: RequestInit) => {
+      const url = String(input)
+      paths.push(new URL(url).pathname)
+      if (!failed && url.endsWith('/discovery/v2.0/keys')) {
+        failed = true
+        throw new TypeError('fetch failed', {
+          cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+        })
+      }
+      return world.emu.fetch(url, init as Parameters<World['emu']['fetch']>[1])
+    }) as typeof fetch
+    const api = world.api({ fetch: flaky })
+    await api.authenticate(request(world.userToken()))
+    expect(paths.filter((p) => p.endsWith('/discovery/v2.0/keys'))).toHaveLength(2)
+  })
+
+  it('answers 503 METADATA_UNAVAILABLE when Entra cannot be reached, and recovers', async () => {
+    let down = true
+    const api = world.api({
+      fetch: ((input: string | URL | Request, init?: RequestInit) =>
+        down
+          ? Promise.reject(new TypeError('fetch failed'))
+          : world.emu.fetch(String(input), init as Parameters<World['emu']['fetch']>[1])) as typeof fetch,
+    })
+    const token = world.userToken()
+    const refused = await refusal(api, token)
+    expect(refused.status).toBe(503)
+    expect(refused.code).toBe('METADATA_UNAVAILABLE')
+    expect(refused.wwwAuthenticate).toBeUndefined()
+    down = false
+    await api.authenticate(request(token))
+  })
+})
+
 describe('validation-only APIs and client apps', () => {
   it('validates without a client credential, and says why it cannot call downstream', async () => {
     const { clientSecret: _omitted, ...noCredential } = world.options()

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rejection } from '../../test/error-code.ts'
 import { fetchAttempt, type FetchAttemptRequest } from './fetch-attempt.ts'
+import { InvalidResponseError } from './invalid-response-error.ts'
 
 let server: Server
 let origin: string
@@ -48,12 +49,68 @@ describe('fetchAttempt', () => {
     expect(answer.retryAfterMs).toBe(3000)
   })
 
-  it('refuses a redirect as NETWORK_ERROR', async () => {
-    handle = (_request, response) => {
-      response.writeHead(307, { location: 'http://127.0.0.1:9/elsewhere' })
-      response.end()
+  it('refuses every 3xx as INVALID_RESPONSE with its status, and never follows it', async () => {
+    let followed = 0
+    const target = createServer((_request, response) => {
+      followed += 1
+      response.end('{}')
+    })
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve))
+    const location = `http://127.0.0.1:${(target.address() as AddressInfo).port}/elsewhere`
+    try {
+      for (const status of [301, 302, 303, 307, 308]) {
+        handle = (_request, response) => {
+          response.writeHead(status, { location })
+          response.end()
+        }
+        const error = await rejection(attempt())
+        expect(error.code).toBe('INVALID_RESPONSE')
+        expect(error).toBeInstanceOf(InvalidResponseError)
+        expect((error as InvalidResponseError).status).toBe(status)
+        expect(error.message).toContain(new URL(location).host)
+      }
+      expect(followed).toBe(0)
+    } finally {
+      await new Promise((resolve) => target.close(resolve))
     }
-    expect((await rejection(attempt())).code).toBe('NETWORK_ERROR')
+  })
+
+  // What Cloudflare workerd's own fetch enforces (its messages); the real runtime runs in scripts/check-runtimes.mjs.
+  it('calls the configured fetch unbound, as workerd requires of its own fetch', async () => {
+    function bindingCheckedFetch(this: unknown, input: string | URL | Request, init?: RequestInit): Promise<Response> {
+      if (this !== undefined && this !== globalThis) {
+        throw new TypeError('Illegal invocation: function called with incorrect `this` reference.')
+      }
+      return globalThis.fetch(input, init)
+    }
+    handle = (_request, response) => response.end('{"ok":true}')
+    const answer = await attempt({ fetch: bindingCheckedFetch })
+    expect(answer.status).toBe(200)
+    expect(answer.text).toBe('{"ok":true}')
+  })
+
+  it("names a runtime's fetch error in one sentence, without a doubled period", async () => {
+    const failingFetch = (): Promise<Response> => Promise.reject(new TypeError('Network connection lost.'))
+    const error = await rejection(attempt({ fetch: failingFetch }))
+    expect(error.code).toBe('NETWORK_ERROR')
+    expect(error.message).toContain('Network connection lost. Check the network')
+  })
+
+  it("asks only for what workerd implements: redirect 'manual', no cache field", async () => {
+    const seen: RequestInit[] = []
+    const workerdInitFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      if (init?.redirect !== undefined && init.redirect !== 'follow' && init.redirect !== 'manual') {
+        throw new TypeError('Invalid redirect value, must be one of "follow" or "manual".')
+      }
+      if (init !== undefined && 'cache' in init) {
+        throw new Error("The 'cache' field on 'RequestInitializerDict' is not implemented.")
+      }
+      seen.push(init ?? {})
+      return globalThis.fetch(input, init)
+    }
+    handle = (_request, response) => response.end('{"ok":true}')
+    expect((await attempt({ fetch: workerdInitFetch })).status).toBe(200)
+    expect(seen.map((init) => init.redirect)).toEqual(['manual'])
   })
 
   it('refuses an oversized body as INVALID_RESPONSE', async () => {

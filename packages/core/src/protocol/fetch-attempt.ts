@@ -6,6 +6,7 @@
  */
 import { OboError } from '../errors.ts'
 import { abortedError } from './caller-abort.ts'
+import { InvalidResponseError } from './invalid-response-error.ts'
 import { readBoundedBody } from './read-bounded-body.ts'
 import { parseRetryAfterMs } from './retry-after.ts'
 
@@ -38,10 +39,15 @@ export interface FetchedAnswer {
 
 /**
  * Sends one request. Redirects are refused (an Entra endpoint never redirects; following one could carry a
- * credential elsewhere) and nothing is cached.
+ * credential elsewhere): the request asks for `redirect: 'manual'` and any 3xx answer is an error, the same on
+ * every runtime.
+ *
+ * The `init` is the subset every runtime implements: no `redirect: 'error'` (Cloudflare workerd refuses it) and
+ * no `cache` field (workerd refuses it before compatibility date 2024-11-11). Nothing needs `cache`: token
+ * answers are POST answers, which no HTTP cache serves, and Entra marks them `no-store` besides.
  *
  * @throws OboError `ABORTED` (the caller's signal fired), `TIMEOUT` (the deadline passed), `NETWORK_ERROR` (no
- *   answer: refused, reset, TLS), `INVALID_RESPONSE` (body over `maxBytes`).
+ *   answer: refused, reset, TLS), `INVALID_RESPONSE` (a redirect, or a body over `maxBytes`).
  * @example
  * ```ts
  * const answer = await fetchAttempt({ fetch, method: 'GET', url, signal, deadlineAt, timeoutMs, maxBytes: 1 << 20 })
@@ -76,17 +82,24 @@ export async function fetchAttempt(request: FetchAttemptRequest): Promise<Fetche
   }
   try {
     let response: Response
+    // Called unbound: a runtime's own fetch (workerd's, a service binding's) throws "Illegal invocation" when
+    // called as a method of another object, as `request.fetch(…)` would.
+    const send = request.fetch
     try {
-      response = await request.fetch(request.url, {
+      response = await send(request.url, {
         method: request.method,
         headers: request.headers ?? {},
         ...(request.body === undefined ? {} : { body: request.body }),
         signal: controller.signal,
-        redirect: 'error',
-        cache: 'no-store',
+        redirect: 'manual',
       })
     } catch (error) {
       throw failure(error)
+    }
+    if (isRedirect(response)) {
+      // Release the connection; the body of a refused redirect is of no interest.
+      response.body?.cancel().catch(() => undefined)
+      throw redirectError(request, response)
     }
     let text: string
     try {
@@ -113,10 +126,32 @@ function timeoutError(request: FetchAttemptRequest): OboError {
   )
 }
 
+/** A 3xx, or the status-0 `opaqueredirect` a browser's fetch returns for a manual redirect. */
+function isRedirect(response: Response): boolean {
+  return response.type === 'opaqueredirect' || (response.status >= 300 && response.status <= 399)
+}
+
+function redirectError(request: FetchAttemptRequest, response: Response): InvalidResponseError {
+  const location = response.headers.get('location')
+  let target = 'an address it did not give'
+  if (location !== null) {
+    try {
+      target = new URL(location, request.url).host
+    } catch {
+      target = 'an invalid address'
+    }
+  }
+  return new InvalidResponseError(
+    `${new URL(request.url).host} answered with a redirect to ${target}, which is not followed: an Entra endpoint never redirects, and following could send the credential elsewhere. Check the authority host and any proxy in between`,
+    response.status,
+  )
+}
+
 function describeNetworkError(error: unknown): string {
   // undici puts the socket error (ECONNRESET, ECONNREFUSED, certificate problems) in `cause`.
   const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined
   if (typeof cause?.code === 'string') return cause.code
-  if (typeof cause?.message === 'string') return cause.message
-  return error instanceof Error ? error.message : 'fetch failed'
+  const message = typeof cause?.message === 'string' ? cause.message : error instanceof Error ? error.message : ''
+  // Runtimes end their messages with a period or not (workerd does); the sentence around it adds its own.
+  return message.replace(/[.\s]+$/, '') || 'fetch failed'
 }

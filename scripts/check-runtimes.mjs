@@ -1,0 +1,430 @@
+#!/usr/bin/env node
+// @onbehalf/core and the jose engine in the real Web-standard runtimes, from the packed tarballs.
+//
+// Installs Deno, Bun and Cloudflare's workerd from npm (their packages ship the binaries) into a temp prefix,
+// packs core, certificate and jose with pnpm, installs the tarballs into an empty project, starts the Entra
+// emulator over HTTPS from Node, and in each runtime × credential (a client secret, a PEM certificate) runs
+// scripts/runtimes/scenario.mjs: an OBO exchange, then the same request served from the provider's cache (in
+// workerd, by a later request to the Worker, the provider at module scope as a real Worker keeps it).
+// Node checks every answer: both tokens equal and for the downstream API, exactly one token request reached
+// the emulator (its recorded requests), with the credential expected, and core's SHA-256 gave the right digests.
+//
+// Each runtime trusts the emulator's CA its own way, with its own global fetch:
+//   deno     `deno run --cert ca.pem`
+//   bun      `NODE_EXTRA_CA_CERTS=ca.pem`
+//   workerd  a network service with `tlsOptions.trustedCertificates` as the Worker's `globalOutbound`; the
+//            Worker is bundled by esbuild with the conditions Cloudflare's tooling uses (workerd, worker,
+//            browser, import), so core's `#sha256` resolves to the Web fallback there (Deno and Bun take the
+//            `node` condition): the bundle's inputs are checked for it, and the digests prove it right.
+//
+// A control per runtime runs without that trust and must fail with NETWORK_ERROR before reaching the emulator.
+//
+// Prints one line per runtime × credential (`runtime deno secret: ok …`) and per control, and exits non-zero on
+// any failure.
+// Run after `pnpm build`: node scripts/check-runtimes.mjs
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { installProject, packPackages, run } from './lib/packed-project.mjs'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const here = join(root, 'scripts', 'runtimes')
+
+/** Pinned, so a runtime release never changes a CI verdict unannounced. */
+const tools = { deno: '2.9.6', bun: '1.4.5', workerd: '1.20261117.1', esbuild: '0.28.2' }
+/**
+ * workerd runs the Worker at two compatibility dates: the oldest the jose README promises, and the newest this
+ * workerd knows (its version's date). 2024-11-11 would be the minimum if core sent `cache` in a RequestInit.
+ */
+const workerdCompatibilityDates = ['2023-01-01', tools.workerd.replace(/^1\.(\d{4})(\d\d)(\d\d)\..*$/, '$1-$2-$3')]
+/**
+ * How wrangler bundles a Worker without `nodejs_compat`: esbuild's default platform (`browser`, so `browser`
+ * field maps apply and `browser`/`module`/`main` are the main fields), the conditions workerd, worker and
+ * browser (esbuild adds import and default), ESM.
+ */
+const workerBundle = {
+  platform: 'browser',
+  conditions: ['workerd', 'worker', 'browser'],
+  format: 'esm',
+  target: 'es2022',
+}
+/** Workspace packages the runtimes load from their tarballs (jose's dependencies included). */
+const packedPackages = ['core', 'certificate', 'jose']
+/** Registry packages the Workers import besides the tarballs' own dependencies (e.g. `hono`). */
+const registryPackages = []
+const processTimeoutMs = 60_000
+
+/**
+ * The Workers that one workerd process serves, each on its own socket. Each entry: `name`; `entry`, a file in
+ * scripts/runtimes/ (copied into the project, so it imports the packed tarballs), bundled as Cloudflare's tooling
+ * would; `compatibilityDate`; optional `outbound` (its `globalOutbound`: 'emulator-network', the default, trusts
+ * the emulator's CA; 'untrusting-network' does not), `checkBundle(metafile)` and `bindings(context)` (JSON
+ * bindings, by name); and `checks(context)`, returning `{ label, run }` items, where `run()` sends requests to
+ * `context.origin` and returns the `ok` line's detail or throws. `context` has `app`, `emu`, `credentials`,
+ * `scenarioCheck` and `controlCheck`.
+ *
+ * Extension point: a Hono app on `@onbehalf/server/hono` joins the same workerd process with one more entry
+ * (`workerdWorkers.push({ name: 'hono', entry: 'hono-worker.mjs', compatibilityDate, bindings, checks })`): its
+ * file in scripts/runtimes/ (`export default app`), `'server'` and `'azure'` added to `packedPackages`,
+ * `'hono@<version>'` to `registryPackages`, its configuration (authority, tenant, client credential from
+ * `context.emu` and `context.credentials`) as JSON bindings, and checks that send it requests with
+ * `Authorization: Bearer ${context.emu.issueUserToken(…)}` and count the emulator's token requests.
+ */
+const workerdWorkers = [
+  ...workerdCompatibilityDates.map((compatibilityDate) => ({
+    name: `scenario${compatibilityDate.replaceAll('-', '')}`,
+    entry: 'worker.mjs',
+    compatibilityDate,
+    checkBundle(metafile) {
+      const inputs = Object.keys(metafile.inputs)
+      const web = inputs.some((path) => path.endsWith('@onbehalf/core/dist/sha256-web.js'))
+      const node = inputs.some((path) => path.includes('sha256-node'))
+      if (!web || node) throw new Error(`core's #sha256 did not resolve to the Web fallback: ${inputs.join(', ')}`)
+    },
+    checks: ({ credentials, origin, scenarioCheck }) =>
+      credentials.map((credential) => ({
+        label: `workerd@${compatibilityDate} ${credential.label}`,
+        run: async () => {
+          const detail = await scenarioCheck(credential, 'second call in a later request', workerScenario(origin))
+          return `${detail} by the bundled Web SHA-256`
+        },
+      })),
+  })),
+  {
+    // The control: the same Worker whose outbound network does not trust the emulator's CA must fail.
+    name: 'untrusting',
+    entry: 'worker.mjs',
+    compatibilityDate: workerdCompatibilityDates.at(-1),
+    outbound: 'untrusting-network',
+    checks: ({ origin, controlCheck }) => [
+      { label: 'workerd without the CA', run: () => controlCheck(workerScenario(origin)) },
+    ],
+  },
+]
+
+/** Sends the scenario to a Worker serving worker.mjs: its first call, then its second in a later request. */
+function workerScenario(origin) {
+  return async (input) => {
+    let answer
+    for (const call of ['first', 'second']) {
+      const response = await fetch(`${origin}/${call}`, { method: 'POST', body: JSON.stringify(input) })
+      if (!response.ok) throw new Error(`the Worker answered ${response.status}: ${await response.text()}`)
+      answer = await response.json()
+    }
+    return answer
+  }
+}
+
+const started = Date.now()
+// The emulator runs in Node from the workspace build (run after `pnpm build`).
+const { startEmulator } = await import(join(root, 'packages', 'entra-emulator', 'dist', 'index.js'))
+const work = mkdtempSync(join(tmpdir(), 'onbehalf-runtimes-'))
+let emu
+let workerd
+let failures = 0
+
+try {
+  // The tools, then the project with the tarballs and the scripts in scripts/runtimes/.
+  const toolsDir = join(work, 'tools')
+  mkdirSync(toolsDir)
+  run(
+    'npm',
+    [
+      'install',
+      '--prefix',
+      toolsDir,
+      '--no-save',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+      ...Object.entries(tools).map(([name, version]) => `${name}@${version}`),
+    ],
+    work,
+  )
+  const bin = (name) => join(toolsDir, 'node_modules', '.bin', name)
+  for (const name of ['deno', 'bun', 'workerd']) console.log(`${name}: ${run(bin(name), ['--version']).split('\n')[0]}`)
+  const esbuild = createRequire(join(toolsDir, 'package.json'))('esbuild')
+
+  const packed = join(work, 'packed')
+  mkdirSync(packed)
+  const tarball = packPackages(root, packedPackages, packed)
+  const app = installProject(join(work, 'app'), Object.values(tarball), registryPackages)
+  for (const file of readdirSync(here)) copyFileSync(join(here, file), join(app, file))
+
+  emu = await startEmulator()
+  const caFile = join(work, 'emulator-ca.pem')
+  writeFileSync(caFile, emu.caCertificate)
+  const port = new URL(emu.authorityHost).port
+  const { middleTier, downstream, users } = emu.defaults
+  const credentials = [
+    { label: 'secret', credential: { kind: 'secret', secret: middleTier.clientSecret }, wire: 'client_secret' },
+    {
+      label: 'certificate',
+      credential: { kind: 'certificate', certificate: `${middleTier.privateKeyPem}\n${middleTier.certificatePem}` },
+      wire: 'client_assertion',
+    },
+  ]
+  const context = { app, emu, credentials, scenarioCheck, controlCheck }
+  const env = { PATH: process.env.PATH ?? '', HOME: work, NO_COLOR: '1' }
+
+  /** Deno and Bun: one process per run, the input on stdin, the result on stdout. */
+  const processRuntimes = [
+    {
+      name: 'deno',
+      command: bin('deno'),
+      args: ['run', '--no-lock', '--node-modules-dir=manual', `--allow-net=127.0.0.1:${port}`],
+      env: { ...env, DENO_DIR: join(work, 'deno-cache'), DENO_NO_UPDATE_CHECK: '1' },
+      trust: { args: [`--cert=${caFile}`], env: {} },
+    },
+    { name: 'bun', command: bin('bun'), args: ['run'], env, trust: { args: [], env: { NODE_EXTRA_CA_CERTS: caFile } } },
+  ]
+  /** Runs the scenario in a fresh process of `runtime`, trusting the emulator's CA or not. */
+  const processScenario = (runtime, trusted) => async (input) => {
+    const trust = trusted ? runtime.trust : { args: [], env: {} }
+    const out = await runProcess(runtime.command, [...runtime.args, ...trust.args, 'run-scenario.mjs'], {
+      cwd: app,
+      env: { ...runtime.env, ...trust.env },
+      input: JSON.stringify(input),
+    })
+    return JSON.parse(out.stdout.trim().split('\n').at(-1))
+  }
+
+  const checks = []
+  for (const runtime of processRuntimes) {
+    for (const credential of credentials) {
+      checks.push({
+        label: `${runtime.name} ${credential.label}`,
+        run: () => scenarioCheck(credential, 'second call', processScenario(runtime, true)),
+      })
+    }
+    checks.push({ label: `${runtime.name} without the CA`, run: () => controlCheck(processScenario(runtime, false)) })
+  }
+
+  try {
+    workerd = await startWorkerd({ esbuild, bin, app, caFile, workers: workerdWorkers, context })
+    for (const worker of workerdWorkers)
+      checks.push(...worker.checks({ ...context, origin: workerd.origins[worker.name] }))
+  } catch (error) {
+    // Bundling or starting failed: one failing line, and Deno and Bun still run.
+    checks.push({ label: 'workerd', run: () => Promise.reject(error) })
+  }
+
+  for (const check of checks) {
+    try {
+      console.log(`runtime ${check.label}: ok (${await check.run()})`)
+    } catch (error) {
+      failures++
+      console.log(`runtime ${check.label}: FAIL ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
+
+  /**
+   * Runs the scenario through `send` (input → the runtime's result JSON) with a fresh user assertion, and
+   * checks its result against what the emulator saw. Returns the detail for the `ok` line (`secondCall` says
+   * how the cached call was made); throws on failure.
+   */
+  async function scenarioCheck(credential, secondCall, send) {
+    const { userAssertion, hashInputs, result } = await runScenarioThrough(send, credential)
+    const hashes = result.hashes ?? []
+    hashInputs.forEach((text, i) => {
+      const hex = createHash('sha256').update(text).digest('hex')
+      const base64Url = createHash('sha256').update(text).digest('base64url')
+      if (hashes[i]?.hex !== hex || hashes[i]?.base64Url !== base64Url) {
+        throw new Error(`core's SHA-256 of input ${i} (${text.length} chars) is wrong in this runtime`)
+      }
+    })
+    if (!result.ok) throw new Error(`the scenario failed: ${result.error}`)
+    const sent = emu.requests.filter((r) => r.endpoint === 'token' && r.form['assertion'] === userAssertion)
+    if (sent.length !== 1) throw new Error(`${sent.length} token requests reached the emulator, expected 1`)
+    if (sent[0].status !== 200) throw new Error(`the emulator answered ${sent[0].status} (${sent[0].error})`)
+    if (sent[0].form[credential.wire] === undefined) throw new Error(`the token request carried no ${credential.wire}`)
+    const [first, second] = result.tokens
+    if (first !== second) throw new Error('the second call did not return the cached token')
+    const audience = JSON.parse(Buffer.from(first.split('.')[1], 'base64url').toString('utf8')).aud
+    if (audience !== downstream.clientId) throw new Error(`the token is for ${audience}, not the downstream API`)
+    const { misses, hits, engineCalls } = result.stats
+    if (misses !== 1 || hits !== 1 || engineCalls !== 1) {
+      throw new Error(`provider counted ${misses} misses, ${hits} hits, ${engineCalls} engine calls; expected 1, 1, 1`)
+    }
+    return `1 token request with ${credential.wire}, ${secondCall} from the cache, ${hashInputs.length} SHA-256 digests right`
+  }
+
+  /**
+   * The control: without the runtime's way of trusting the emulator's CA, the scenario must fail with
+   * `NETWORK_ERROR` before any token request reaches the emulator (so the passing lines owe it to that trust).
+   */
+  async function controlCheck(send) {
+    const { userAssertion, result } = await runScenarioThrough(send, credentials[0])
+    if (result.ok) throw new Error('the exchange succeeded without trusting the emulator CA')
+    if (!result.error.startsWith('NETWORK_ERROR')) throw new Error(`expected NETWORK_ERROR, got ${result.error}`)
+    const sent = emu.requests.filter((r) => r.endpoint === 'token' && r.form['assertion'] === userAssertion)
+    if (sent.length !== 0) throw new Error(`${sent.length} token requests reached the emulator, expected none`)
+    return 'refused with NETWORK_ERROR, no token request reached the emulator'
+  }
+
+  /** Sends the scenario's input for `credential`, with a fresh user assertion, through `send`. */
+  async function runScenarioThrough(send, credential) {
+    const userAssertion = emu.issueUserToken({ user: users.plain })
+    const hashInputs = knownHashInputs(userAssertion)
+    const result = await send({
+      authorityHost: emu.authorityHost,
+      tenantId: emu.tenantId,
+      clientId: middleTier.clientId,
+      credential: credential.credential,
+      userAssertion,
+      scopes: [downstream.scopes[0]],
+      hashInputs,
+    })
+    return { userAssertion, hashInputs, result }
+  }
+} catch (error) {
+  failures++
+  console.log(`runtime check: FAIL ${error instanceof Error ? error.message : String(error)}`)
+  if (error && typeof error === 'object' && 'stderr' in error) console.log(String(error.stderr).slice(0, 2000))
+} finally {
+  await workerd?.stop()
+  await emu?.close()
+  rmSync(work, { recursive: true, force: true })
+}
+console.log(
+  failures === 0
+    ? `runtimes: all checks passed in ${Math.round((Date.now() - started) / 1000)} s`
+    : `runtimes: ${failures} check(s) failed`,
+)
+process.exit(failures === 0 ? 0 : 1)
+
+// --- workerd ---------------------------------------------------------------------------------------------------
+
+/**
+ * Bundles every Worker, writes one workerd config and serves it; resolves with each Worker's origin once workerd
+ * reports its sockets listening (`--control-fd`), and `stop()`.
+ */
+async function startWorkerd({ esbuild, bin, app, caFile, workers, context }) {
+  const dir = join(app, 'workerd')
+  mkdirSync(dir)
+  copyFileSync(caFile, join(dir, 'ca.pem'))
+  const services = []
+  const sockets = []
+  const definitions = []
+  for (const worker of workers) {
+    const result = await esbuild.build({
+      ...workerBundle,
+      entryPoints: [join(app, worker.entry)],
+      bundle: true,
+      outfile: join(dir, `${worker.name}.js`),
+      metafile: true,
+      logLevel: 'silent',
+    })
+    worker.checkBundle?.(result.metafile)
+    const bindings = Object.entries(worker.bindings?.(context) ?? {}).map(
+      ([name, value]) => `(name = ${JSON.stringify(name)}, json = ${JSON.stringify(JSON.stringify(value))})`,
+    )
+    services.push(`(name = "${worker.name}", worker = .${worker.name}Worker)`)
+    sockets.push(`(name = "${worker.name}", address = "127.0.0.1:0", http = (), service = "${worker.name}")`)
+    definitions.push(`const ${worker.name}Worker :Workerd.Worker = (
+  modules = [(name = "${worker.name}.js", esModule = embed "${worker.name}.js")],
+  compatibilityDate = "${worker.compatibilityDate}",
+  globalOutbound = "${worker.outbound ?? 'emulator-network'}",
+  bindings = [${bindings.join(', ')}],
+);`)
+  }
+  // Loopback only ("local"), trusting the emulator's CA and nothing else.
+  services.push(
+    `(name = "emulator-network", network = (allow = ["local"], tlsOptions = (trustedCertificates = [embed "ca.pem"])))`,
+    `(name = "untrusting-network", network = (allow = ["local"]))`,
+  )
+  writeFileSync(
+    join(dir, 'config.capnp'),
+    `using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [
+    ${services.join(',\n    ')}
+  ],
+  sockets = [
+    ${sockets.join(',\n    ')}
+  ],
+);
+
+${definitions.join('\n\n')}
+`,
+  )
+  const child = spawn(bin('workerd'), ['serve', 'config.capnp', '--control-fd=3'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr.on('data', (chunk) => (stderr += chunk))
+  child.stdout.on('data', (chunk) => (stderr += chunk))
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  const origins = await new Promise((resolve, reject) => {
+    const found = {}
+    let buffer = ''
+    const timer = setTimeout(() => reject(new Error(`workerd did not listen within 30 s: ${stderr}`)), 30_000)
+    child.stdio[3].on('data', (chunk) => {
+      buffer += chunk
+      let newline
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const event = JSON.parse(buffer.slice(0, newline))
+        buffer = buffer.slice(newline + 1)
+        if (event.event === 'listen') found[event.socket] = `http://127.0.0.1:${event.port}`
+        if (workers.every((worker) => found[worker.name] !== undefined)) {
+          clearTimeout(timer)
+          resolve(found)
+        }
+      }
+    })
+    void exited.then((code) => {
+      clearTimeout(timer)
+      reject(new Error(`workerd exited (${code}): ${stderr}`))
+    })
+  })
+  return {
+    origins,
+    async stop() {
+      if (child.exitCode !== null) return
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
+      await exited
+      clearTimeout(timer)
+    },
+  }
+}
+
+// --- helpers ---------------------------------------------------------------------------------------------------
+
+/** SHA-256 inputs with known digests: empty, one block, the two-block FIPS vector, many blocks, non-ASCII. */
+function knownHashInputs(userAssertion) {
+  return [
+    '',
+    'abc',
+    'abcdbcdecdefdefgefghfghighijhijkijkljklmjklmnklmnlmnomnopnopq',
+    'x'.repeat(55),
+    'x'.repeat(56),
+    'é€😀 onbehalf',
+    userAssertion,
+  ]
+}
+
+/** Runs a process with `input` on stdin; resolves with its output, rejects on a non-zero exit or the timeout. */
+function runProcess(command, args, { cwd, env, input }) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk) => (stdout += chunk))
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    const timer = setTimeout(() => child.kill('SIGKILL'), processTimeoutMs)
+    child.once('error', reject)
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      if (code === 0) resolve({ stdout, stderr })
+      else reject(new Error(`${command} ${args.join(' ')} exited ${code ?? signal}: ${stderr.slice(-2000)}`))
+    })
+    child.stdin.end(input)
+  })
+}
