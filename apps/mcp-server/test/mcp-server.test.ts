@@ -209,6 +209,16 @@ describe('MCP server protected by @onbehalf/server/mcp', () => {
     await client.close()
   })
 
+  it('answers a user who has not consented with 403 on tools/call, with resource_metadata', async () => {
+    const { client, seen } = await connect(tokenFor(emu.defaults.users.consentMissing))
+    const error = await rejection(client.callTool({ name: 'list_documents', arguments: {} }))
+    expect((error as StreamableHTTPError).code).toBe(403)
+    expect(challengeParameter(seen.at(-1)?.wwwAuthenticate, 'resource_metadata')).toBe(
+      stack.protection.metadataUrl(stack.server.url),
+    )
+    await client.close()
+  })
+
   it('makes one token request for 100 concurrent tool calls of one user', async () => {
     const user = emu.addUser({ upn: `lidia@${emu.tenant.domain}`, name: 'Lidia Holloway' })
     const token = tokenFor(user)
