@@ -155,7 +155,8 @@ try {
   const app = installProject(join(work, 'app'), Object.values(tarball), registryPackages)
   for (const file of readdirSync(here)) copyFileSync(join(here, file), join(app, file))
 
-  emu = await startEmulator()
+  // recordSecrets: token requests are told apart by the user assertion they carry.
+  emu = await startEmulator({ recordSecrets: true })
   const caFile = join(work, 'emulator-ca.pem')
   writeFileSync(caFile, emu.caCertificate)
   const port = new URL(emu.authorityHost).port

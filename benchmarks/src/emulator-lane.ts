@@ -33,14 +33,12 @@ export interface EmulatorLane {
  * ```
  */
 export async function startLane(dir: string, index: number): Promise<EmulatorLane> {
-  const emu: EntraEmulator = await startEmulator()
+  // The lane reads counts only: no request log to grow with the run.
+  const emu: EntraEmulator = await startEmulator({ maxRecordedRequests: 0 })
   const caFile = join(dir, `ca-${index}.pem`)
   await writeFile(caFile, emu.caCertificate)
   const { middleTier, downstream } = emu.defaults
-  const scope = downstream.scopes[0]
-  if (scope === undefined) throw new Error('the emulator registered no downstream scope')
   const assertions: string[] = []
-  const totals = { total: 0, token: 0, byEndpoint: {} as Record<string, number> }
 
   return {
     access: {
@@ -49,9 +47,9 @@ export async function startLane(dir: string, index: number): Promise<EmulatorLan
       tenantId: emu.tenantId,
       clientId: middleTier.clientId,
       clientSecret: middleTier.clientSecret,
-      // A delegated scope rather than `/.default`: msal-node caches the scopes the token endpoint grants, so a
-      // `/.default` request would never match its own cache entries and the comparison would be unfair to it.
-      scope,
+      // `<resource>/.default`, what Azure SDK clients ask for. The emulator answers it as Entra does (granted scopes
+      // plus the `.default` itself), so msal-node and @azure/identity find their own cache entries for it.
+      scope: downstream.defaultScope,
     },
     caFile,
     users: (count) => {
@@ -59,14 +57,8 @@ export async function startLane(dir: string, index: number): Promise<EmulatorLan
       return assertions.slice(0, count)
     },
     counts: () => {
-      // Fold the recorded requests into counters and drop them, so the parent's memory stays flat.
-      for (const request of emu.requests) {
-        totals.total++
-        if (request.endpoint === 'token') totals.token++
-        totals.byEndpoint[request.endpoint] = (totals.byEndpoint[request.endpoint] ?? 0) + 1
-      }
-      emu.clearRequests()
-      return { total: totals.total, token: totals.token, byEndpoint: { ...totals.byEndpoint } }
+      const counts = emu.requestCounts()
+      return { total: counts.total, token: counts.byEndpoint.token ?? 0, byEndpoint: { ...counts.byEndpoint } }
     },
     close: () => emu.close(),
   }

@@ -50,8 +50,8 @@ export async function runScenarios(
 ): Promise<StepResult[]> {
   const results: StepResult[] = []
   const emu = stack.identity.emulator
-  const oboRequests = (): number =>
-    emu?.requests.filter((r) => r.endpoint === 'token' && r.form['requested_token_use'] === 'on_behalf_of').length ?? 0
+  // Counts, not the request log: the log keeps only the emulator's most recent requests.
+  const oboRequests = (): number => emu?.requestCounts().byGrantType['urn:ietf:params:oauth:grant-type:jwt-bearer'] ?? 0
   const user = (id: string): { oid: string } => {
     const found = stack.identity.users.find((u) => u.id === id)
     if (found === undefined) throw new StepFailure(`no demo user '${id}'`)

@@ -22,7 +22,7 @@ function emulator(): NonNullable<DemoStack['identity']['emulator']> {
 }
 
 const oboRequests = (): number =>
-  emulator().requests.filter((r) => r.endpoint === 'token' && r.form['requested_token_use'] === 'on_behalf_of').length
+  emulator().requestCounts().byGrantType['urn:ietf:params:oauth:grant-type:jwt-bearer'] ?? 0
 
 const oid = (id: string): string => {
   const user = stack.identity.users.find((u) => u.id === id)

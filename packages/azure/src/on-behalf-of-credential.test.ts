@@ -300,6 +300,56 @@ describe('abort and timeout', () => {
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' })
   })
 
+  it('a cache hit with abortSignal + timeout calls no AbortSignal.any/timeout and leaves no listener', async () => {
+    const { fake, make } = setup()
+    await make().getToken(scope)
+    let outstanding = 0
+    let added = 0
+    const like = {
+      aborted: false,
+      addEventListener: (): void => {
+        outstanding++
+        added++
+      },
+      removeEventListener: (): void => {
+        outstanding--
+      },
+    }
+    const any = vi.spyOn(AbortSignal, 'any')
+    const timeout = vi.spyOn(AbortSignal, 'timeout')
+    try {
+      const native = new AbortController().signal
+      for (let i = 0; i < 10_000; i++) {
+        await make().getToken(scope, { abortSignal: like, requestOptions: { timeout: 60_000 } })
+        await make().getToken(scope, { abortSignal: native, requestOptions: { timeout: 60_000 } })
+      }
+      expect(any).not.toHaveBeenCalled()
+      expect(timeout).not.toHaveBeenCalled()
+    } finally {
+      any.mockRestore()
+      timeout.mockRestore()
+    }
+    expect(outstanding).toBe(0)
+    expect(added).toBe(0)
+    expect(fake.exchanges).toHaveLength(1)
+  })
+
+  it('an AbortSignalLike that waited for a token request has its listener removed afterwards', async () => {
+    const { make } = setup()
+    let outstanding = 0
+    const like = {
+      aborted: false,
+      addEventListener: (): void => {
+        outstanding++
+      },
+      removeEventListener: (): void => {
+        outstanding--
+      },
+    }
+    await make().getToken(scope, { abortSignal: like, requestOptions: { timeout: 60_000 } })
+    expect(outstanding).toBe(0)
+  })
+
   it('requestOptions.timeout fails with an AuthenticationError of code TIMEOUT', async () => {
     const { fake, make } = setup()
     fake.respond = () => new Promise(() => undefined)
@@ -555,6 +605,43 @@ describe('refresh (the mixin tests of the seed)', () => {
     expect((await make(assertion).getToken(scope)).token).toBe('refreshed-1')
     expect(fake.refreshes[0]).toMatchObject({ refreshToken: 'refresh-token', tenantId, scopes: [scope] })
     expect(fake.exchanges).toHaveLength(1)
+  })
+
+  it('refreshTokenWindowMs bounds redemption from the first exchange; 0 turns it off (SPEC §12)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const respond = (request: { scopes: readonly string[] }) => ({
+      accessToken: 'first',
+      tokenType: 'Bearer',
+      scopes: request.scopes,
+      expiresAt: Date.now() + 120_000,
+      refreshToken: 'refresh-token',
+    })
+    const bounded = setup({ refreshTokenWindowMs: 200_000 })
+    bounded.fake.respond = respond
+    const assertion = userAssertion('frank', 60)
+    await bounded.make(assertion).getToken(scope)
+    vi.setSystemTime(Date.now() + 150_000) // within the window: redeemed
+    expect((await bounded.make(assertion).getToken(scope)).token).toBe('refreshed-1')
+    const late = userAssertion('heidi', 60)
+    await bounded.make(late).getToken(scope)
+    vi.setSystemTime(Date.now() + 201_000) // past the window (the default, 24 h, would redeem)
+    await bounded.make(late).getToken(scope)
+    expect(bounded.fake.refreshes).toHaveLength(1)
+    expect(bounded.fake.exchanges).toHaveLength(3)
+
+    const off = setup({ refreshTokenWindowMs: 0 })
+    off.fake.respond = respond
+    const other = userAssertion('grace', 60)
+    await off.make(other).getToken(scope)
+    vi.setSystemTime(Date.now() + 121_000)
+    await off.make(other).getToken(scope)
+    expect(off.fake.refreshes).toHaveLength(0)
+    expect(off.fake.exchanges).toHaveLength(2)
+  })
+
+  it('refuses a negative refreshTokenWindowMs with a TypeError naming it', () => {
+    const { make } = setup()
+    expect(() => make(undefined, { refreshTokenWindowMs: -1 })).toThrow(/refreshTokenWindowMs/)
   })
 })
 

@@ -110,10 +110,12 @@ export class OnBehalfOfCredential implements TokenCredential {
     const settings = this.#settings
     let tenantId = settings.tenantId
     let scopeList: readonly string[] = []
-    const timeoutMs = options.requestOptions?.timeout
-    const timeout = timeoutMs !== undefined && timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined
+    // Core starts the timer and listens to the signal only while this call waits for a token request: a cache
+    // hit allocates no abort plumbing (no AbortSignal.timeout/any, no listener left on a long-lived signal).
+    const requestedTimeoutMs = options.requestOptions?.timeout
+    const timeoutMs = requestedTimeoutMs !== undefined && requestedTimeoutMs > 0 ? requestedTimeoutMs : undefined
     const fail = (error: unknown): never => {
-      throw credentialFailure(error, { tenantId, scopeList, timeout, timeoutMs, callerSignal: options.abortSignal })
+      throw credentialFailure(error, { tenantId, scopeList })
     }
     try {
       if (this.#closed) {
@@ -131,9 +133,9 @@ export class OnBehalfOfCredential implements TokenCredential {
           disableMultiTenantAuth: readEnv('AZURE_IDENTITY_DISABLE_MULTITENANTAUTH') !== undefined,
         })
       }
-      const signal = combineSignals(options.abortSignal, timeout)
+      const signal = options.abortSignal
       if (signal?.aborted === true) {
-        throw new OboError('The token request was aborted by the caller.', { code: 'ABORTED', cause: signal.reason })
+        throw new OboError('The token request was aborted by the caller.', { code: 'ABORTED', cause: reasonOf(signal) })
       }
       const request = {
         tenantId,
@@ -142,6 +144,8 @@ export class OnBehalfOfCredential implements TokenCredential {
         claims,
         enableCae: options.enableCae === true,
         signal,
+        timeoutMs,
+        refreshTokenWindowMs: settings.refreshTokenWindowMs,
         onEvent: eventListener(settings.onEvent),
       }
       const provider = this.#provider
@@ -164,9 +168,7 @@ export class OnBehalfOfCredential implements TokenCredential {
         }
       }, fail)
     } catch (error) {
-      return Promise.reject(
-        credentialFailure(error, { tenantId, scopeList, timeout, timeoutMs, callerSignal: options.abortSignal }),
-      )
+      return Promise.reject(credentialFailure(error, { tenantId, scopeList }))
     }
   }
 
@@ -200,21 +202,11 @@ export class OnBehalfOfCredential implements TokenCredential {
 interface FailureContext {
   readonly tenantId: string
   readonly scopeList: readonly string[]
-  readonly timeout: AbortSignal | undefined
-  readonly timeoutMs: number | undefined
-  readonly callerSignal: GetTokenOptions['abortSignal']
 }
 
-/** Maps a failure to the error the caller gets (timeout, credential errors) and logs it without secrets. */
+/** Maps a failure to the error the caller gets (credential errors) and logs it without secrets. */
 function credentialFailure(error: unknown, context: FailureContext): Error {
-  const failure =
-    context.timeout?.aborted === true && context.callerSignal?.aborted !== true && isAbort(error)
-      ? new OboError(`No token within the ${String(context.timeoutMs)} ms timeout (requestOptions.timeout).`, {
-          code: 'TIMEOUT',
-          cause: error,
-        })
-      : error
-  const mapped = toCredentialError(failure)
+  const mapped = toCredentialError(error)
   if (logger.warning.enabled) {
     const code = (mapped as { code?: unknown }).code
     logger.warning(
@@ -324,27 +316,9 @@ function claimsOption(claims: string | undefined): string | undefined {
   return claims
 }
 
-type SignalLike = NonNullable<GetTokenOptions['abortSignal']>
-
-function combineSignals(signal: SignalLike | undefined, timeout: AbortSignal | undefined): AbortSignal | undefined {
-  const own = signal === undefined ? undefined : toAbortSignal(signal)
-  if (own === undefined) return timeout
-  if (timeout === undefined) return own
-  return AbortSignal.any([own, timeout])
-}
-
-function toAbortSignal(signal: SignalLike): AbortSignal {
-  if (signal instanceof AbortSignal) return signal
-  // An AbortSignalLike from another realm or a polyfill: follow it with a real signal.
-  const controller = new AbortController()
-  const reason = (): unknown => (signal as { reason?: unknown }).reason
-  if (signal.aborted) controller.abort(reason())
-  else signal.addEventListener('abort', () => controller.abort(reason()), { once: true })
-  return controller.signal
-}
-
-function isAbort(error: unknown): boolean {
-  return error instanceof OboError && error.code === 'ABORTED'
+/** The abort reason of a DOM `AbortSignal`; an `AbortSignalLike` may have none. */
+function reasonOf(signal: NonNullable<GetTokenOptions['abortSignal']>): unknown {
+  return (signal as { reason?: unknown }).reason
 }
 
 function eventListener(onEvent: ((event: TokenEvent) => void) | undefined): ((event: TokenEvent) => void) | undefined {

@@ -35,6 +35,12 @@ export interface OnBehalfOfCommonOptions {
   readonly fetch?: typeof globalThis.fetch
   /** Cache and token events of this credential's calls (hit, miss, coalesced, refresh, error): for metrics. */
   readonly onEvent?: (event: TokenEvent) => void
+  /**
+   * Once the user assertion has expired, how long after its FIRST exchange its refresh token may still be
+   * redeemed for new tokens, in milliseconds (redemptions do not extend it). `0` turns redemption off: an
+   * expired assertion then always fails. Default 24 hours. See the README, "Expired assertions".
+   */
+  readonly refreshTokenWindowMs?: number
 }
 
 /**
@@ -117,6 +123,7 @@ export interface CredentialSettings {
   readonly engine: EngineFactory | undefined
   readonly fetch: typeof globalThis.fetch | undefined
   readonly onEvent: ((event: TokenEvent) => void) | undefined
+  readonly refreshTokenWindowMs: number | undefined
   readonly names: ArgumentNames
 }
 
@@ -259,6 +266,7 @@ function validate(raw: RawArguments, names: ArgumentNames): CredentialSettings {
     engine: functionOption<EngineFactory>(common.engine, 'engine'),
     fetch: functionOption<typeof globalThis.fetch>(common.fetch, 'fetch'),
     onEvent: functionOption<(event: TokenEvent) => void>(common.onEvent, 'onEvent'),
+    refreshTokenWindowMs: windowOption(common.refreshTokenWindowMs),
     names,
   }
 }
@@ -363,6 +371,16 @@ function functionOption<T>(value: unknown, name: string): T | undefined {
   if (value === undefined) return undefined
   if (typeof value !== 'function') throw new TypeError(`OnBehalfOfCredential: "${name}" must be a function.`)
   return value as T
+}
+
+function windowOption(value: unknown): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new TypeError(
+      'OnBehalfOfCredential: "refreshTokenWindowMs" must be a number of milliseconds, 0 or more (0 turns refresh-token redemption off).',
+    )
+  }
+  return value
 }
 
 function cacheOption(value: unknown): TokenCache | undefined {

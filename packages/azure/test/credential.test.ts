@@ -24,7 +24,8 @@ let emu: EntraEmulator
 let dir: string
 let scope: string
 beforeAll(async () => {
-  emu = await startEmulator()
+  // recordSecrets: a test checks the assertion sent as received.
+  emu = await startEmulator({ recordSecrets: true })
   scope = emu.defaults.downstream.defaultScope
   dir = mkdtempSync(join(tmpdir(), 'onbehalf-azure-'))
 }, 60_000)
@@ -254,6 +255,8 @@ describe('argument errors', () => {
       }
       return undefined
     })()
+    // It must throw: without this, an undefined error would make the checks below vacuous.
+    expect(error).toBeInstanceOf(TypeError)
     expect(error?.message).not.toContain('wrong-password-value')
     expect(error?.message).not.toContain('PRIVATE KEY')
   })

@@ -21,7 +21,10 @@ import { orderChain, renderName, type CertificateEntry } from './x509.ts'
  * ```
  */
 export interface ClientCertificate {
-  /** Unencrypted PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`). Keep it in memory only. */
+  /**
+   * Unencrypted PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`). Keep it in memory only. Not enumerable: it is left
+   * out of `JSON.stringify`, `util.inspect` / `console.log` and `{ ...certificate }`; read it by name.
+   */
   readonly privateKeyPem: string
   /** The leaf certificate as PEM. */
   readonly certificatePem: string
@@ -137,8 +140,7 @@ function assemble(material: CertificateMaterial): ClientCertificate {
   const chain = orderChain(leaf, material.certificates)
   const sha1 = forge.md.sha1.create().update(leaf.der).digest().getBytes()
   const sha256 = forge.md.sha256.create().update(leaf.der).digest().getBytes()
-  return Object.freeze({
-    privateKeyPem: forge.pki.privateKeyInfoToPem(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(key))),
+  const certificate = {
     certificatePem: forge.pem.encode({ type: 'CERTIFICATE', body: leaf.der }),
     x5c: Object.freeze(chain.map((entry) => binaryToBase64(entry.der))),
     thumbprintSha1: binaryToHex(sha1),
@@ -147,7 +149,30 @@ function assemble(material: CertificateMaterial): ClientCertificate {
     x5tS256: binaryToBase64Url(sha256),
     notAfter: parsed.validity.notAfter.getTime(),
     subject: renderName(parsed.subject.attributes),
+  }
+  // The key is readable but not enumerable, so JSON.stringify, util.inspect, console.log, object spread and
+  // structured logging of the certificate never print it; inspect still shows that a key is there.
+  Object.defineProperties(certificate, {
+    privateKeyPem: {
+      value: forge.pki.privateKeyInfoToPem(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(key))),
+      enumerable: false,
+    },
+    [inspectCustom]: { value: inspectWithoutKey, enumerable: false },
   })
+  return Object.freeze(certificate as typeof certificate & Pick<ClientCertificate, 'privateKeyPem'>)
+}
+
+// Node's util.inspect hook, by its registered name: this package imports nothing Node-only.
+const inspectCustom = Symbol.for('nodejs.util.inspect.custom')
+
+function inspectWithoutKey(
+  this: Record<string, unknown>,
+  _depth: number,
+  options: object,
+  inspect: (value: unknown, options: object) => string,
+): string {
+  // Even with `showHidden`, which would list non-enumerable properties.
+  return `ClientCertificate ${inspect({ ...this, privateKeyPem: '[redacted]' }, options)}`
 }
 
 function matches(key: forge.pki.rsa.PrivateKey, entry: CertificateEntry): boolean {

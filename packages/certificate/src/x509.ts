@@ -20,20 +20,36 @@ export interface CertificateEntry {
   readonly parsed: forge.pki.Certificate | undefined
 }
 
-/** Reads a certificate from its DER bytes (binary string). */
+const RSA_ENCRYPTION_OID = '1.2.840.113549.1.1.1'
+
+function damaged(what: string, cause?: unknown): never {
+  throw certificateError(
+    `a certificate is damaged (${what}: truncated or altered). Export the certificate again.`,
+    cause,
+  )
+}
+
+/**
+ * Reads a certificate from its DER bytes (binary string). Any damage is reported as damage: the DER is parsed
+ * strictly (strict, all bytes: a lenient parse turns a certificate with bytes cut out into a "valid" one with garbage fields), and a
+ * certificate forge cannot read is called non-RSA only when its key algorithm says so.
+ */
 export function certificateFromDer(der: string): CertificateEntry {
   let asn1: forge.asn1.Asn1
   try {
-    asn1 = forge.asn1.fromDer(der, false)
+    asn1 = forge.asn1.fromDer(der, true)
   } catch (error) {
-    throw certificateError('a certificate is malformed (not valid DER). Export the certificate again.', error)
+    damaged('not valid DER', error)
   }
   const names = namesOf(asn1)
-  if (names === undefined) throw certificateError('a certificate is malformed (not an X.509 structure).')
+  if (names === undefined) damaged('not an X.509 structure')
   let parsed: forge.pki.Certificate | undefined
   try {
     parsed = forge.pki.certificateFromAsn1(asn1)
-  } catch {
+  } catch (error) {
+    const algorithm = publicKeyAlgorithmOf(asn1)
+    // forge reads RSA keys only: an RSA certificate it cannot read is damaged, not of another key type.
+    if (algorithm === undefined || algorithm === RSA_ENCRYPTION_OID) damaged('unreadable X.509 fields', error)
     parsed = undefined
   }
   return { der, ...names, parsed }
@@ -49,17 +65,34 @@ export function certificateFromAsn1(asn1: forge.asn1.Asn1): CertificateEntry {
   return certificateFromDer(forge.asn1.toDer(asn1).getBytes())
 }
 
-function namesOf(certificate: forge.asn1.Asn1): { subjectDer: string; issuerDer: string } | undefined {
+/** The TBSCertificate fields, after the optional version: serial, signature, issuer, validity, subject, key. */
+function tbsFields(certificate: forge.asn1.Asn1): forge.asn1.Asn1[] | undefined {
   const tbs = Array.isArray(certificate.value) ? certificate.value[0] : undefined
   if (tbs === undefined || !Array.isArray(tbs.value)) return undefined
-  // TBSCertificate: [0] version (optional, context-specific), serial, signature, issuer, validity, subject, ...
   const fields = tbs.value
-  const offset = fields[0]?.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC ? 1 : 0
-  const issuer = fields[offset + 2]
-  const subject = fields[offset + 4]
+  return fields[0]?.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC ? fields.slice(1) : fields
+}
+
+function namesOf(certificate: forge.asn1.Asn1): { subjectDer: string; issuerDer: string } | undefined {
+  const fields = tbsFields(certificate)
+  const issuer = fields?.[2]
+  const subject = fields?.[4]
   if (issuer === undefined || subject === undefined) return undefined
   if (issuer.type !== forge.asn1.Type.SEQUENCE || subject.type !== forge.asn1.Type.SEQUENCE) return undefined
   return { issuerDer: forge.asn1.toDer(issuer).getBytes(), subjectDer: forge.asn1.toDer(subject).getBytes() }
+}
+
+/** The OID of the subject public key's algorithm (`1.2.840.113549.1.1.1` for RSA), if the structure has one. */
+function publicKeyAlgorithmOf(certificate: forge.asn1.Asn1): string | undefined {
+  const keyInfo = tbsFields(certificate)?.[5]
+  const algorithm = Array.isArray(keyInfo?.value) ? keyInfo.value[0] : undefined
+  const oid = Array.isArray(algorithm?.value) ? algorithm.value[0] : undefined
+  if (oid?.type !== forge.asn1.Type.OID || typeof oid.value !== 'string') return undefined
+  try {
+    return forge.asn1.derToOid(oid.value)
+  } catch {
+    return undefined
+  }
 }
 
 /** `CN=middle-tier, O=Contoso`-style rendering of a forge distinguished name, in certificate order. */

@@ -1,3 +1,4 @@
+import { format, inspect } from 'node:util'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { OboError } from '@onbehalf/core'
 import { clearClientCertificateMemo, clientCertificateMemoMaxEntries, loadClientCertificate } from '../src/index.ts'
@@ -54,5 +55,34 @@ describe('loadClientCertificate', () => {
       loadClientCertificate(fx.pkcs8Pem + '\n'.repeat(index))
     }
     expect(loadClientCertificate(fx.pkcs8Pem)).not.toBe(first)
+  })
+})
+
+describe('the private key stays out of serialized and printed certificates', () => {
+  it('JSON.stringify, util.inspect (even showHidden), console formatting and spreading leave the key out', () => {
+    for (const certificate of [loadClientCertificate(fx.pkcs8Pem), loadClientCertificate(fx.pkcs12Modern, password)]) {
+      const keyPem = certificate.privateKeyPem
+      expect(keyPem).toMatch(/^-----BEGIN PRIVATE KEY-----\r?\n/)
+      // A line from the middle of the key's base64: no part of the key may show.
+      const keyLine = keyPem.split(/\r?\n/)[5] ?? ''
+      expect(keyLine).toMatch(/^[A-Za-z0-9+/]{64}$/)
+      const renderings = {
+        json: JSON.stringify(certificate),
+        inspect: inspect(certificate),
+        showHidden: inspect(certificate, { showHidden: true, depth: Infinity }),
+        format: format('%o %O %j', certificate, certificate, certificate),
+        spread: JSON.stringify({ ...certificate }),
+        nested: JSON.stringify({ config: { certificate } }) + inspect({ config: { certificate } }),
+      }
+      for (const [how, text] of Object.entries(renderings)) {
+        expect(text, how).not.toContain('PRIVATE KEY')
+        expect(text, how).not.toContain(keyLine)
+      }
+      // What is useful to log still shows.
+      expect(JSON.parse(renderings.json)).toMatchObject({ subject: 'CN=middle-tier', x5tS256: certificate.x5tS256 })
+      expect(renderings.inspect).toContain(certificate.thumbprintSha1)
+      expect(renderings.inspect).toContain("privateKeyPem: '[redacted]'")
+      expect(Object.keys(certificate)).not.toContain('privateKeyPem')
+    }
   })
 })

@@ -121,11 +121,8 @@ describe('parseClientCertificate: PEM', () => {
     expectInvalid(() => parseClientCertificate(half), /truncated|damaged/)
   })
 
-  it('refuses a PEM whose base64 body was cut in the middle', () => {
-    const lines = fx.certPem.trim().split('\n')
-    const damaged = fx.keyPem + [...lines.slice(0, 5), ...lines.slice(10)].join('\n') + '\n'
-    expectInvalid(() => parseClientCertificate(damaged), /malformed|truncated|damaged/)
-  })
+  // A certificate with base64 lines cut out of its body: test/damaged-certificate.test.ts, over a committed
+  // fixture and every cut position (a random certificate here made the verdict differ from run to run).
 
   it('refuses text that is not PEM', () => {
     expectInvalid(() => parseClientCertificate('hello world'), /not PEM/)
@@ -147,13 +144,18 @@ describe('parseClientCertificate: PKCS#12', () => {
     expectSelfSigned(parseClientCertificate(fx.pkcs12Legacy, new TextEncoder().encode(password)))
   })
 
-  it('reads modern and legacy PKCS#12 and encrypted PEM with a non-ASCII password (string or UTF-8 bytes)', () => {
-    for (const input of [fx.pkcs12UnicodeModern, fx.pkcs12UnicodeLegacy, fx.encryptedPkcs8UnicodePem]) {
-      expectSelfSigned(parseClientCertificate(input, unicodePassword))
-      expectSelfSigned(parseClientCertificate(input, new TextEncoder().encode(unicodePassword)))
-      expectInvalid(() => parseClientCertificate(input, `${unicodePassword}x`), /password is wrong/)
-    }
-  })
+  // Nine PBKDF2-protected parses in pure JS: no time limit that a loaded machine could break.
+  it(
+    'reads modern and legacy PKCS#12 and encrypted PEM with a non-ASCII password (string or UTF-8 bytes)',
+    { timeout: 120_000 },
+    () => {
+      for (const input of [fx.pkcs12UnicodeModern, fx.pkcs12UnicodeLegacy, fx.encryptedPkcs8UnicodePem]) {
+        expectSelfSigned(parseClientCertificate(input, unicodePassword))
+        expectSelfSigned(parseClientCertificate(input, new TextEncoder().encode(unicodePassword)))
+        expectInvalid(() => parseClientCertificate(input, `${unicodePassword}x`), /password is wrong/)
+      }
+    },
+  )
 
   it('reads a PKCS#12 with an empty password without one', () => {
     expectSelfSigned(parseClientCertificate(fx.pkcs12NoPassword))

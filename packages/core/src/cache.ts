@@ -16,6 +16,12 @@ export interface CachedToken {
   /** When to refresh proactively (the server's `refresh_in`), if it said so. */
   readonly refreshAt?: number
   readonly refreshToken?: string
+  /**
+   * When the user assertion behind this entry was first exchanged (epoch milliseconds). Redemptions of the
+   * refresh token after the assertion expired are allowed only within a window counted from this moment; a
+   * redemption carries it over unchanged, so the window never slides.
+   */
+  readonly firstExchangedAt?: number
 }
 
 /**
@@ -34,7 +40,9 @@ export interface TokenCache {
   get(key: string): MaybePromise<CachedToken | undefined>
   /**
    * Stores `value` for `ttlMs` milliseconds. The provider passes the access token's remaining lifetime, or
-   * longer when the entry holds a refresh token (expired access tokens are never served as hits).
+   * longer when the entry holds a refresh token that may still be redeemed (until `firstExchangedAt` plus the
+   * provider's redemption window): keep such an entry for `ttlMs` even after `expiresAt`. Expired access
+   * tokens are never served as hits.
    */
   set(key: string, value: CachedToken, ttlMs: number): MaybePromise<void>
   delete(key: string): MaybePromise<void>

@@ -21,6 +21,7 @@ export { createMemoryTokenCache, getDefaultTokenCache } from './memory-cache.ts'
 export type { MemoryTokenCache, MemoryTokenCacheOptions } from './memory-cache.ts'
 export { createTokenProvider } from './token-provider.ts'
 export type {
+  AbortSignalLike,
   TokenEvent,
   TokenEventType,
   TokenProvider,

@@ -1,15 +1,16 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createFakeEngine, deferred } from '../test/fake-engine.ts'
+import type { CachedToken } from './cache.ts'
 import type { TokenResult } from './engine.ts'
 import { OAuthError, OboError } from './errors.ts'
 import { createMemoryTokenCache } from './memory-cache.ts'
 import { createTokenProvider } from './token-provider.ts'
-import type { TokenEvent } from './token-provider.ts'
+import type { AbortSignalLike, TokenEvent, TokenProviderOptions } from './token-provider.ts'
 
 const scopes = ['api://downstream/.default']
 const request = { tenantId: 'tenant-a', userAssertion: 'user-1', scopes }
 
-function setup(lifetimeMs = 3_600_000) {
+function setup(lifetimeMs = 3_600_000, extra: Partial<TokenProviderOptions> = {}) {
   let time = 1_000_000_000_000
   const now = () => time
   const engine = createFakeEngine({ now, lifetimeMs })
@@ -19,6 +20,7 @@ function setup(lifetimeMs = 3_600_000) {
     cache: createMemoryTokenCache({ now }),
     now,
     onEvent: (event) => events.push(event),
+    ...extra,
   })
   return {
     engine,
@@ -261,7 +263,50 @@ describe('createTokenProvider: single-flight', () => {
     await expect(provider.getToken({ ...request, signal: AbortSignal.abort() })).rejects.toMatchObject({
       code: 'ABORTED',
     })
-    expect(engine.exchanges.length).toBeLessThanOrEqual(1)
+    expect(engine.exchanges).toHaveLength(0)
+    expect(engine.refreshes).toHaveLength(0)
+  })
+
+  it('starts no token request for 100 callers whose abort lands during an asynchronous cache read', async () => {
+    const engine = createFakeEngine()
+    const read = deferred<undefined>()
+    const provider = createTokenProvider({
+      engine,
+      cache: { get: () => read.promise, set: () => undefined, delete: () => undefined },
+    })
+    const controllers = Array.from({ length: 100 }, () => new AbortController())
+    const calls = controllers.map((c) => provider.getToken({ ...request, signal: c.signal }))
+    for (const c of controllers) c.abort()
+    read.resolve(undefined)
+    const results = await Promise.allSettled(calls)
+    expect(results.every((r) => r.status === 'rejected' && (r.reason as OboError).code === 'ABORTED')).toBe(true)
+    expect(engine.exchanges).toHaveLength(0)
+    expect(provider.stats()).toMatchObject({ engineCalls: 0, inFlight: 0 })
+  })
+
+  it('starts no token request for a caller whose timeout passed during an asynchronous cache read', async () => {
+    const engine = createFakeEngine()
+    const read = deferred<undefined>()
+    const provider = createTokenProvider({
+      engine,
+      cache: { get: () => read.promise, set: () => undefined, delete: () => undefined },
+    })
+    const call = provider.getToken({ ...request, timeoutMs: 1 })
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    read.resolve(undefined)
+    await expect(call).rejects.toMatchObject({ code: 'TIMEOUT' })
+    expect(engine.exchanges).toHaveLength(0)
+  })
+
+  it('a timeout stops the wait with TIMEOUT; the last waiter leaving cancels the request', async () => {
+    const { engine, provider } = setup()
+    engine.behaviour = (r) =>
+      new Promise((_, reject) => {
+        r.signal?.addEventListener('abort', () => reject(new OboError('aborted', { code: 'ABORTED' })))
+      })
+    await expect(provider.getToken({ ...request, timeoutMs: 10 })).rejects.toMatchObject({ code: 'TIMEOUT' })
+    expect(engine.exchanges[0]!.signal?.aborted).toBe(true)
+    expect(provider.stats().inFlight).toBe(0)
   })
 })
 
@@ -354,5 +399,190 @@ describe('createTokenProvider: robustness', () => {
     const { provider } = setup()
     await provider.close()
     await expect(provider.getToken(request)).rejects.toMatchObject({ code: 'CLOSED' })
+  })
+})
+
+describe('createTokenProvider: abort plumbing on the hit path', () => {
+  /** An AbortSignalLike that is not a DOM AbortSignal, counting its listeners. */
+  function countingSignal(): AbortSignalLike & { added: number; removed: number } {
+    return {
+      aborted: false,
+      added: 0,
+      removed: 0,
+      addEventListener() {
+        this.added++
+      },
+      removeEventListener() {
+        this.removed++
+      },
+    }
+  }
+
+  it('10,000 hits with a non-native signal and a timeout leave no listener and start no timer', async () => {
+    const { provider } = setup()
+    await provider.getToken(request)
+    const signal = countingSignal()
+    const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout')
+    try {
+      for (let i = 0; i < 10_000; i++) await provider.getToken({ ...request, signal, timeoutMs: 60_000 })
+      expect(setTimeoutSpy).not.toHaveBeenCalled()
+    } finally {
+      setTimeoutSpy.mockRestore()
+    }
+    expect(signal.added - signal.removed).toBe(0)
+    expect(signal.added).toBe(0)
+    expect(provider.stats().hits).toBe(10_000)
+  })
+
+  it('a miss removes the listener it added once the caller is served', async () => {
+    const { provider } = setup()
+    const signal = countingSignal()
+    await provider.getToken({ ...request, signal, timeoutMs: 60_000 })
+    expect(signal.added).toBe(1)
+    expect(signal.removed).toBe(1)
+  })
+})
+
+describe('createTokenProvider: refresh-token redemption window (SPEC §12)', () => {
+  const hourMs = 3_600_000
+
+  function withRefreshTokens(extra: Partial<TokenProviderOptions> = {}) {
+    const context = setup(hourMs, extra)
+    const { engine, now } = context
+    let issued = 0
+    engine.behaviour = async (r) => ({
+      accessToken: `${'userAssertion' in r ? 'exchange' : 'redeem'}-${++issued}`,
+      tokenType: 'Bearer',
+      scopes: r.scopes,
+      expiresAt: now() + hourMs,
+      refreshToken: `rt-${issued}`,
+    })
+    // The assertion expires 10 minutes after the first exchange.
+    const assertion = jwtExpiringAt(Math.floor(now() / 1000) + 600)
+    return { ...context, call: () => context.provider.getToken({ ...request, userAssertion: assertion }) }
+  }
+
+  it('redeems within the window counted from the first exchange, never after it, however often it redeems', async () => {
+    const { engine, advance, call } = withRefreshTokens({ refreshTokenWindowMs: 5 * hourMs })
+    await call() // t = 0: first exchange
+    advance(hourMs + 1)
+    expect((await call()).accessToken).toBe('redeem-2') // t ≈ 1 h
+    advance(hourMs + 1)
+    expect((await call()).accessToken).toBe('redeem-3') // t ≈ 2 h
+    advance(hourMs + 1)
+    expect((await call()).accessToken).toBe('redeem-4') // t ≈ 3 h
+    advance(hourMs + 1)
+    expect((await call()).accessToken).toBe('redeem-5') // t ≈ 4 h
+    advance(hourMs + 1)
+    // t ≈ 5 h: the window ended. Each redemption stored the entry again, yet it did not slide: the expired
+    // assertion goes to the IdP (which refuses it) instead of a sixth redemption.
+    expect((await call()).accessToken).toBe('exchange-6')
+    expect(engine.refreshes).toHaveLength(4)
+    expect(engine.exchanges).toHaveLength(2)
+  })
+
+  it('stores the entry until the window ends, not a fresh window past each redemption', async () => {
+    const sets: { value: CachedToken; ttlMs: number }[] = []
+    let time = 1_000_000_000_000
+    const now = () => time
+    const inner = createMemoryTokenCache({ now })
+    const engine = createFakeEngine({ now })
+    engine.behaviour = async (r) => ({
+      accessToken: 'userAssertion' in r ? 'exchanged' : 'redeemed',
+      tokenType: 'Bearer',
+      scopes: r.scopes,
+      expiresAt: now() + hourMs,
+      refreshToken: 'rt',
+    })
+    const provider = createTokenProvider({
+      engine,
+      now,
+      refreshTokenWindowMs: 5 * hourMs,
+      cache: {
+        get: (key) => inner.get(key),
+        set: (key, value, ttlMs) => {
+          sets.push({ value, ttlMs })
+          inner.set(key, value, ttlMs)
+        },
+        delete: (key) => inner.delete(key),
+      },
+    })
+    const userAssertion = jwtExpiringAt(Math.floor(now() / 1000) + 600)
+    await provider.getToken({ ...request, userAssertion })
+    time += hourMs + 1
+    await provider.getToken({ ...request, userAssertion })
+    time += hourMs + 1
+    await provider.getToken({ ...request, userAssertion })
+    expect(sets.map((s) => s.value.accessToken)).toEqual(['exchanged', 'redeemed', 'redeemed'])
+    expect(sets.map((s) => s.ttlMs)).toEqual([5 * hourMs, 4 * hourMs - 1, 3 * hourMs - 2])
+    expect(new Set(sets.map((s) => s.value.firstExchangedAt))).toEqual(new Set([1_000_000_000_000]))
+  })
+
+  it('defaults to a 24-hour window', async () => {
+    const { engine, advance, call } = withRefreshTokens()
+    await call()
+    for (let i = 0; i < 23; i++) {
+      advance(hourMs + 1)
+      await call()
+    }
+    expect(engine.refreshes).toHaveLength(23)
+    advance(hourMs + 1)
+    await call()
+    expect(engine.refreshes).toHaveLength(23)
+    expect(engine.exchanges).toHaveLength(2)
+  })
+
+  it('0 turns redemption off: the refresh token is not even stored', async () => {
+    const { engine, advance, call } = withRefreshTokens({ refreshTokenWindowMs: 0 })
+    const token = await call()
+    expect(token.refreshToken).toBeUndefined()
+    advance(hourMs + 1)
+    await call()
+    expect(engine.refreshes).toHaveLength(0)
+    expect(engine.exchanges).toHaveLength(2)
+  })
+
+  it('a request may set its own window', async () => {
+    const { engine, advance, provider, now } = withRefreshTokens()
+    const assertion = jwtExpiringAt(Math.floor(now() / 1000) + 600)
+    await provider.getToken({ ...request, userAssertion: assertion, refreshTokenWindowMs: 0 })
+    advance(hourMs + 1)
+    await provider.getToken({ ...request, userAssertion: assertion })
+    expect(engine.refreshes).toHaveLength(0)
+  })
+
+  it('refuses a negative or NaN window with a TypeError', () => {
+    const engine = createFakeEngine()
+    expect(() => createTokenProvider({ engine, refreshTokenWindowMs: -1 })).toThrow(/refreshTokenWindowMs/)
+    expect(() => createTokenProvider({ engine, refreshTokenWindowMs: Number.NaN })).toThrow(TypeError)
+  })
+})
+
+describe('createTokenProvider: Retry-After cap (SPEC §12)', () => {
+  it('blocks a key at most 1 hour, even for retryAfterMs = Infinity from an engine', async () => {
+    const { engine, provider, advance } = setup()
+    const ok = engine.behaviour
+    engine.behaviour = async () => {
+      throw new OAuthError({ status: 429, error: 'throttled', retryAfterMs: Number.POSITIVE_INFINITY })
+    }
+    await expect(provider.getToken(request)).rejects.toMatchObject({ code: 'THROTTLED' })
+    engine.behaviour = ok
+    advance(3_599_000)
+    await expect(provider.getToken(request)).rejects.toMatchObject({ code: 'THROTTLED' })
+    advance(1_001)
+    await expect(provider.getToken(request)).resolves.toBeDefined()
+    expect(engine.exchanges).toHaveLength(2)
+  })
+
+  it('a NaN retryAfterMs blocks for the default, not forever', async () => {
+    const { engine, provider, advance } = setup()
+    const ok = engine.behaviour
+    engine.behaviour = async () => {
+      throw new OAuthError({ status: 429, error: 'throttled', retryAfterMs: Number.NaN })
+    }
+    await expect(provider.getToken(request)).rejects.toMatchObject({ code: 'THROTTLED' })
+    engine.behaviour = ok
+    advance(5_001)
+    await expect(provider.getToken(request)).resolves.toBeDefined()
   })
 })

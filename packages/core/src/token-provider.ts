@@ -12,6 +12,7 @@ import { OAuthError, OboError } from './errors.ts'
 import { sha256Hex } from './hash.ts'
 import { jwtExpiresAt } from './jwt.ts'
 import { getDefaultTokenCache } from './memory-cache.ts'
+import { clampRetryAfterMs } from './protocol/retry-after.ts'
 
 /** What happened to one `getToken` call, or to the flight it started. */
 export type TokenEventType =
@@ -58,12 +59,25 @@ export interface TokenProviderOptions {
   /** How long a 429 without `Retry-After` blocks the throttled key. Default 5 seconds. */
   readonly defaultThrottleMs?: number
   /**
-   * How long an entry that holds a refresh token is kept after its access token expires, so the refresh token
-   * can be redeemed once the user's assertion has expired. Default 24 hours.
+   * The refresh-token redemption window: once the user's assertion has expired, its refresh token may be
+   * redeemed only until this long after the assertion was FIRST exchanged (a redemption does not renew it), so
+   * an expired assertion is never honoured forever. `0` turns redemption off (refresh tokens are then not even
+   * stored). A request may set its own ({@link TokenProviderRequest.refreshTokenWindowMs}). Default 24 hours.
    */
-  readonly refreshTokenLifetimeMs?: number
+  readonly refreshTokenWindowMs?: number
   /** The clock, for tests. Default `Date.now`. */
   readonly now?: () => number
+}
+
+/**
+ * The part of an `AbortSignal` the provider uses: a DOM `AbortSignal`, `@azure/abort-controller`'s
+ * `AbortSignalLike`, or a polyfill.
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean
+  readonly reason?: unknown
+  addEventListener(type: 'abort', listener: () => void, options?: { readonly once?: boolean }): void
+  removeEventListener(type: 'abort', listener: () => void): void
 }
 
 /** One token request through the provider. */
@@ -77,8 +91,18 @@ export interface TokenProviderRequest {
   readonly claims?: string | undefined
   /** Declare CAE capability (`xms_cc` `cp1`); CAE tokens have their own cache entries. */
   readonly enableCae?: boolean | undefined
-  /** Stops this caller's wait; a shared flight goes on for the other callers. */
-  readonly signal?: AbortSignal | undefined
+  /**
+   * Stops this caller's wait (`ABORTED`); a shared flight goes on for the other callers. Already aborted: no
+   * token request is started. Listened to only while the caller waits for a token request, never on a hit.
+   */
+  readonly signal?: AbortSignalLike | undefined
+  /**
+   * Stops this caller's wait after this many milliseconds from the call (`TIMEOUT`), like `signal`. The timer
+   * exists only while the caller waits for a token request: a hit allocates none.
+   */
+  readonly timeoutMs?: number | undefined
+  /** This request's refresh-token redemption window; default the provider's `refreshTokenWindowMs`. */
+  readonly refreshTokenWindowMs?: number | undefined
   /** Events of this call only (in addition to the provider's `onEvent`). */
   readonly onEvent?: ((event: TokenEvent) => void) | undefined
 }
@@ -126,7 +150,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   const refreshOffsetMs = options.refreshOffsetMs ?? 300_000
   const refreshRetryDelayMs = options.refreshRetryDelayMs ?? 30_000
   const defaultThrottleMs = options.defaultThrottleMs ?? 5_000
-  const refreshTokenLifetimeMs = options.refreshTokenLifetimeMs ?? 86_400_000
+  const refreshTokenWindowMs = windowOption(options.refreshTokenWindowMs, 'refreshTokenWindowMs') ?? 86_400_000
   const flights = new Map<string, Flight>()
   const throttles = new Map<string, Throttle>()
   const refreshAttempts = new Map<string, number>()
@@ -137,7 +161,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   function getToken(request: TokenProviderRequest): Promise<CachedToken> {
     try {
       if (closed) throw new OboError('The token provider was closed.', { code: 'CLOSED' })
-      const startedAt = (request.onEvent ?? options.onEvent) ? performance.now() : 0
+      const startedAt = (request.onEvent ?? options.onEvent ?? request.timeoutMs) !== undefined ? performance.now() : 0
       const key = deriveCacheKey({
         partition: engine.fingerprint,
         tenantId: request.tenantId,
@@ -205,7 +229,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
         emit('refresh', key, request, startedAt)
         // A failed proactive refresh is not the caller's problem while the cached token is still valid.
         return join(key, key, request, cached, startedAt).catch((error: unknown) => {
-          if (isAbort(error, request.signal)) throw error
+          if (isDeparture(error)) throw error
           counters.refreshFailures++
           emit('refresh-failed', key, request, startedAt, asOboError(error))
           return cached
@@ -238,6 +262,10 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       }
       throttles.delete(storeKey)
     }
+    // A caller who has already left (its abort may have landed during an asynchronous cache read) must not
+    // start a token request nobody waits for.
+    const gone = departure(request, startedAt)
+    if (gone !== undefined) return Promise.reject(gone)
     if (cached === undefined) {
       counters.misses++
       emit('miss', storeKey, request, startedAt)
@@ -255,10 +283,18 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     const controller = new AbortController()
     const promise = (async () => {
       counters.engineCalls++
-      const result = await callEngine(request, cached, controller.signal)
-      const value = toCachedToken(result)
+      const windowMs = requestWindowMs(request)
+      const requestedAt = now()
+      const { result, redeemed } = await callEngine(request, cached, controller.signal, windowMs)
+      // The window counts from the first exchange of this assertion: a redemption, or another exchange of the
+      // same assertion (same key), carries the first one's time over.
+      const firstExchangedAt = redeemed ? cached?.firstExchangedAt : (cached?.firstExchangedAt ?? requestedAt)
+      const value = toCachedToken(result, windowMs > 0 ? firstExchangedAt : undefined)
       const accessTtlMs = value.expiresAt - now()
-      const ttlMs = value.refreshToken === undefined ? accessTtlMs : Math.max(accessTtlMs, refreshTokenLifetimeMs)
+      const ttlMs =
+        value.refreshToken === undefined || value.firstExchangedAt === undefined
+          ? accessTtlMs
+          : Math.max(accessTtlMs, value.firstExchangedAt + windowMs - now())
       if (ttlMs > 0) {
         try {
           const stored = cache.set(storeKey, value, ttlMs)
@@ -276,7 +312,8 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       .catch((error: unknown) => {
         const failure = asOboError(error)
         if (failure.code === 'THROTTLED') {
-          const retryAfterMs = failure instanceof OAuthError ? failure.retryAfterMs : undefined
+          // Whatever the engine read from `Retry-After`, a key is never blocked past the cap.
+          const retryAfterMs = clampRetryAfterMs(failure instanceof OAuthError ? failure.retryAfterMs : undefined)
           remember(throttles, storeKey, { until: now() + (retryAfterMs ?? defaultThrottleMs), error: failure })
         }
         throw failure
@@ -291,11 +328,16 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     return flight
   }
 
+  function requestWindowMs(request: TokenProviderRequest): number {
+    return windowOption(request.refreshTokenWindowMs, 'refreshTokenWindowMs') ?? refreshTokenWindowMs
+  }
+
   async function callEngine(
     request: TokenProviderRequest,
     cached: CachedToken | undefined,
     signal: AbortSignal,
-  ): Promise<TokenResult> {
+    windowMs: number,
+  ): Promise<{ readonly result: TokenResult; readonly redeemed: boolean }> {
     const claims = mergeClaims(request.claims, request.enableCae === true)
     const base = {
       tenantId: request.tenantId,
@@ -303,14 +345,19 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       signal,
       ...(claims === undefined ? {} : { claims }),
     }
-    if (cached?.refreshToken !== undefined) {
+    if (cached?.refreshToken !== undefined && cached.firstExchangedAt !== undefined) {
+      const time = now()
       const assertionExpiresAt = jwtExpiresAt(request.userAssertion)
-      // The seed redeems the refresh token only once the assertion itself can no longer be exchanged.
-      if (assertionExpiresAt !== undefined && assertionExpiresAt <= now()) {
-        return engine.redeemRefreshToken({ ...base, refreshToken: cached.refreshToken })
+      // The seed redeems the refresh token only once the assertion itself can no longer be exchanged; we do so
+      // only within the window from the first exchange. After it, the expired assertion goes to the IdP, which
+      // refuses it: an expired assertion is never honoured forever.
+      if (assertionExpiresAt !== undefined && assertionExpiresAt <= time && time < cached.firstExchangedAt + windowMs) {
+        const result = await engine.redeemRefreshToken({ ...base, refreshToken: cached.refreshToken })
+        return { result, redeemed: true }
       }
     }
-    return engine.exchange({ ...base, userAssertion: request.userAssertion })
+    const result = await engine.exchange({ ...base, userAssertion: request.userAssertion })
+    return { result, redeemed: false }
   }
 
   function wait(
@@ -325,34 +372,57 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       emit('error', flightKey, request, startedAt, asOboError(error))
       throw error
     })
-    if (signal === undefined) {
+    const { timeoutMs } = request
+    if (signal === undefined && timeoutMs === undefined) {
       flight.pinned = true
       return observed
     }
-    if (signal.aborted) return Promise.reject(abortError(signal))
+    const gone = departure(request, startedAt)
+    if (gone !== undefined) return Promise.reject(gone)
     flight.abortableWaiters++
+    // The listener and the timer live only while this caller waits for the flight; both go when it settles.
     return new Promise<CachedToken>((resolve, reject) => {
-      const onAbort = (): void => {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const leave = (error: OboError): void => {
+        settle()
         flight.abortableWaiters--
         // The last interested caller left: stop the request, and let the next caller start afresh.
         if (flight.abortableWaiters === 0 && !flight.pinned) {
-          flight.controller.abort(signal.reason)
+          flight.controller.abort(error)
           if (flights.get(flightKey) === flight) flights.delete(flightKey)
         }
-        reject(abortError(signal))
+        reject(error)
       }
-      signal.addEventListener('abort', onAbort, { once: true })
+      const onAbort = (): void => {
+        if (signal !== undefined) leave(abortError(signal))
+      }
+      const settle = (): void => {
+        signal?.removeEventListener('abort', onAbort)
+        if (timer !== undefined) clearTimeout(timer)
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => leave(timeoutError(timeoutMs)), Math.max(0, startedAt + timeoutMs - performance.now()))
+      }
       observed.then(
         (value) => {
-          signal.removeEventListener('abort', onAbort)
+          settle()
           resolve(value)
         },
         (error: unknown) => {
-          signal.removeEventListener('abort', onAbort)
+          settle()
           reject(error as Error)
         },
       )
     })
+  }
+
+  /** Why this caller no longer waits (aborted, or its timeout has passed), or `undefined`. */
+  function departure(request: TokenProviderRequest, startedAt: number): OboError | undefined {
+    const { signal, timeoutMs } = request
+    if (signal?.aborted === true) return abortError(signal)
+    if (timeoutMs !== undefined && performance.now() - startedAt >= timeoutMs) return timeoutError(timeoutMs)
+    return undefined
   }
 
   function emit(
@@ -407,14 +477,24 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   }
 }
 
-function toCachedToken(result: TokenResult): CachedToken {
+function toCachedToken(result: TokenResult, firstExchangedAt: number | undefined): CachedToken {
+  // Without a redemption window a refresh token is never redeemed, so it is not kept either.
+  const keepRefreshToken = result.refreshToken !== undefined && firstExchangedAt !== undefined
   return {
     accessToken: result.accessToken,
     tokenType: result.tokenType,
     expiresAt: result.expiresAt,
     ...(result.refreshAt === undefined ? {} : { refreshAt: result.refreshAt }),
-    ...(result.refreshToken === undefined ? {} : { refreshToken: result.refreshToken }),
+    ...(keepRefreshToken ? { refreshToken: result.refreshToken, firstExchangedAt } : {}),
   }
+}
+
+function windowOption(value: number | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new TypeError(`${name} must be a number of milliseconds, 0 or more (0 turns refresh-token redemption off).`)
+  }
+  return value
 }
 
 function stillThrottled(original: OboError, remainingMs: number): OboError {
@@ -436,12 +516,23 @@ function stillThrottled(original: OboError, remainingMs: number): OboError {
   )
 }
 
-function abortError(signal: AbortSignal): OboError {
-  return new OboError('The token request was aborted by the caller.', { code: 'ABORTED', cause: signal.reason })
+/** The errors of callers who left (their abort or their timeout), as opposed to a failed flight. */
+const departures = new WeakSet<OboError>()
+
+function abortError(signal: AbortSignalLike): OboError {
+  const error = new OboError('The token request was aborted by the caller.', { code: 'ABORTED', cause: signal.reason })
+  departures.add(error)
+  return error
 }
 
-function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true && error instanceof OboError && error.code === 'ABORTED'
+function timeoutError(timeoutMs: number): OboError {
+  const error = new OboError(`No token within the ${String(timeoutMs)} ms timeout.`, { code: 'TIMEOUT' })
+  departures.add(error)
+  return error
+}
+
+function isDeparture(error: unknown): boolean {
+  return error instanceof OboError && departures.has(error)
 }
 
 function asOboError(error: unknown): OboError {

@@ -1,8 +1,8 @@
-import { writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { startEmulator } from './emulator.ts'
+import { exposureWarning, startEmulator } from './emulator.ts'
 import type { EntraEmulator } from './emulator.ts'
 
 const HELP = `onbehalf-entra-emulator — a local Microsoft Entra ID for On-Behalf-Of tests and demos
@@ -15,7 +15,8 @@ Options:
   --http                     serve plain HTTP instead of HTTPS
   --seed <text>              derive tenant/app/user IDs and secrets from this seed (stable across restarts)
   --tenant-id <guid>         ID of the default tenant
-  --ca-file <path>           where to write the CA certificate (default: <tmpdir>/onbehalf-entra-emulator-ca.pem)
+  --ca-file <path>           where to write the CA certificate (default: ca.pem in a new private directory
+                             under the temp directory, removed on exit)
   --cert-file <path>         also write the middle-tier app's private key + certificate (PEM) here
   --access-token-seconds <n> lifetime of issued access tokens (default 3600)
   --json                     print the configuration as one JSON line instead of text
@@ -82,6 +83,11 @@ async function main(): Promise<void> {
   const port = positiveInt(values.port, 'port')
   const accessTokenSeconds = positiveInt(values['access-token-seconds'], 'access-token-seconds')
   const quiet = values.quiet === true || values.json === true
+  const exposure = exposureWarning(values.host ?? '127.0.0.1')
+  if (exposure !== undefined) {
+    const rule = '!'.repeat(78)
+    process.stderr.write(`${rule}\n!! WARNING: ${exposure}\n${rule}\n`)
+  }
   const emu = await startEmulator({
     ...(port !== undefined ? { port } : {}),
     ...(values.host !== undefined ? { host: values.host } : {}),
@@ -106,9 +112,19 @@ async function main(): Promise<void> {
         }),
   })
   let caFile: string | undefined
+  let privateDir: string | undefined
   if (emu.caCertificate !== '') {
-    caFile = resolve(values['ca-file'] ?? join(tmpdir(), 'onbehalf-entra-emulator-ca.pem'))
-    writeFileSync(caFile, emu.caCertificate)
+    if (values['ca-file'] !== undefined) {
+      caFile = resolve(values['ca-file'])
+      writeFileSync(caFile, emu.caCertificate)
+    } else {
+      // Not a fixed name in the shared temp directory, where another user could have planted a file or link
+      // of their own: a new directory only this user can enter (mkdtemp makes it 0700), and a file created
+      // there exclusively.
+      privateDir = mkdtempSync(join(tmpdir(), 'onbehalf-entra-emulator-'))
+      caFile = join(privateDir, 'ca.pem')
+      writeFileSync(caFile, emu.caCertificate, { flag: 'wx', mode: 0o644 })
+    }
   }
   let certFile: string | undefined
   if (values['cert-file'] !== undefined) {
@@ -116,7 +132,18 @@ async function main(): Promise<void> {
     writeFileSync(certFile, `${emu.defaults.middleTier.privateKeyPem}${emu.defaults.middleTier.certificatePem}`, {
       mode: 0o600,
     })
+    // `mode` applies only when the file is created: tighten a file that was already there.
+    chmodSync(certFile, 0o600)
   }
+  // Before the configuration is printed: whoever reads it may stop the emulator at once.
+  const stop = (): void => {
+    void emu.close().then(() => {
+      if (privateDir !== undefined) rmSync(privateDir, { recursive: true, force: true })
+      process.exit(0)
+    })
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
   const info = describe(emu, caFile, certFile)
   if (values.json === true) {
     process.stdout.write(`${JSON.stringify(info)}\n`)
@@ -155,11 +182,6 @@ async function main(): Promise<void> {
       ].join('\n'),
     )
   }
-  const stop = (): void => {
-    void emu.close().then(() => process.exit(0))
-  }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
 }
 
 main().catch((error: unknown) => {

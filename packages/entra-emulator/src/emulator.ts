@@ -21,7 +21,7 @@ import { guid } from './ids.ts'
 import { emulatorTlsMaterial } from './key-store.ts'
 import { mfaClaimsChallenge } from './claims-request.ts'
 import { createRequestLog } from './request-log.ts'
-import type { RecordedRequest } from './request-log.ts'
+import type { RecordedRequest, RequestCounts } from './request-log.ts'
 import { createRefreshTokenStore } from './refresh-tokens.ts'
 import { createTokenIssuer, v1Issuer } from './token-issuer.ts'
 import { DEFAULT_TOKEN_LIFETIMES } from './token-lifetimes.ts'
@@ -74,7 +74,20 @@ export interface StartEmulatorOptions {
   readonly assertionClockSkewSeconds?: number
   /** Called after each request is answered (the CLI logs with it). */
   readonly onRequest?: (request: RecordedRequest) => void
+  /**
+   * How many recent requests `emu.requests` keeps; default 1,000 (older ones are dropped, so a long run does not
+   * grow the heap). `emu.requestCounts()` counts every request whatever this is.
+   */
+  readonly maxRecordedRequests?: number
+  /**
+   * Record client secrets, assertions, tokens and `Authorization` headers as received; default `false`: they are
+   * redacted (a JWT keeps its header and claims, never its signature). Turn on only where a test must compare them.
+   */
+  readonly recordSecrets?: boolean
 }
+
+/** Default of {@link StartEmulatorOptions.maxRecordedRequests}. */
+const DEFAULT_MAX_RECORDED_REQUESTS = 1000
 
 /**
  * A running emulator.
@@ -109,10 +122,15 @@ export interface EntraEmulator extends AsyncDisposable {
   addTenant(options?: { id?: string; domain?: string; displayName?: string }): EmulatorTenant
   /** Mints a signed user access token (the OBO assertion a front end would send). */
   issueUserToken(options: IssueUserTokenOptions): string
-  /** Every request received, oldest first (a live array). */
+  /**
+   * The most recent requests (up to `maxRecordedRequests`, default 1,000), oldest first, secrets redacted unless
+   * `recordSecrets` (a live array).
+   */
   readonly requests: RecordedRequest[]
-  /** Empties {@link EntraEmulator.requests}. */
+  /** Empties {@link EntraEmulator.requests} (not the counts). */
   clearRequests(): void
+  /** Requests received since start, by endpoint and grant type: counts every request, however many. */
+  requestCounts(): RequestCounts
   /** Fault injection: latency, 429, 5xx, dropped connections, non-JSON bodies, custom Entra errors. */
   readonly faults: FaultInjector
   /** Current token lifetimes. */
@@ -146,6 +164,33 @@ export interface EntraEmulator extends AsyncDisposable {
   close(): Promise<void>
 }
 
+/** `code` of the warning {@link startEmulator} emits when it listens beyond loopback. */
+export const EXPOSED_WARNING_CODE = 'ONBEHALF_EMULATOR_EXPOSED'
+
+/**
+ * The warning for binding `host`, or `undefined` for a loopback address (127.0.0.0/8, ::1, localhost): anyone who
+ * can reach a non-loopback address can mint tokens, read secrets from the test endpoints and inject faults.
+ * @example
+ * ```ts
+ * exposureWarning('0.0.0.0') // 'The Entra emulator listens on 0.0.0.0, beyond this machine: …'
+ * ```
+ */
+export function exposureWarning(host: string): string | undefined {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase()
+  const loopback =
+    bare === 'localhost' ||
+    bare === '::1' ||
+    bare === '0:0:0:0:0:0:0:1' ||
+    /^127(\.\d{1,3}){3}$/.test(bare) ||
+    /^::ffff:127(\.\d{1,3}){3}$/.test(bare)
+  if (loopback) return undefined
+  return (
+    `The Entra emulator listens on ${host}, beyond this machine: anyone who can reach it can mint tokens for its ` +
+    'test users, read the test directory and inject faults, and its keys and secrets are not secret. ' +
+    'Bind 127.0.0.1 (the default) unless this network is yours alone.'
+  )
+}
+
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', reject)
@@ -171,6 +216,8 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<EntraEmulator> {
   const useHttps = options.https ?? true
   const bindHost = options.host ?? '127.0.0.1'
+  const exposure = exposureWarning(bindHost)
+  if (exposure !== undefined) process.emitWarning(exposure, { code: EXPOSED_WARNING_CODE })
   const tls = useHttps ? emulatorTlsMaterial() : undefined
   const server: Server =
     tls === undefined
@@ -229,7 +276,10 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   })
   const faults = createFaultInjector({ random: options.random ?? Math.random })
   for (const f of options.faults ?? []) faults.inject(f)
-  const requestLog = createRequestLog()
+  const requestLog = createRequestLog({
+    maxEntries: options.maxRecordedRequests ?? DEFAULT_MAX_RECORDED_REQUESTS,
+    recordSecrets: options.recordSecrets ?? false,
+  })
 
   server.on(
     'request',
@@ -282,6 +332,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     issueUserToken: (o) => tokens.mintUserToken(o),
     requests: requestLog.requests,
     clearRequests: requestLog.clear,
+    requestCounts: requestLog.counts,
     faults,
     get tokenLifetimes() {
       return lifetimes

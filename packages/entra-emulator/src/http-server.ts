@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { EntraError, errors, newTraceId } from './entra-error.ts'
 import { faultReply } from './http/fault-reply.ts'
 import { formFields, headerRecord, readBody, requestClientId, safeDecode } from './http/incoming.ts'
-import { CORS, entraErrorReply, json } from './http/reply.ts'
+import { CORS, NO_STORE, entraErrorReply, json } from './http/reply.ts'
 import type { ErrorIds, Reply } from './http/reply.ts'
 import type { RecordedRequest } from './request-log.ts'
 import { ALL_ROUTES } from './routes/all-routes.ts'
@@ -25,6 +25,17 @@ function notFound(url: URL): Reply {
   return json(404, { error: 'not_found', error_description: `No emulator endpoint at ${url.pathname}.` })
 }
 
+/**
+ * Whether a browser sent this request from a page of another origin: an `Origin` header that is not one of the
+ * emulator's own, or `Sec-Fetch-Site` saying so. Node clients (fetch, MSAL, curl) send neither.
+ */
+function fromOtherOrigin(headers: Readonly<Record<string, string>>, ownOrigins: readonly string[]): boolean {
+  const origin = headers['origin']
+  if (origin !== undefined && !ownOrigins.includes(origin.toLowerCase())) return true
+  const site = headers['sec-fetch-site']
+  return site === 'cross-site' || site === 'same-site'
+}
+
 function routePath(url: URL): RoutePath {
   const segments = url.pathname
     .split('/')
@@ -45,6 +56,8 @@ function routePath(url: URL): RoutePath {
  */
 export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, res: ServerResponse) => void {
   let nextId = 1
+  const scheme = new URL(ctx.authorityHost).protocol
+  const ownOrigins = ctx.hostAliases.map((host) => `${scheme}//${host}`.toLowerCase())
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now()
@@ -140,6 +153,23 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
       ctx.onFinished?.(record)
     }
 
+    if (route?.sameOriginOnly === true && fromOtherOrigin(headers, ownOrigins)) {
+      // Before faults and before any effect: a page in the developer's browser must not mint tokens or inject faults.
+      finish(
+        json(
+          403,
+          {
+            error: 'forbidden',
+            error_description:
+              'The emulator test endpoints answer requests from their own origin only, not from web pages of other ' +
+              'origins. Call them from Node (emu.fetch, curl) or mint tokens with emu.issueUserToken.',
+          },
+          NO_STORE,
+        ),
+      )
+      return
+    }
+
     try {
       const selected =
         route?.faultExempt === true
@@ -158,7 +188,7 @@ export function createRequestHandler(ctx: HttpContext): (req: IncomingMessage, r
       }
       if (bodyError) throw errors.missingParameter('grant_type')
       if (method === 'OPTIONS') {
-        finish({ status: 204, headers: { ...CORS }, body: '' })
+        finish({ status: 204, headers: route?.sameOriginOnly === true ? {} : { ...CORS }, body: '' })
         return
       }
       if (route === undefined) {

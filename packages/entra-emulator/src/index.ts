@@ -12,7 +12,7 @@ export type {
   RegisteredApp,
 } from './directory.ts'
 export type { EndpointKind, FaultMatch, FaultSpec, FaultTrigger, FaultInjector, InstalledFault } from './faults.ts'
-export type { RecordedRequest } from './request-log.ts'
+export type { RecordedRequest, RequestCounts } from './request-log.ts'
 export type { IssueUserTokenOptions, TokenResponseBody } from './token-service.ts'
 export { DEFAULT_TOKEN_LIFETIMES } from './token-lifetimes.ts'
 export type { TokenLifetimes } from './token-lifetimes.ts'

@@ -27,7 +27,7 @@ export interface ResolvedScopes {
   readonly isDefault: boolean
   /** The OIDC scopes requested (lower case). */
   readonly oidc: ReadonlySet<string>
-  /** The `scope` field of the response: the granted scopes, fully qualified. */
+  /** The `scope` field of the response: the granted scopes, fully qualified, then `.default` if it was requested. */
   readonly responseScope: string
 }
 
@@ -95,12 +95,15 @@ export function resolveDelegatedScopes(
     }
   }
   const prefix = resource.appIdUri ?? resource.clientId
+  // Entra's answer to `<resource>/.default` lists the granted scopes and then the `.default` scope as requested:
+  // MSAL and @azure/identity find their cached token by the requested scopes, so without it every call misses.
+  const requestedDefault = isDefault ? resourceScopes.filter((s) => splitScope(s).name === '.default') : []
   return {
     resource,
     scopeNames,
     isDefault,
     oidc,
-    responseScope: scopeNames.map((n) => `${prefix}/${n}`).join(' '),
+    responseScope: [...scopeNames.map((n) => `${prefix}/${n}`), ...requestedDefault].join(' '),
   }
 }
 

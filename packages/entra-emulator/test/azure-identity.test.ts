@@ -85,6 +85,19 @@ describe('@azure/identity 4.13.1 OnBehalfOfCredential against the emulator', () 
     expect(token.expiresOnTimestamp).toBeGreaterThan(Date.now() + 3000 * 1000)
   })
 
+  it('serves a second /.default getToken from its cache: one token request', async () => {
+    const credential = new OnBehalfOfCredential({
+      ...common(),
+      clientSecret: emu.defaults.middleTier.clientSecret,
+      userAssertionToken: emu.issueUserToken({ user: emu.defaults.users.plain }),
+    })
+    emu.clearRequests()
+    const first = await credential.getToken(emu.defaults.downstream.defaultScope)
+    const second = await credential.getToken(emu.defaults.downstream.defaultScope)
+    expect(second.token).toBe(first.token)
+    expect(emu.requests.filter((r) => r.endpoint === 'token')).toHaveLength(1)
+  })
+
   it('gets a downstream token with a certificate file (PEM key + certificate), with the chain', async () => {
     const certificatePath = join(dir, 'middle-tier.pem')
     writeFileSync(certificatePath, `${emu.defaults.middleTier.privateKeyPem}${emu.defaults.middleTier.certificatePem}`)

@@ -80,6 +80,22 @@ describe('@azure/msal-node acquireTokenOnBehalfOf against the emulator', () => {
     expect(header['x5t#S256']).toBe(emu.defaults.middleTier.app.certificate?.x5tS256)
   })
 
+  it("answers /.default so that a second acquireTokenOnBehalfOf with the same assertion comes from MSAL's cache", async () => {
+    const client = app(secret())
+    const request = {
+      oboAssertion: emu.issueUserToken({ user: emu.defaults.users.plain }),
+      scopes: [emu.defaults.downstream.defaultScope],
+    }
+    emu.clearRequests()
+    const first = await client.acquireTokenOnBehalfOf(request)
+    const second = await client.acquireTokenOnBehalfOf(request)
+    expect(first?.fromCache).toBe(false)
+    expect(second?.fromCache).toBe(true)
+    expect(second?.accessToken).toBe(first?.accessToken)
+    expect(second?.scopes).toEqual(expect.arrayContaining([emu.defaults.downstream.defaultScope]))
+    expect(emu.requests.filter((r) => r.endpoint === 'token')).toHaveLength(1)
+  })
+
   it('sends the CAE capability and receives an xms_cc token', async () => {
     const cca = new ConfidentialClientApplication({
       auth: {

@@ -115,6 +115,10 @@ describe('OBO success', () => {
     const answer = await postToken(emu, oboForm(emu, { scope: emu.defaults.downstream.defaultScope }))
     expect(answer.status).toBe(200)
     expect(claimsOf(answer.body['access_token'])['scp']).toBe('Documents.Read Documents.ReadWrite')
+    // As Entra: the granted scopes, then the requested .default (clients find their cached token by it).
+    expect(answer.body['scope']).toBe(
+      [...emu.defaults.downstream.scopes, emu.defaults.downstream.defaultScope].join(' '),
+    )
     expect(answer.body['refresh_token']).toBeUndefined()
     expect(answer.body['id_token']).toBeUndefined()
   })

@@ -28,7 +28,8 @@ describe('POST /{tenant}/test/user-token', () => {
   it('mints a user token for the middle tier that OBO accepts', async () => {
     const answer = await mint({ user: emu.defaults.users.plain.upn })
     expect(answer.status).toBe(200)
-    expect(answer.headers.get('access-control-allow-origin')).toBe('*')
+    // Same-origin only: no CORS header lets a web page read the token.
+    expect(answer.headers.get('access-control-allow-origin')).toBeNull()
     expect(answer.body['token_type']).toBe('Bearer')
     expect(answer.body['expires_in']).toBe(3600)
     const claims = claimsOf(answer.body['access_token'])

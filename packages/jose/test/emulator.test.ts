@@ -14,7 +14,8 @@ import { clearAuthorityValidationMemo, joseEngine, type JoseEngineOptions } from
 
 let emu: EntraEmulator
 beforeAll(async () => {
-  emu = await startEmulator()
+  // recordSecrets: a test reuses a signed client assertion taken from the request log.
+  emu = await startEmulator({ recordSecrets: true })
 }, 60_000)
 afterAll(() => emu.close())
 beforeEach(() => {

@@ -10,7 +10,8 @@ import { joseEngine } from '../src/index.ts'
 
 let emu: EntraEmulator
 beforeAll(async () => {
-  emu = await startEmulator()
+  // Compares the secrets and assertions both clients sent: the log keeps them only when asked.
+  emu = await startEmulator({ recordSecrets: true })
 }, 60_000)
 afterAll(() => emu.close())
 

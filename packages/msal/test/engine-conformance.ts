@@ -54,7 +54,8 @@ export function engineConformance(name: string, factory: EngineFactory): void {
     }
 
     beforeAll(async () => {
-      emu = await startEmulator()
+      // recordSecrets: the tests check the secret each engine sent.
+      emu = await startEmulator({ recordSecrets: true })
     })
     afterAll(async () => {
       await Promise.all(engines.map((engine) => engine.close()))

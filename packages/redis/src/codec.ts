@@ -127,6 +127,7 @@ function serialize(value: CachedToken): string {
     e: value.expiresAt,
     ...(value.refreshAt === undefined ? {} : { r: value.refreshAt }),
     ...(value.refreshToken === undefined ? {} : { f: value.refreshToken }),
+    ...(value.firstExchangedAt === undefined ? {} : { x: value.firstExchangedAt }),
   })
 }
 
@@ -138,15 +139,17 @@ function deserialize(plain: ArrayBuffer): CachedToken | undefined {
     return undefined
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined
-  const { a, t, e, r, f } = parsed as Record<string, unknown>
+  const { a, t, e, r, f, x } = parsed as Record<string, unknown>
   if (typeof a !== 'string' || a === '' || typeof t !== 'string' || !Number.isFinite(e)) return undefined
   if (r !== undefined && !Number.isFinite(r)) return undefined
   if (f !== undefined && typeof f !== 'string') return undefined
+  if (x !== undefined && !Number.isFinite(x)) return undefined
   return {
     accessToken: a,
     tokenType: t,
     expiresAt: e as number,
     ...(r === undefined ? {} : { refreshAt: r as number }),
     ...(f === undefined ? {} : { refreshToken: f }),
+    ...(x === undefined ? {} : { firstExchangedAt: x as number }),
   }
 }

@@ -335,6 +335,13 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     }
     const { value } = decoded
     const ttlMs = value.expiresAt - now()
+    if (!(ttlMs > 0) && redeemable(value)) {
+      // The access token expired but the provider may still redeem the refresh token (its window, counted from
+      // the first exchange, is the provider's to judge). Not copied into L1: the redemption writes the new entry.
+      counters.l2Hits++
+      emit({ type: 'l2-hit', key: name, durationMs: performance.now() - startedAt, kid: decoded.kid })
+      return value
+    }
     if (!(ttlMs > 0)) {
       // Another instance's clock or a lagging expiry: an expired token is simply absent.
       counters.l2Misses++
@@ -411,8 +418,9 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
   }
 
   async function set(key: string, value: CachedToken, ttlMs: number): Promise<void> {
-    // Never longer than the token lives, and Redis wants whole milliseconds.
-    const effectiveTtlMs = Math.floor(Math.min(ttlMs, value.expiresAt - now()))
+    // Never longer than the token lives (or, for an entry whose refresh token may still be redeemed, than the
+    // provider's redemption window it asked for), and Redis wants whole milliseconds.
+    const effectiveTtlMs = Math.floor(redeemable(value) ? ttlMs : Math.min(ttlMs, value.expiresAt - now()))
     if (reads.has(key)) overtaken.add(key)
     if (!(effectiveTtlMs >= 1)) {
       l1?.delete(key)
@@ -514,6 +522,11 @@ function singleFlightSettings(
     pollMs: positive(options.pollMs, 25, 'singleFlight.pollMs'),
     lockTtlMs: Math.ceil(positive(options.lockTtlMs, 2_000, 'singleFlight.lockTtlMs')),
   }
+}
+
+/** An entry the provider keeps past its access token's expiry for a bounded refresh-token redemption. */
+function redeemable(value: CachedToken): boolean {
+  return value.refreshToken !== undefined && value.firstExchangedAt !== undefined
 }
 
 function sleep(ms: number): Promise<void> {

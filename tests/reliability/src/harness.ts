@@ -45,6 +45,11 @@ export function engineFactory(name: EngineName, joseOptions: JoseEngineOptions =
 /** An emulator plus a middle-tier app whose secret is a canary. */
 export interface SuiteEmulator {
   readonly emu: EntraEmulator
+  /**
+   * The emulator's `fetch`, watched by the file's leak scanner when one was given: every token it answers is a
+   * canary before the engine reads it. Give it to every engine and credential.
+   */
+  readonly fetch: typeof globalThis.fetch
   /** A confidential client with a canary secret, exposing `access_as_user`; multi-tenant. */
   readonly app: RegisteredApp & { readonly clientSecret: string }
   /** A multi-tenant downstream API exposing `Read` and `Write`. */
@@ -57,9 +62,9 @@ export interface SuiteEmulator {
   }): string
   /** An engine of `name` for {@link SuiteEmulator.app} (secret), trusting the emulator CA. */
   engine(name: EngineName, joseOptions?: JoseEngineOptions): OboEngine
-  /** Requests to the token endpoint received since `since` (a request id; default all). */
+  /** Requests to the token endpoint received since `since` (a {@link SuiteEmulator.mark}; default all). */
   tokenRequests(since?: number): number
-  /** The id the next request will get (pass it to {@link SuiteEmulator.tokenRequests}). */
+  /** How many token requests were received so far (pass it to {@link SuiteEmulator.tokenRequests}). */
   mark(): number
 }
 
@@ -74,10 +79,21 @@ export interface SuiteEmulator {
  */
 export async function startSuiteEmulator(
   clientSecret: string,
-  options: StartEmulatorOptions & { readonly appCertificatePem?: string } = {},
+  options: StartEmulatorOptions & {
+    readonly appCertificatePem?: string
+    /** Registers every issued token as a canary before anything reads it (see {@link LeakScanner.watch}). */
+    readonly scanner?: LeakScanner
+    /** At most this many issued tokens become canaries (default: all). */
+    readonly maxTokenCanaries?: number
+  } = {},
 ): Promise<SuiteEmulator> {
-  const { appCertificatePem, ...emulatorOptions } = options
+  const { appCertificatePem, scanner, maxTokenCanaries, ...emulatorOptions } = options
   const emu = await startEmulator(emulatorOptions)
+  const emuFetch = emu.fetch as typeof globalThis.fetch
+  const fetch =
+    scanner === undefined
+      ? emuFetch
+      : scanner.watch(emuFetch, maxTokenCanaries === undefined ? {} : { maxTokens: maxTokenCanaries })
   const api = emu.registerApp({
     displayName: 'Reliability API',
     multiTenant: true,
@@ -99,6 +115,7 @@ export async function startSuiteEmulator(
   const withUri = api as RegisteredApp & { readonly appIdUri: string }
   return {
     emu,
+    fetch,
     app: withSecret,
     api: withUri,
     userAssertion(assertionOptions = {}) {
@@ -121,15 +138,15 @@ export async function startSuiteEmulator(
         clientId: app.clientId,
         credential: { kind: 'secret', secret: clientSecret },
         authorityHost: emu.authorityHost,
-        fetch: emu.fetch,
+        fetch,
       })
     },
+    // Counts, not the request log: the log keeps only the most recent requests.
     tokenRequests(since = 0) {
-      return emu.requests.filter((request) => request.id >= since && request.endpoint === 'token').length
+      return (emu.requestCounts().byEndpoint.token ?? 0) - since
     },
     mark() {
-      const last = emu.requests.at(-1)
-      return last === undefined ? 0 : last.id + 1
+      return emu.requestCounts().byEndpoint.token ?? 0
     },
   }
 }

@@ -3,6 +3,13 @@
  * causes, `@azure/logger` lines, event payloads, raw Redis values) is recorded here and searched for the
  * canaries (secret, certificate password, user assertion, issued tokens), in the encodings a leak would take.
  *
+ * Canaries must be known before anything can leak them: {@link LeakScanner.watch} wraps the `fetch` an engine
+ * uses, so every token Entra issues is a canary before the engine has even read the answer, and a leak during
+ * the very call that issued it is seen. Canaries are matched as substrings anywhere in a text (no word or
+ * segment boundaries: a token glued to `_` or to other base64 characters is still found), and each canary is
+ * also searched for base64- and base64url-encoded, at each of the three byte alignments it can have inside a
+ * larger encoded text.
+ *
  * @module
  */
 import { inspect } from 'node:util'
@@ -18,10 +25,18 @@ export interface Leak {
 
 /** Collects texts and finds canaries in them. */
 export interface LeakScanner {
-  /** Adds a canary (a secret, a password) searched for as given, URL-encoded and base64-encoded. */
+  /** Adds a canary (a secret, a password): searched for as given, URL-encoded, base64 and base64url-encoded. */
   addSecret(name: string, value: string): void
-  /** Adds a JWT canary: its payload and signature segments are searched for (a header is shared by many tokens). */
+  /**
+   * Adds a token canary: the whole token and, for a JWT, its payload and signature segments (the header is
+   * shared by many tokens), each as given and base64/base64url-encoded.
+   */
   addToken(name: string, token: string): void
+  /**
+   * Wraps a `fetch` so that every token an answer carries (`access_token`, `refresh_token`, `id_token`) becomes
+   * a canary before the caller reads the answer. At most `maxTokens` tokens are added (default: no limit).
+   */
+  watch(fetch: typeof globalThis.fetch, options?: { readonly maxTokens?: number }): typeof globalThis.fetch
   /** Records a text. */
   record(source: string, text: string): void
   /** Records an error: name, message, stack, own properties and the whole `cause` chain. */
@@ -32,83 +47,166 @@ export interface LeakScanner {
   leaks(): Leak[]
   /** How many texts and characters were scanned. */
   readonly scanned: { texts: number; characters: number }
+  /** Canaries added (each with its encodings counted once). */
   readonly canaryCount: number
+  /** Tokens added through {@link LeakScanner.watch}. */
+  readonly watchedTokens: number
+  /** Whether `value` is searched for as it is (a canary added or watched). */
+  isCanary(value: string): boolean
+}
+
+/** The shortest secret searched for: shorter ones would hit by chance. */
+const minSecretLength = 12
+/** The shortest token piece searched for (the old segment rule): shorter ones would hit by chance. */
+const minPieceLength = 20
+/** Token pieces are indexed by substrings of this length; a text is probed every `stride` characters. */
+const gramLength = 12
+const stride = minPieceLength - gramLength + 1
+
+interface Needle {
+  readonly name: string
+  readonly value: string
 }
 
 /**
- * Creates a scanner. Texts are searched as they are recorded; with `retainTexts` (default) they are kept, so a
- * canary added later (an issued token) is searched for in them too. The soak run turns retention off to keep
- * its heap measurement clean.
+ * Creates a scanner. Texts are searched as they are recorded against the canaries known then, and not kept
+ * (nothing weighs on a heap measurement): register canaries before the call that could leak them.
  *
  * @example
  * ```ts
  * const scanner = createLeakScanner()
  * scanner.addSecret('client secret', secret)
+ * const credential = new OnBehalfOfCredential(tenantId, clientId, { ..., fetch: scanner.watch(emu.fetch) })
  * scanner.recordError('getToken', error)
  * expect(scanner.leaks()).toEqual([])
  * ```
  */
-export function createLeakScanner(options: { readonly retainTexts?: boolean } = {}): LeakScanner {
-  const retain = options.retainTexts ?? true
-  const needles: { name: string; value: string }[] = []
-  // Token segments are looked up by exact base64url run (segments are delimited by '.'), so thousands of
-  // issued tokens cost one Set lookup per run instead of one substring search each.
-  const segments = new Map<string, string>()
-  const runsSeen = new Map<string, string>()
-  const texts: { source: string; text: string }[] = []
+export function createLeakScanner(): LeakScanner {
+  // Secrets are few: each is searched for with indexOf. Token pieces are many (every issued token): each is
+  // indexed under each of its first `stride` grams (with the gram's offset), so probing a text at every
+  // `stride`-th position meets any occurrence of any piece at least once, at one map lookup per probe.
+  const secrets: Needle[] = []
+  const index = new Map<string, { readonly needle: Needle; readonly offset: number }[]>()
+  const values = new Set<string>()
   const found: Leak[] = []
   const scanned = { texts: 0, characters: 0 }
-  const excerptOf = (text: string, at: number, length: number, name: string): string =>
-    `${text.slice(Math.max(0, at - 60), at)}<${name}>${text.slice(at + length, at + length + 60)}`
-  const search = (needle: { name: string; value: string }, source: string, text: string): void => {
-    const at = text.indexOf(needle.value)
-    if (at !== -1) {
-      found.push({ canary: needle.name, source, excerpt: excerptOf(text, at, needle.value.length, needle.name) })
+  let canaries = 0
+  let watchedTokens = 0
+
+  const addSecretNeedle = (name: string, value: string): void => {
+    if (value.length < minSecretLength || values.has(value)) return
+    values.add(value)
+    secrets.push({ name, value })
+  }
+
+  const addPiece = (name: string, value: string): void => {
+    if (value.length < minPieceLength || values.has(value)) return
+    values.add(value)
+    const needle = { name, value }
+    for (let offset = 0; offset < stride; offset++) {
+      const gram = value.slice(offset, offset + gramLength)
+      const entries = index.get(gram)
+      if (entries === undefined) index.set(gram, [{ needle, offset }])
+      else entries.push({ needle, offset })
     }
   }
-  const addNeedle = (name: string, value: string): void => {
-    if (value.length < 12) throw new Error(`canary ${name} is too short to search for without false hits`)
-    if (needles.some((needle) => needle.value === value)) return
-    const needle = { name, value }
-    needles.push(needle)
-    // A canary learnt late is searched for in what was recorded before it, too.
-    for (const { source, text } of texts) search(needle, source, text)
+
+  /** The base64 and base64url encodings of `value` at each byte alignment (only whole groups kept). */
+  const encodings = (name: string, value: string, add: (name: string, value: string) => void): void => {
+    const bytes = Buffer.from(value, 'utf8')
+    for (const encoding of ['base64', 'base64url'] as const) {
+      for (let pad = 0; pad < 3; pad++) {
+        const text = Buffer.concat([Buffer.alloc(pad), bytes]).toString(encoding)
+        // A leading group mixes the padding bytes, a trailing one whatever follows in the real text: drop them.
+        const from = pad === 0 ? 0 : 4
+        const to = Math.floor((pad + bytes.length) / 3) * 4
+        add(`${name} (${encoding}, offset ${pad})`, text.slice(from, to))
+      }
+    }
   }
-  const addSegment = (name: string, value: string): void => {
-    if (value.length < 20 || segments.has(value)) return
-    segments.set(value, name)
-    const source = runsSeen.get(value)
-    if (source !== undefined) found.push({ canary: name, source, excerpt: `<${name}>` })
+
+  const excerptOf = (text: string, at: number, length: number, name: string): string =>
+    `${text.slice(Math.max(0, at - 60), at)}<${name}>${text.slice(at + length, at + length + 60)}`
+
+  const report = (needle: Needle, source: string, text: string, at: number): void => {
+    found.push({ canary: needle.name, source, excerpt: excerptOf(text, at, needle.value.length, needle.name) })
   }
+
   const scanner: LeakScanner = {
     addSecret(name, value) {
-      addNeedle(name, value)
-      if (encodeURIComponent(value) !== value) addNeedle(`${name} (url-encoded)`, encodeURIComponent(value))
-      addNeedle(`${name} (base64)`, Buffer.from(value, 'utf8').toString('base64').replace(/=+$/, ''))
+      if (value.length < minSecretLength) {
+        throw new Error(`canary ${name} is too short to search for without false hits`)
+      }
+      canaries++
+      for (const [variant, text] of [
+        [name, value],
+        [`${name} (url-encoded)`, encodeURIComponent(value)],
+      ] as const) {
+        addSecretNeedle(variant, text)
+        encodings(variant, text, addSecretNeedle)
+      }
     },
     addToken(name, token) {
+      if (values.has(token)) return
+      canaries++
+      addPiece(name, token)
+      encodings(name, token, addPiece)
       const parts = token.split('.')
-      if (parts.length !== 3) {
-        addNeedle(name, token)
-        return
+      if (parts.length === 3) {
+        // The header is shared by many tokens; the payload and the signature are this token's own.
+        addPiece(`${name} (payload)`, parts[1]!)
+        addPiece(`${name} (signature)`, parts[2]!)
       }
-      // The header is shared by many tokens; the payload and the signature are this token's own.
-      addSegment(`${name} (payload)`, parts[1]!)
-      addSegment(`${name} (signature)`, parts[2]!)
+    },
+    watch(fetch, options = {}) {
+      const maxTokens = options.maxTokens ?? Number.POSITIVE_INFINITY
+      return async (input, init) => {
+        const response = await fetch(input, init)
+        const type = response.headers.get('content-type') ?? ''
+        if (!type.includes('json') || watchedTokens >= maxTokens) return response
+        const body = await response.text()
+        try {
+          const parsed = JSON.parse(body) as Record<string, unknown>
+          for (const field of ['access_token', 'refresh_token', 'id_token']) {
+            const token = parsed[field]
+            if (typeof token === 'string' && token.length >= minSecretLength && watchedTokens < maxTokens) {
+              watchedTokens++
+              scanner.addToken(`issued ${field}`, token)
+            }
+          }
+        } catch {
+          // Not JSON after all (a fault's malformed body): nothing to learn, the caller gets it unchanged.
+        }
+        return new Response(body, {
+          status: response.status,
+          statusText: response.statusText,
+          headers: response.headers,
+        })
+      }
     },
     record(source, text) {
       scanned.texts++
       scanned.characters += text.length
-      for (const needle of needles) search(needle, source, text)
-      for (const match of text.matchAll(/[A-Za-z0-9_-]{20,}/g)) {
-        const run = match[0]
-        const name = segments.get(run)
-        if (name !== undefined) {
-          found.push({ canary: name, source, excerpt: excerptOf(text, match.index, run.length, name) })
-        }
-        if (retain) runsSeen.set(run, source)
+      for (const needle of secrets) {
+        const at = text.indexOf(needle.value)
+        if (at !== -1) report(needle, source, text, at)
       }
-      if (retain) texts.push({ source, text })
+      if (index.size === 0) return
+      let reported: Set<string> | undefined
+      for (let at = 0; at + gramLength <= text.length; at += stride) {
+        const entries = index.get(text.slice(at, at + gramLength))
+        if (entries === undefined) continue
+        for (const { needle, offset } of entries) {
+          const start = at - offset
+          if (start < 0 || !text.startsWith(needle.value, start)) continue
+          // One occurrence is met by up to two probes: report it once.
+          reported ??= new Set<string>()
+          const id = `${String(start)}:${needle.name}:${needle.value.length}`
+          if (reported.has(id)) continue
+          reported.add(id)
+          report(needle, source, text, start)
+        }
+      }
     },
     recordError(source, error) {
       const seen = new Set<unknown>()
@@ -133,8 +231,12 @@ export function createLeakScanner(options: { readonly retainTexts?: boolean } = 
     leaks: () => [...found],
     scanned,
     get canaryCount() {
-      return needles.length + segments.size
+      return canaries
     },
+    get watchedTokens() {
+      return watchedTokens
+    },
+    isCanary: (value) => values.has(value),
   }
   return scanner
 }

@@ -315,7 +315,11 @@ function checkResult(result: TokenResult, sentAt: number): void {
   // ≥, not >: a lifetime of 5e-324 s (positive, so accepted) adds nothing to the clock.
   expect(result.expiresAt).toBeGreaterThanOrEqual(sentAt)
   expect(result.expiresAt).toBeLessThanOrEqual(Date.now() + maxLifetimeSeconds * 1000)
-  if (result.refreshAt !== undefined) expect(Number.isFinite(result.refreshAt)).toBe(true)
+  if (result.refreshAt !== undefined) {
+    expect(Number.isFinite(result.refreshAt)).toBe(true)
+    // A refresh_in at or past expires_in advises nothing and is ignored.
+    expect(result.refreshAt).toBeLessThanOrEqual(result.expiresAt)
+  }
   if (result.refreshToken !== undefined) expect(typeof result.refreshToken).toBe('string')
 }
 

@@ -47,7 +47,7 @@ let watch: RejectionWatch
 beforeAll(async () => {
   logs = captureAzureLogs(scanner)
   watch = watchUnhandledRejections()
-  suite = await startSuiteEmulator(secret)
+  suite = await startSuiteEmulator(secret, { scanner })
 })
 
 afterAll(async () => {
@@ -351,7 +351,7 @@ describe.each(engineNames)('%s engine under IdP faults', (engineName) => {
         userAssertion: assertion,
         clientSecret: secret,
         authority: suite.emu.authorityHost,
-        fetch: suite.emu.fetch,
+        fetch: suite.fetch,
         engine: engineFactory(engineName, { timeoutMs: joseTimeoutMs }),
         cache: createMemoryTokenCache(),
         onEvent: (event) => scanner.recordValue('credential-event', event),
@@ -391,6 +391,7 @@ describe('secrets in the fault runs', () => {
   it('no canary in any error, event or @azure/logger line', () => {
     expect(logs.lines).toBeGreaterThan(0)
     expect(scanner.scanned.texts).toBeGreaterThan(100)
+    expect(scanner.watchedTokens).toBeGreaterThan(0)
     expect(scanner.leaks()).toEqual([])
   })
 })

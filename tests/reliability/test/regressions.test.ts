@@ -1,7 +1,9 @@
 /**
  * Regression tests for defects this suite found in other packages and that were fixed. Each test names the
  * code it guards, what went wrong before the fix, and the behaviour it now holds the package to; the rest of
- * the suite (fuzz, bad input, IdP faults) asserts the same behaviour more broadly.
+ * the suite (fuzz, bad input, IdP faults) asserts the same behaviour more broadly. Like every file of the suite,
+ * it scans every error and `@azure/logger` line for its canaries (the secret, each user assertion, each issued
+ * token from the moment Entra answered).
  */
 import { OnBehalfOfCredential, type AuthenticationError } from '@onbehalf/azure'
 import { createMemoryTokenCache, deriveCacheKey, OboError, type OboErrorCode } from '@onbehalf/core'
@@ -9,25 +11,46 @@ import type { FaultSpec } from '@onbehalf/entra-emulator'
 import { joseEngine } from '@onbehalf/jose'
 import { msalEngine } from '@onbehalf/msal'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { actionable, engineFactory, engineNames, startSuiteEmulator, type SuiteEmulator } from '../src/harness.ts'
+import {
+  actionable,
+  captureAzureLogs,
+  engineFactory,
+  engineNames,
+  startSuiteEmulator,
+  type LogCapture,
+  type SuiteEmulator,
+} from '../src/harness.ts'
+import { createLeakScanner } from '../src/leak-scanner.ts'
 
 const secret = 'regressions-canary-secret~77d1'
+const scanner = createLeakScanner()
+scanner.addSecret('client secret', secret)
 let suite: SuiteEmulator
+let logs: LogCapture
 
 beforeAll(async () => {
-  suite = await startSuiteEmulator(secret)
+  logs = captureAzureLogs(scanner)
+  suite = await startSuiteEmulator(secret, { scanner })
 })
 
 afterAll(async () => {
+  logs.restore()
   await suite.emu.close()
 })
 
+/** A fresh user assertion, a canary before it is used. */
+function userAssertion(): string {
+  const assertion = suite.userAssertion()
+  scanner.addToken('user assertion', assertion)
+  return assertion
+}
+
 function credential(engineName: 'jose' | 'msal'): OnBehalfOfCredential {
   return new OnBehalfOfCredential(suite.emu.tenantId, suite.app.clientId, {
-    userAssertion: suite.userAssertion(),
+    userAssertion: userAssertion(),
     clientSecret: secret,
     authority: suite.emu.authorityHost,
-    fetch: suite.emu.fetch,
+    fetch: suite.fetch,
     cache: createMemoryTokenCache(),
     engine: engineFactory(engineName),
   })
@@ -40,6 +63,7 @@ async function failureWith(engineName: 'jose' | 'msal', fault: FaultSpec): Promi
     await credential(engineName).getToken(`${suite.api.appIdUri}/Read`)
     throw new Error('expected a failure')
   } catch (error) {
+    scanner.recordError('regression-error', error)
     return error as AuthenticationError
   } finally {
     suite.emu.faults.clear()
@@ -133,17 +157,20 @@ describe.each(engineNames)('%s engine', (engineName) => {
 // cause. Now: "…threw (see the cause); … Fix the callback so it returns a signed JWT."
 it('jose: a throwing getClientAssertion gives a message that says what to do', async () => {
   const failing = new OnBehalfOfCredential(suite.emu.tenantId, suite.app.clientId, {
-    userAssertion: suite.userAssertion(),
+    userAssertion: userAssertion(),
     getClientAssertion: () => {
       throw new Error('token file missing')
     },
     authority: suite.emu.authorityHost,
-    fetch: suite.emu.fetch,
+    fetch: suite.fetch,
     engine: joseEngine,
   })
   const message = await failing.getToken(`${suite.api.appIdUri}/Read`).then(
     () => 'no error',
-    (caught: unknown) => (caught as Error).message,
+    (caught: unknown) => {
+      scanner.recordError('assertion-callback-error', caught)
+      return (caught as Error).message
+    },
   )
   expect(message).toMatch(actionable)
 })
@@ -158,11 +185,12 @@ it('msal: msalEngine refuses an authority with user info', () => {
       clientId: suite.app.clientId,
       credential: { kind: 'secret', secret },
       authorityHost: `https://user:pw@${suite.emu.host}`,
-      fetch: suite.emu.fetch,
+      fetch: suite.fetch,
     })
   } catch (error) {
     thrown = error
   }
+  scanner.recordError('msal-authority-error', thrown)
   expect(thrown).toBeInstanceOf(OboError)
   expect((thrown as OboError).code).toBe<OboErrorCode>('INVALID_AUTHORITY')
 })
@@ -222,4 +250,13 @@ it('core: deriveCacheKey keeps unvalidated tenant and scope text in its own fiel
     expect(old(left)).toBe(old(right))
     expect(deriveCacheKey({ partition, ...left })).not.toBe(deriveCacheKey({ partition, ...right }))
   }
+})
+
+describe('secrets in the regression runs', () => {
+  it('no canary in any error or @azure/logger line', () => {
+    expect(logs.lines).toBeGreaterThan(0)
+    expect(scanner.scanned.texts).toBeGreaterThan(10)
+    expect(scanner.watchedTokens).toBeGreaterThan(0)
+    expect(scanner.leaks()).toEqual([])
+  })
 })

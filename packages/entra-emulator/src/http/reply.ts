@@ -23,7 +23,7 @@ export const DISCOVERY_CACHE: Readonly<Record<string, string>> = {
   'Access-Control-Allow-Origin': '*',
 }
 
-/** CORS headers of the test endpoints, so a browser page (the demo) can call them. */
+/** CORS preflight answer of the Entra endpoints (not the test endpoints, which are same-origin only). */
 export const CORS: Readonly<Record<string, string>> = {
   'Access-Control-Allow-Origin': '*',
   'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',

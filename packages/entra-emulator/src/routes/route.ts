@@ -96,6 +96,11 @@ export interface Route {
   readonly match: RouteMatcher
   /** Injected faults never fire here (the fault control route, so an `'any'` fault can always be removed). */
   readonly faultExempt?: boolean
+  /**
+   * Refuse requests a browser sends from another origin (403), and send no CORS headers: for the test endpoints,
+   * which mint tokens and inject faults, so that no web page the developer opens can call them.
+   */
+  readonly sameOriginOnly?: boolean
   readonly handle: RouteHandler
 }
 

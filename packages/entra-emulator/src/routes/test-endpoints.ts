@@ -1,5 +1,5 @@
 import { EntraError } from '../entra-error.ts'
-import { CORS, NO_STORE, json } from '../http/reply.ts'
+import { NO_STORE, json } from '../http/reply.ts'
 import type { Reply } from '../http/reply.ts'
 import type { IssueUserTokenOptions } from '../token-service.ts'
 import { tenantOf, underTenant } from './route.ts'
@@ -27,7 +27,7 @@ function userToken(segment: string, fields: ReadonlyMap<string, string>, emulato
     return json(
       400,
       { error: 'invalid_request', error_description: `No test user '${user ?? ''}' in tenant '${segment}'.` },
-      { ...NO_STORE, ...CORS },
+      NO_STORE,
     )
   }
   const scopes = scopesOf(fields.get('scopes') ?? fields.get('scope'))
@@ -50,17 +50,13 @@ function userToken(segment: string, fields: ReadonlyMap<string, string>, emulato
       exp: number
       iat: number
     }
-    return json(
-      200,
-      { token_type: 'Bearer', access_token: token, expires_in: payload.exp - payload.iat },
-      { ...NO_STORE, ...CORS },
-    )
+    return json(200, { token_type: 'Bearer', access_token: token, expires_in: payload.exp - payload.iat }, NO_STORE)
   } catch (error) {
     if (error instanceof EntraError) throw error
     return json(
       400,
       { error: 'invalid_request', error_description: error instanceof Error ? error.message : 'invalid request' },
-      { ...NO_STORE, ...CORS },
+      NO_STORE,
     )
   }
 }
@@ -91,7 +87,7 @@ function directoryListing(segment: string, emulator: EmulatorServices): Reply {
           disabled: u.disabled,
         })),
     },
-    { ...NO_STORE, ...CORS },
+    NO_STORE,
   )
 }
 
@@ -106,15 +102,17 @@ export const testEndpointRoutes: readonly Route[] = [
   {
     name: 'user-token',
     endpoint: 'test',
+    sameOriginOnly: true,
     match: underTenant(['test/user-token']),
     handle: (request, emulator) =>
       request.method === 'POST'
         ? userToken(request.tenant ?? '', request.fields, emulator)
-        : json(405, { error: 'invalid_request', error_description: 'Use POST.' }, CORS),
+        : json(405, { error: 'invalid_request', error_description: 'Use POST.' }),
   },
   {
     name: 'directory',
     endpoint: 'test',
+    sameOriginOnly: true,
     match: underTenant(['test/directory']),
     handle: (request, emulator) => directoryListing(request.tenant ?? '', emulator),
   },

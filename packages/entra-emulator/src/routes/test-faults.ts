@@ -1,6 +1,6 @@
 import { parseFaultSpec } from '../faults.ts'
 import type { InstalledFault } from '../faults.ts'
-import { CORS, NO_STORE, json } from '../http/reply.ts'
+import { NO_STORE, json } from '../http/reply.ts'
 import type { Reply } from '../http/reply.ts'
 import type { EmulatorServices, Route } from './route.ts'
 
@@ -10,21 +10,21 @@ function describeFault(f: InstalledFault): Record<string, unknown> {
 
 function faultControl(method: string, body: string, emulator: EmulatorServices): Reply {
   if (method === 'GET') {
-    return json(200, { faults: emulator.faults.list().map(describeFault) }, { ...NO_STORE, ...CORS })
+    return json(200, { faults: emulator.faults.list().map(describeFault) }, NO_STORE)
   }
   if (method === 'DELETE') {
     emulator.faults.clear()
-    return json(200, { faults: [] }, { ...NO_STORE, ...CORS })
+    return json(200, { faults: [] }, NO_STORE)
   }
   if (method !== 'POST') {
-    return json(405, { error: 'invalid_request', error_description: 'Use GET, POST or DELETE.' }, CORS)
+    return json(405, { error: 'invalid_request', error_description: 'Use GET, POST or DELETE.' })
   }
   try {
     const installed = emulator.faults.inject(parseFaultSpec(JSON.parse(body)))
-    return json(201, describeFault(installed), { ...NO_STORE, ...CORS })
+    return json(201, describeFault(installed), NO_STORE)
   } catch (error) {
     const message = error instanceof TypeError ? error.message : 'the body must be a JSON fault'
-    return json(400, { error: 'invalid_request', error_description: message }, { ...NO_STORE, ...CORS })
+    return json(400, { error: 'invalid_request', error_description: message }, NO_STORE)
   }
 }
 
@@ -39,6 +39,7 @@ export const testFaultRoutes: readonly Route[] = [
   {
     name: 'faults',
     endpoint: 'test',
+    sameOriginOnly: true,
     match: (path) => (path.first === 'test' && path.tail === 'faults' ? { tenant: undefined } : undefined),
     faultExempt: true,
     handle: (request, emulator) => faultControl(request.method, request.body, emulator),
