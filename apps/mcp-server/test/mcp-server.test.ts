@@ -66,6 +66,11 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   )
 }
 
+/** Header and payload of a JWT: the emulator's request log redacts signatures; each minted token's payload is unique. */
+function unsigned(token: string): string {
+  return token.split('.').slice(0, 2).join('.')
+}
+
 function challengeParameter(header: string | null | undefined, name: string): string | undefined {
   return new RegExp(`\\b${name}="([^"]*)"`).exec(header ?? '')?.[1]
 }
@@ -187,7 +192,7 @@ describe('MCP server protected by @onbehalf/server/mcp', () => {
     const exchanges = emu.requests.filter((r) => r.form['requested_token_use'] === 'on_behalf_of')
     expect(exchanges).toHaveLength(1)
     expect(exchanges[0]?.clientId).toBe(stack.api.clientId)
-    expect(exchanges[0]?.form['assertion']).toBe(token)
+    expect(unsigned(exchanges[0]?.form['assertion'] ?? '')).toBe(unsigned(token))
     expect(exchanges[0]?.status).toBe(200)
   })
 
@@ -232,7 +237,8 @@ describe('MCP server protected by @onbehalf/server/mcp', () => {
       expect((JSON.parse(textOf(result)) as DocumentList).user.oid).toBe(user.oid)
     }
     const exchanges = emu.requests.filter(
-      (r) => r.form['requested_token_use'] === 'on_behalf_of' && r.form['assertion'] === token,
+      (r) =>
+        r.form['requested_token_use'] === 'on_behalf_of' && unsigned(r.form['assertion'] ?? '') === unsigned(token),
     )
     expect(exchanges).toHaveLength(1)
     await client.close()
