@@ -3,8 +3,9 @@
 // with pnpm (which turns workspace:^ into real ranges), installs the tarballs with npm into empty projects, and:
 //   - imports every package from ESM and from CommonJS (require of ESM, Node >= 20.19),
 //   - checks that @onbehalf/azure does not bring @azure/msal-node,
-//   - runs an On-Behalf-Of exchange against the emulator from the tarballs, with each engine and through
-//     @onbehalf/server (whose framework adapters must load without their framework).
+//   - runs an On-Behalf-Of exchange against the emulator from the tarballs, with each engine, through
+//     @onbehalf/server (whose framework adapters must load without their framework), and a secretless one:
+//     @onbehalf/federated's managed identity assertion in @onbehalf/azure.
 // Run after `pnpm build`: node scripts/check-tarballs.mjs
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -16,7 +17,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const work = mkdtempSync(join(tmpdir(), 'onbehalf-tarballs-'))
 const packed = join(work, 'packed')
 mkdirSync(packed)
-const names = ['core', 'certificate', 'jose', 'msal', 'azure', 'redis', 'entra-emulator', 'server']
+const names = ['core', 'certificate', 'jose', 'msal', 'azure', 'redis', 'federated', 'entra-emulator', 'server']
 let failures = 0
 
 try {
@@ -38,10 +39,11 @@ try {
   const expected = {
     core: ['createTokenProvider', 'createMemoryTokenCache', 'OboError'],
     certificate: ['parseClientCertificate', 'loadClientCertificate'],
-    jose: ['joseEngine'],
-    msal: ['msalEngine'],
+    jose: ['createJoseEngine'],
+    msal: ['createMsalEngine'],
     azure: ['OnBehalfOfCredential', 'AuthenticationError', 'CredentialUnavailableError', 'AzureAuthorityHosts'],
     redis: ['createRedisTokenCache'],
+    federated: ['managedIdentityAssertion', 'workloadIdentityAssertion', 'agentIdentityAssertion'],
     'entra-emulator': ['startEmulator'],
     server: ['createProtectedApi', 'ApiAuthError', 'requireScopes', 'requireRoles'],
   }
@@ -52,6 +54,7 @@ try {
     msal: ['core', 'certificate'],
     azure: ['core', 'certificate', 'jose'],
     redis: ['core'],
+    federated: ['core'],
     'entra-emulator': [],
     server: ['core', 'certificate', 'jose', 'azure'],
   }
@@ -114,11 +117,12 @@ console.log(out.join(','))`,
     join(dir, 'exchange.mjs'),
     `import { startEmulator } from '@onbehalf/entra-emulator'
 import { OnBehalfOfCredential } from '@onbehalf/azure'
-import { msalEngine } from '@onbehalf/msal'
+import { createMsalEngine } from '@onbehalf/msal'
+import { managedIdentityAssertion } from '@onbehalf/federated'
 const emu = await startEmulator()
 try {
   const { middleTier, downstream, users } = emu.defaults
-  for (const engine of [undefined, msalEngine]) {
+  for (const engine of [undefined, createMsalEngine()]) {
     const userAssertion = emu.issueUserToken({ user: users.plain })
     const credential = new OnBehalfOfCredential(emu.tenantId, middleTier.clientId, {
       userAssertion, clientSecret: middleTier.clientSecret, authority: emu.authorityHost, fetch: emu.fetch, ...(engine ? { engine } : {}),
@@ -126,13 +130,27 @@ try {
     const token = await credential.getToken(downstream.scopes[0])
     if (typeof token.token !== 'string' || token.expiresOnTimestamp <= Date.now()) throw new Error('no token')
   }
+  // Secretless: an app with no secret and no certificate, trusting a managed identity served by the emulator.
+  const api = emu.registerApp({ displayName: 'secretless', appIdUri: true, scopes: ['access_as_user'] })
+  const identity = emu.addManagedIdentity()
+  emu.trustManagedIdentity(api, identity)
+  const getClientAssertion = managedIdentityAssertion({ clientId: identity.clientId, endpoint: emu.imdsEndpoint, fetch: emu.fetch })
+  for (const engine of [undefined, createMsalEngine()]) {
+    const userAssertion = emu.issueUserToken({ user: users.plain, audience: api.clientId })
+    const credential = new OnBehalfOfCredential(emu.tenantId, api.clientId, {
+      userAssertion, getClientAssertion, authority: emu.authorityHost, fetch: emu.fetch, ...(engine ? { engine } : {}),
+    })
+    const token = await credential.getToken(downstream.scopes[0])
+    if (typeof token.token !== 'string') throw new Error('no secretless token')
+  }
+  if (getClientAssertion.platformRequests !== 1) throw new Error('the managed identity token was fetched more than once')
   // The protected API from its tarball: validate a caller's token, then exchange it.
   const { createProtectedApi } = await import('@onbehalf/server')
-  const api = createProtectedApi({
+  const protectedApi = createProtectedApi({
     tenantId: emu.tenantId, clientId: middleTier.clientId, clientSecret: middleTier.clientSecret,
     authority: emu.authorityHost, fetch: emu.fetch,
   })
-  const caller = await api.authenticate(new Request('http://127.0.0.1/', {
+  const caller = await protectedApi.authenticate(new Request('http://127.0.0.1/', {
     headers: { Authorization: 'Bearer ' + emu.issueUserToken({ user: users.plain }) },
   }))
   const obo = await caller.getToken(downstream.scopes[0])
@@ -145,7 +163,7 @@ try {
   )
   const exchanged = run(process.execPath, ['exchange.mjs'], dir).trim()
   check(
-    'the tarballs together complete OBO against the emulator with the jose and msal engines, and through @onbehalf/server',
+    'the tarballs together complete OBO against the emulator with the jose and msal engines, through @onbehalf/server, and secretless (@onbehalf/federated managed identity)',
     exchanged.endsWith('exchanged'),
     exchanged,
   )

@@ -45,6 +45,11 @@ export interface HitPoint {
   readonly prefilledUsers: number
   readonly fillMs: number
   readonly hitUs: Summary
+  /**
+   * The floor of a hit, measured in the same process and loop, interleaved with the hits: SHA-256 of the same
+   * assertion (`node:crypto`) and a lookup in a map holding every cached user's hash.
+   */
+  readonly floorUs?: Summary
   /** Token requests the emulator received while hits were measured (must be 0). */
   readonly tokenRequestsDuringHits: number
   /** Hits that returned another token than the one cached for that user (must be 0). */

@@ -77,6 +77,8 @@ describe('benchmark harness (tiny run)', () => {
         expect(point.tokenRequestsDuringHits).toBe(0)
         expect(point.wrongTokens).toBe(0)
         expect(point.hitUs.count).toBeGreaterThanOrEqual(settings.hitMinSamples)
+        // The floor is timed beside every hit, in the same loop.
+        expect(point.floorUs?.count).toBe(point.hitUs.count)
       }
       const largest = measured[measured.length - 1]
       if (largest === undefined || isSkipped(largest)) throw new Error('no largest point')

@@ -3,8 +3,9 @@
 // It uses the runtime's own global fetch (no `fetch` in the config): trusting the emulator's CA is the
 // runtime's business (Deno --cert, Bun NODE_EXTRA_CA_CERTS, workerd's trustedCertificates).
 // It also hashes known inputs with core's SHA-256, so Node can check the implementation the runtime resolved.
-import { createMemoryTokenCache, createTokenProvider, sha256Base64Url, sha256Hex } from '@onbehalf/core'
-import { joseEngine } from '@onbehalf/jose'
+import { createMemoryTokenCache, createTokenProvider } from '@onbehalf/core'
+import { sha256Base64Url, sha256Hex } from '@onbehalf/core/engine'
+import { createJoseEngine } from '@onbehalf/jose'
 
 /**
  * A provider for `input`, and `call()` to ask it for the token once. `result()` is what Node checks: every
@@ -16,7 +17,7 @@ import { joseEngine } from '@onbehalf/jose'
 export function createScenario(input) {
   const hashes = input.hashInputs.map((text) => ({ hex: sha256Hex(text), base64Url: sha256Base64Url(text) }))
   const provider = createTokenProvider({
-    engine: joseEngine({
+    engine: createJoseEngine()({
       clientId: input.clientId,
       authorityHost: input.authorityHost,
       credential: input.credential,

@@ -6,8 +6,9 @@
  */
 import { readFile } from 'node:fs/promises'
 import type { EngineFactory } from '@onbehalf/azure'
+import { managedIdentityAssertion } from '@onbehalf/federated'
 import { startEmulator, type EntraEmulator } from '@onbehalf/entra-emulator'
-import { msalEngine } from '@onbehalf/msal'
+import { createMsalEngine } from '@onbehalf/msal'
 import { createProtectedApi, type ProtectedApi } from '@onbehalf/server'
 
 /** A test user the page offers (emulator mode only). */
@@ -45,6 +46,10 @@ export interface IdentitySetup {
     readonly clientSecret?: string
     readonly clientCertificate?: string | Uint8Array
     readonly clientCertificatePassword?: string
+    /** A secretless client assertion (managed identity), instead of a secret or certificate. */
+    readonly getClientAssertion?: () => Promise<string>
+    /** Which client credential the middle tier presents, for the page. */
+    readonly credentialKind: ClientCredentialKind
     readonly disableInstanceDiscovery: boolean
     readonly engine?: EngineFactory
   }
@@ -81,6 +86,10 @@ export interface EntraEnvironment {
   readonly DOWNSTREAM_CLIENT_ID?: string | undefined
   readonly DOWNSTREAM_SCOPE?: string | undefined
   readonly ONBEHALF_ENGINE?: string | undefined
+  /** `managed-identity`: the middle tier holds no secret (emulator: its IMDS; Azure: the host's identity). */
+  readonly ONBEHALF_CLIENT_CREDENTIAL?: string | undefined
+  /** Client ID of a user-assigned managed identity (with `ONBEHALF_CLIENT_CREDENTIAL=managed-identity`). */
+  readonly MANAGED_IDENTITY_CLIENT_ID?: string | undefined
   readonly DISABLE_INSTANCE_DISCOVERY?: string | undefined
   readonly [name: string]: string | undefined
 }
@@ -97,10 +106,20 @@ export function usesRealEntra(env: EntraEnvironment): boolean {
   return nonEmpty(env.AZURE_TENANT_ID) !== undefined && nonEmpty(env.MIDDLE_TIER_CLIENT_ID) !== undefined
 }
 
+/** The middle tier's client credential, as the page shows it. */
+export type ClientCredentialKind = 'client secret' | 'certificate' | 'managed identity'
+
+function secretless(env: EntraEnvironment): boolean {
+  const name = nonEmpty(env.ONBEHALF_CLIENT_CREDENTIAL)
+  if (name === undefined || name === 'secret') return false
+  if (name === 'managed-identity') return true
+  throw new TypeError(`ONBEHALF_CLIENT_CREDENTIAL must be 'secret' or 'managed-identity', not '${name}'.`)
+}
+
 function engineFrom(env: EntraEnvironment): EngineFactory | undefined {
   const name = nonEmpty(env.ONBEHALF_ENGINE)
   if (name === undefined || name === 'jose') return undefined
-  if (name === 'msal') return msalEngine
+  if (name === 'msal') return createMsalEngine()
   throw new TypeError(`ONBEHALF_ENGINE must be 'jose' or 'msal', not '${name}'.`)
 }
 
@@ -129,6 +148,21 @@ export async function emulatorIdentity(
       { id: 'consent', user: users.consentMissing, scenario: 'Has not consented: Entra answers AADSTS65001.' },
     ] as const
     const fetchFn: typeof globalThis.fetch = emu.fetch
+    // Secretless: the middle tier presents the host's managed identity token (the emulator's IMDS), which its
+    // app registration trusts through a federated identity credential.
+    let middleTierCredential:
+      | { clientSecret: string; credentialKind: ClientCredentialKind }
+      | {
+          getClientAssertion: () => Promise<string>
+          credentialKind: ClientCredentialKind
+        } = { clientSecret: middleTier.clientSecret, credentialKind: 'client secret' }
+    if (secretless(options.env ?? {})) {
+      emu.trustManagedIdentity(middleTier.clientId, emu.systemAssignedIdentity)
+      middleTierCredential = {
+        getClientAssertion: managedIdentityAssertion({ endpoint: emu.imdsEndpoint, fetch: fetchFn }),
+        credentialKind: 'managed identity',
+      }
+    }
     const discovery = await discover(emu.authorityHost, emu.tenantId, fetchFn)
     const downstreamScope = downstream.scopes.find((s) => s.endsWith('/Documents.Read')) ?? downstream.scopes[0]
     if (downstreamScope === undefined) throw new Error('the emulator registered no downstream scope')
@@ -143,7 +177,7 @@ export async function emulatorIdentity(
         clientId: middleTier.clientId,
         audiences: [middleTier.clientId, middleTier.appIdUri],
         scope: 'access_as_user',
-        clientSecret: middleTier.clientSecret,
+        ...middleTierCredential,
         disableInstanceDiscovery: true,
         ...optionalEngine(engineFrom(options.env ?? {})),
       },
@@ -194,9 +228,13 @@ export async function entraIdentity(
   const downstreamAppIdUri = need(env, 'DOWNSTREAM_APP_ID_URI').replace(/\/+$/, '')
   const secret = nonEmpty(env.MIDDLE_TIER_CLIENT_SECRET)
   const certificatePath = nonEmpty(env.MIDDLE_TIER_CERTIFICATE_PATH)
-  if ((secret === undefined) === (certificatePath === undefined)) {
-    throw new TypeError('Set exactly one of MIDDLE_TIER_CLIENT_SECRET and MIDDLE_TIER_CERTIFICATE_PATH.')
+  const managedIdentity = secretless(env)
+  if ([secret, certificatePath, managedIdentity ? true : undefined].filter((c) => c !== undefined).length !== 1) {
+    throw new TypeError(
+      'Set exactly one of MIDDLE_TIER_CLIENT_SECRET, MIDDLE_TIER_CERTIFICATE_PATH and ONBEHALF_CLIENT_CREDENTIAL=managed-identity.',
+    )
   }
+  const miClientId = nonEmpty(env.MANAGED_IDENTITY_CLIENT_ID)
   const authorityHost = (nonEmpty(env.AZURE_AUTHORITY_HOST) ?? 'https://login.microsoftonline.com').replace(/\/+$/, '')
   const discovery = await discover(authorityHost, tenantId, options.fetch)
   const downstreamScope = nonEmpty(env.DOWNSTREAM_SCOPE) ?? `${downstreamAppIdUri}/Documents.Read`
@@ -217,6 +255,10 @@ export async function entraIdentity(
       scope: nonEmpty(env.MIDDLE_TIER_SCOPE) ?? 'access_as_user',
       ...(secret === undefined ? {} : { clientSecret: secret }),
       ...(certificatePath === undefined ? {} : { clientCertificate: await readFile(certificatePath) }),
+      ...(managedIdentity
+        ? { getClientAssertion: managedIdentityAssertion(miClientId === undefined ? {} : { clientId: miClientId }) }
+        : {}),
+      credentialKind: managedIdentity ? 'managed identity' : secret !== undefined ? 'client secret' : 'certificate',
       ...(password === undefined ? {} : { clientCertificatePassword: password }),
       // Private clouds and Azure Stack have no instance discovery.
       disableInstanceDiscovery: /^(1|true|yes)$/i.test(nonEmpty(env.DISABLE_INSTANCE_DISCOVERY) ?? ''),

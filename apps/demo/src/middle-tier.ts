@@ -18,7 +18,8 @@ import {
   type TokenCache,
   type TokenEvent,
 } from '@onbehalf/azure'
-import { optional, renderClaimsChallenge } from '@onbehalf/core'
+import { renderClaimsChallenge } from '@onbehalf/core'
+import { optional } from '@onbehalf/core/engine'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import type { JWTPayload } from 'jose'
 import {
@@ -39,10 +40,12 @@ export interface MiddleTierCredentialConfig {
   /** PEM (key + certificate) or PKCS#12 bytes. */
   readonly clientCertificate?: string | Uint8Array
   readonly clientCertificatePassword?: string
+  /** A secretless client assertion (e.g. `@onbehalf/federated`'s managed identity), instead of a secret. */
+  readonly getClientAssertion?: () => Promise<string>
   /** A `fetch` for calls to Entra (the emulator's trusts its CA). */
   readonly fetch?: typeof globalThis.fetch
   readonly disableInstanceDiscovery?: boolean
-  /** The protocol engine; default `joseEngine`. */
+  /** The protocol engine; default `createJoseEngine()`. */
   readonly engine?: EngineFactory
 }
 
@@ -172,6 +175,7 @@ export function createMiddleTier(options: MiddleTierOptions): MiddleTier {
         ...optional('clientSecret', config.clientSecret),
         ...optional('clientCertificate', config.clientCertificate),
         ...optional('password', config.clientCertificatePassword),
+        ...optional('getClientAssertion', config.getClientAssertion),
         authority: config.authorityHost,
         ...optional('fetch', config.fetch),
         ...optional('disableInstanceDiscovery', config.disableInstanceDiscovery),

@@ -103,6 +103,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
         authorityHost: identity.authorityHost,
         ...(mt.clientSecret === undefined ? {} : { clientSecret: mt.clientSecret }),
         ...(mt.clientCertificate === undefined ? {} : { clientCertificate: mt.clientCertificate }),
+        ...(mt.getClientAssertion === undefined ? {} : { getClientAssertion: mt.getClientAssertion }),
         ...(mt.clientCertificatePassword === undefined
           ? {}
           : { clientCertificatePassword: mt.clientCertificatePassword }),

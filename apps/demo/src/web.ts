@@ -46,7 +46,11 @@ export function registerDemoPage(app: FastifyInstance, options: DemoPageOptions)
     cache: options.cacheKind,
     tenantId: identity.tenantId,
     authorityHost: identity.authorityHost,
-    middleTier: { clientId: identity.middleTier.clientId, scope: identity.middleTier.scope },
+    middleTier: {
+      clientId: identity.middleTier.clientId,
+      scope: identity.middleTier.scope,
+      clientCredential: identity.middleTier.credentialKind,
+    },
     downstream: { url: downstream.url, scopes: identity.downstream.scopes },
     users: identity.users,
   }))

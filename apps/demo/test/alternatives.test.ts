@@ -33,7 +33,7 @@ it('passes every scenario with the msal engine and the Redis cache, storing only
   const keys = await redis.keys('onbehalf-demo:*')
   expect(keys.length).toBeGreaterThan(0)
   for (const key of keys) {
-    expect(key).toMatch(/^onbehalf-demo:[0-9a-f]{64}$/)
+    expect(key).toMatch(/^onbehalf-demo:\{[A-Za-z0-9_-]{43}\}$/)
     const value = (await redis.getBuffer(key)) ?? Buffer.alloc(0)
     expect(value.toString('latin1')).not.toContain('eyJ')
   }

@@ -6,8 +6,8 @@
  */
 import { OnBehalfOfCredential } from '@onbehalf/azure'
 import { createMemoryTokenCache, type EngineFactory, type OboEngine, type TokenResult } from '@onbehalf/core'
-import { joseEngine } from '@onbehalf/jose'
-import { msalEngine } from '@onbehalf/msal'
+import { createJoseEngine } from '@onbehalf/jose'
+import { createMsalEngine } from '@onbehalf/msal'
 import type { EmulatorAccess } from '../child-protocol.ts'
 import type { SyntheticUser } from '../synthetic.ts'
 import type { Contender } from './contender.ts'
@@ -31,8 +31,9 @@ export function oursContender(
   access: EmulatorAccess,
   options: { maxEntries: number },
 ): Contender {
-  const engine: EngineFactory = id === 'ours-jose' ? joseEngine : msalEngine
-  const cache = createMemoryTokenCache({ maxEntries: options.maxEntries })
+  const engine: EngineFactory = id === 'ours-jose' ? createJoseEngine() : createMsalEngine()
+  // The bench holds every user: the byte budget must not bind before the entry bound (8 KB per entry is ample).
+  const cache = createMemoryTokenCache({ maxEntries: options.maxEntries, maxBytes: options.maxEntries * 8_192 })
   const { tenantId, clientId, clientSecret, authorityHost: authority, scope } = access
   let template: TokenResult | undefined
   const pending = new Map<string, SyntheticUser>()

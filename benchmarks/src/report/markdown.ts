@@ -174,7 +174,7 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
   out.push('## 1. Cache hit vs users served')
   out.push('')
   out.push(
-    `Time for one \`getToken\` that is served from the cache, with N distinct users cached. onbehalf builds a **new \`OnBehalfOfCredential\` per call** (the per-request pattern, construction included in the time); msal-node calls \`acquireTokenOnBehalfOf\` on **one shared \`ConfidentialClientApplication\`**. Each hit picks a random cached user; a hit counts only if it returns that user's own token, and the emulator confirms no token request was made while measuring. Median and p99 over up to ${formatCount(settings.hitMaxSamples)} hits (or ${formatCount(settings.hitBudgetMs / 1000)} s) per size.`,
+    `Time for one \`getToken\` that is served from the cache, with N distinct users cached. onbehalf builds a **new \`OnBehalfOfCredential\` per call** (the per-request pattern, construction included in the time); msal-node calls \`acquireTokenOnBehalfOf\` on **one shared \`ConfidentialClientApplication\`**. Each hit picks a random cached user; a hit counts only if it returns that user's own token, and the emulator confirms no token request was made while measuring. Median and p99 over up to ${formatCount(settings.hitMaxSamples)} hits (or ${formatCount(settings.hitBudgetMs / 1000)} s) per size. The floor is the least a hit can cost: SHA-256 of the same assertion with \`node:crypto\` and a lookup in a map of every cached user's hash, timed in the same process, interleaved with onbehalf's hits (the jose contender's figures).`,
   )
   out.push('')
   const hitIds = ids.filter((id) => results.cacheHits[id] !== undefined && !isNotApplicable(results.cacheHits[id]))
@@ -191,6 +191,8 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
         skippedNotes.push(`${contenderLabels[id]} at ${formatCount(users)} users: ${p.skipped}.`)
       } else row.push(`${formatMicros(p.hitUs.median)} / ${formatMicros(p.hitUs.p99)}`)
     }
+    const floor = hitPoint(results, 'ours-jose', users)?.floorUs ?? hitPoint(results, 'ours-msal', users)?.floorUs
+    row.push(floor === undefined ? '–' : `${formatMicros(floor.median)} / ${formatMicros(floor.p99)}`)
     if (hitIds.includes('msal-node')) {
       const msal = hitPoint(results, 'msal-node', users)
       const ours = hitPoint(results, 'ours-jose', users)
@@ -198,7 +200,11 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
     }
     hitRows.push(row)
   }
-  const hitHeader = ['cached users', ...hitIds.map((id) => `${contenderLabels[id]}<br>median / p99`)]
+  const hitHeader = [
+    'cached users',
+    ...hitIds.map((id) => `${contenderLabels[id]}<br>median / p99`),
+    'floor: SHA-256 + map lookup<br>median / p99',
+  ]
   if (hitIds.includes('msal-node')) hitHeader.push('msal-node ÷ onbehalf (jose)')
   out.push(
     table(
@@ -404,7 +410,7 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
   out.push(
     [
       "- **One emulator, one run.** `@onbehalf/entra-emulator` runs in the parent process (HTTPS on 127.0.0.1 with a generated CA). Every scenario runs for every contender in its own Node process (`node --expose-gc --conditions=@onbehalf/source --import tsx`), one at a time, started with `NODE_EXTRA_CA_CERTS` pointing at the emulator CA so each library uses its own default HTTP stack. Processes ask the parent for user assertions and read the emulator's request counters over IPC.",
-      '- **Contenders.** onbehalf: `new OnBehalfOfCredential(tenantId, clientId, { userAssertion, clientSecret, authority, disableInstanceDiscovery: true, cache, engine })` per call, with `joseEngine` or `msalEngine`, and a memory cache created with `maxEntries` above the largest size (the default holds 10,000 entries). msal-node: one `ConfidentialClientApplication` (`authority` = emulator tenant, `knownAuthorities` = emulator host), `acquireTokenOnBehalfOf` per call. `@azure/identity`: `new OnBehalfOfCredential({ tenantId, clientId, clientSecret, userAssertionToken, authorityHost, disableInstanceDiscovery: true })` per call. Instance discovery is skipped by every contender (`knownAuthorities` for msal-node, `disableInstanceDiscovery` for the others): the emulator is a private authority, and discovery through the public cloud is impossible offline.',
+      '- **Contenders.** onbehalf: `new OnBehalfOfCredential(tenantId, clientId, { userAssertion, clientSecret, authority, disableInstanceDiscovery: true, cache, engine })` per call, with `createJoseEngine()` or `createMsalEngine()`, and a memory cache created with `maxEntries` above the largest size (the default holds 10,000 entries). msal-node: one `ConfidentialClientApplication` (`authority` = emulator tenant, `knownAuthorities` = emulator host), `acquireTokenOnBehalfOf` per call. `@azure/identity`: `new OnBehalfOfCredential({ tenantId, clientId, clientSecret, userAssertionToken, authorityHost, disableInstanceDiscovery: true })` per call. Instance discovery is skipped by every contender (`knownAuthorities` for msal-node, `disableInstanceDiscovery` for the others): the emulator is a private authority, and discovery through the public cloud is impossible offline.',
       "- **Scope.** Every contender asks for the same delegated scope of the emulator's downstream API (`api://…/Documents.Read`). With `/.default`, msal-node stores the scopes the server granted and never matches its own entries (every call goes to the network), which would make the comparison meaningless.",
       `- **Pre-filling beyond ${formatCount(settings.realUsers)} real users.** Minting and exchanging 100,000 RS256 tokens would take most of the time budget, and msal-node scans its whole cache on every write, so filling it call by call is O(N²). Extra users get assertions and tokens with the exact shape and length of the emulator's (same header and claims; new oid, sub, uti; random signature bytes) and are written through each contender's public API: onbehalf through \`OnBehalfOfCredential\` with an engine factory that wraps the real engine (same name and fingerprint, so the same cache keys) and returns the synthetic token instead of calling the emulator; msal-node through \`getTokenCache().serialize()\`, copying a real user's four entries (account, ID token, access token with its \`userAssertionHash\`, refresh token) per synthetic user, and \`deserialize()\`. Lookups are then measured through the normal calls, over real and pre-filled users alike.`,
       `- **Caps.** A contender is skipped at a size when one lookup, projected linearly from the previous size, exceeds ${formatCount(settings.hitCapMs)} ms (the run must finish in under 10 minutes on 2 cores).`,

@@ -6,7 +6,8 @@
  * @module
  */
 import { loadClientCertificate } from '@onbehalf/certificate'
-import { sha256Hex, type ClientCredential } from '@onbehalf/core'
+import { type ClientCredential } from '@onbehalf/core'
+import { sha256Hex } from '@onbehalf/core/engine'
 
 /** An engine credential and its identity (`secret:<salted hash>`, `certificate:<thumbprint>`, `assertion:<id>`). */
 export interface IdentifiedCredential {
@@ -45,17 +46,8 @@ export function objectId(value: object): number {
  * ```
  */
 export function identifySecret(secret: string): IdentifiedCredential {
-  // Per-request credentials repeat one secret: hash it once. The shared engine holds the same secret anyway.
-  if (secret !== lastSecret?.secret) {
-    lastSecret = {
-      secret,
-      identified: { credential: { kind: 'secret', secret }, identity: `secret:${sha256Hex(`${salt}\n${secret}`)}` },
-    }
-  }
-  return lastSecret.identified
+  return { credential: { kind: 'secret', secret }, identity: `secret:${sha256Hex(`${salt}\n${secret}`)}` }
 }
-
-let lastSecret: { readonly secret: string; readonly identified: IdentifiedCredential } | undefined
 
 /**
  * A client-assertion callback as an engine credential; its identity is the callback itself, so define it once

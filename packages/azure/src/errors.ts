@@ -5,14 +5,8 @@
  *
  * @module
  */
-import {
-  InvalidResponseError,
-  OAuthError,
-  OboError,
-  optional,
-  renderClaimsChallenge,
-  type OboErrorCode,
-} from '@onbehalf/core'
+import { InvalidResponseError, OAuthError, OboError, type OboErrorCode } from '@onbehalf/core'
+import { optional } from '@onbehalf/core/engine'
 
 /** The error body of an {@link AuthenticationError}, shaped like `@azure/identity`'s `ErrorResponse`. */
 export interface AuthenticationErrorResponse {
@@ -83,6 +77,7 @@ export class AuthenticationError extends OboError {
    * `undefined`. With a claims challenge (MFA, Conditional Access):
    * `Bearer error="insufficient_claims", claims="<base64 of the claims JSON>"`, which MSAL-based clients parse
    * and satisfy. Without one (consent missing): `Bearer error="interaction_required", error_description="<kind>"`.
+   * The same as core's `OAuthError.toWwwAuthenticate()`, which it asks.
    *
    * @example
    * ```ts
@@ -91,11 +86,8 @@ export class AuthenticationError extends OboError {
    * ```
    */
   toWwwAuthenticate(): string | undefined {
-    if (this.errorResponse.claims !== undefined) return renderClaimsChallenge(this.errorResponse.claims)
-    if (this.code !== 'INTERACTION_REQUIRED') return undefined
-    const cause = this.cause instanceof OAuthError ? this.cause : undefined
-    const kind = (cause?.suberror ?? cause?.error ?? 'interaction_required').replace(/[^A-Za-z0-9_]/g, '')
-    return `Bearer error="interaction_required", error_description="${kind}"`
+    // Written once, in core: an answer that asked the user to act is always an OAuthError.
+    return this.cause instanceof OAuthError ? this.cause.toWwwAuthenticate() : undefined
   }
 }
 

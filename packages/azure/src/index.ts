@@ -1,20 +1,22 @@
 /**
  * `@onbehalf/azure`: `OnBehalfOfCredential`, an `@azure/core-auth` `TokenCredential` for the On-Behalf-Of flow,
  * with a process-wide shared cache so credentials built per request hit it, one token request for concurrent
- * identical misses, and the seed's API in both constructor shapes.
+ * identical misses, the seed's API in both constructor shapes, and `createOnBehalfOf` for a configuration
+ * validated once.
  *
  * @module
  */
-export { OnBehalfOfCredential } from './on-behalf-of-credential.ts'
+export { createOnBehalfOf, OnBehalfOfCredential } from './on-behalf-of-credential.ts'
+export type { OnBehalfOf } from './on-behalf-of-credential.ts'
 export type {
   ClientAssertionCallback,
   OnBehalfOfCommonOptions,
+  OnBehalfOfConfig,
   OnBehalfOfCredentialIdentityOptions,
   OnBehalfOfCredentialOptions,
 } from './options.ts'
 export { AuthenticationError, CredentialUnavailableError } from './errors.ts'
 export type { AuthenticationErrorOptions, AuthenticationErrorResponse } from './errors.ts'
-export { getCredentialDiagnostics } from './diagnostics.ts'
-export type { CredentialDiagnostics } from './diagnostics.ts'
+export type { CredentialStats } from './credential-stats.ts'
 export { AzureAuthorityHosts, renderClaimsChallenge } from '@onbehalf/core'
-export type { EngineFactory, OboErrorCode, TokenCache, TokenEvent } from '@onbehalf/core'
+export type { EngineFactory, OboErrorCode, TokenCache, TokenEvent, TokenProviderStats } from '@onbehalf/core'

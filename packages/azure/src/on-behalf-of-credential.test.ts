@@ -2,9 +2,8 @@ import { AzureLogger, setLogLevel } from '@azure/logger'
 import { createMemoryTokenCache, InvalidResponseError, OAuthError, OboError } from '@onbehalf/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createFakeEngine, deferred } from '../test/fake-engine.ts'
-import { getCredentialDiagnostics } from './diagnostics.ts'
 import { AuthenticationError, CredentialUnavailableError } from './errors.ts'
-import { OnBehalfOfCredential } from './on-behalf-of-credential.ts'
+import { createOnBehalfOf, OnBehalfOfCredential } from './on-behalf-of-credential.ts'
 
 const tenantId = 'c878a2ab-8ef4-413b-83a0-199afb84d7fb'
 const otherTenant = '0d3f1a4e-1111-4222-8333-444455556666'
@@ -93,12 +92,12 @@ describe('per-request credentials share one engine and one cache', () => {
   it('1,000 credentials for the same user make one token request and create one engine', async () => {
     const { fake, make } = setup()
     const assertion = userAssertion('alice')
-    const created = getCredentialDiagnostics().enginesCreated
+    const created = OnBehalfOfCredential.stats().enginesCreated
     const tokens = []
     for (let i = 0; i < 1000; i++) tokens.push(await make(assertion).getToken(scope))
     expect(fake.exchanges).toHaveLength(1)
     expect(fake.configs).toHaveLength(1)
-    expect(getCredentialDiagnostics().enginesCreated - created).toBe(1)
+    expect(OnBehalfOfCredential.stats().enginesCreated - created).toBe(1)
     expect(new Set(tokens.map((t) => t.token)).size).toBe(1)
   })
 
@@ -164,6 +163,122 @@ describe('per-request credentials share one engine and one cache', () => {
     make()
     expect(fake.configs).toHaveLength(1)
     expect(fake.configs[0]?.credential).toEqual({ kind: 'assertion', getAssertion: getClientAssertion })
+  })
+})
+
+describe('createOnBehalfOf: a configuration validated once', () => {
+  it('credentialFor makes credentials that share engine and cache with the constructor', async () => {
+    const fake = createFakeEngine()
+    const cache = createMemoryTokenCache()
+    const obo = createOnBehalfOf({ tenantId, clientId, clientSecret: secret, engine: fake.factory, cache })
+    const assertion = userAssertion('dora')
+    const first = await obo.credentialFor(assertion).getToken(scope)
+    expect(obo.credentialFor(assertion)).toBeInstanceOf(OnBehalfOfCredential)
+    expect((await obo.credentialFor(assertion).getToken(scope)).token).toBe(first.token)
+    const viaConstructor = new OnBehalfOfCredential(tenantId, clientId, {
+      userAssertion: assertion,
+      clientSecret: secret,
+      engine: fake.factory,
+      cache,
+    })
+    expect((await viaConstructor.getToken(scope)).token).toBe(first.token)
+    expect(fake.exchanges).toHaveLength(1)
+    expect(fake.configs).toHaveLength(1)
+    expect(obo.stats()).toMatchObject({ hits: 2, misses: 1, engineCalls: 1 })
+  })
+
+  it('reads its options once: later changes to the object do not matter', async () => {
+    const fake = createFakeEngine()
+    const config = { tenantId, clientId, clientSecret: secret, engine: fake.factory, cache: createMemoryTokenCache() }
+    const obo = createOnBehalfOf(config)
+    config.clientSecret = 'changed'
+    await obo.credentialFor(userAssertion('erin')).getToken(scope)
+    expect(fake.configs[0]?.credential).toEqual({ kind: 'secret', secret })
+  })
+
+  it('refuses a bad configuration at once, naming the option, and a bad assertion per credential', () => {
+    expect(() => createOnBehalfOf({ tenantId: 'bad tenant', clientId, clientSecret: secret })).toThrow(/tenantId/)
+    expect(() => createOnBehalfOf({ tenantId, clientId } as never)).toThrow(
+      /^createOnBehalfOf: either "clientSecret", "clientCertificate", "clientCertificatePath" or "getClientAssertion" must be provided/,
+    )
+    const obo = createOnBehalfOf({ tenantId, clientId, clientSecret: secret, engine: createFakeEngine().factory })
+    expect(() => obo.credentialFor('')).toThrow(/"userAssertion" must not be empty/)
+    expect(() => obo.credentialFor(`Bearer ${userAssertion('x')}`)).toThrow(TypeError)
+  })
+
+  it('AZURE_AUTHORITY_HOST is read at construction: a change is seen by the next credential', () => {
+    const fake = createFakeEngine()
+    const make = (): OnBehalfOfCredential =>
+      new OnBehalfOfCredential(tenantId, clientId, {
+        userAssertion: userAssertion('fay'),
+        clientSecret: secret,
+        engine: fake.factory,
+      })
+    make()
+    vi.stubEnv('AZURE_AUTHORITY_HOST', 'login.microsoftonline.us')
+    make()
+    expect(fake.configs.map((config) => config.authorityHost)).toEqual([
+      'https://login.microsoftonline.com',
+      'https://login.microsoftonline.us',
+    ])
+  })
+})
+
+describe('messages a new user meets (issue 13 item 10)', () => {
+  it('refuses a user assertion with the "Bearer " prefix, telling to strip it, in both shapes', () => {
+    const assertion = `Bearer ${userAssertion('gil')}`
+    const engine = createFakeEngine().factory
+    expect(
+      () => new OnBehalfOfCredential(tenantId, clientId, { userAssertion: assertion, clientSecret: secret, engine }),
+    ).toThrow(/"userAssertion" starts with "Bearer ".*strip the "Bearer " prefix/)
+    expect(
+      () =>
+        new OnBehalfOfCredential({
+          tenantId,
+          clientId,
+          userAssertionToken: 'bearer abc.def.ghi',
+          clientSecret: secret,
+          engine,
+        }),
+    ).toThrow(/"userAssertionToken" starts with "Bearer "/)
+  })
+
+  it('names the credential option that was given as undefined (an unset environment variable)', () => {
+    const env: Record<string, string | undefined> = {}
+    expect(
+      () =>
+        new OnBehalfOfCredential(tenantId, clientId, {
+          userAssertion: userAssertion('hal'),
+          clientSecret: env['SECRET'],
+        }),
+    ).toThrow(/^OnBehalfOfCredential: "clientSecret" is undefined \(an unset environment variable\?\)/)
+    expect(
+      () =>
+        new OnBehalfOfCredential({ tenantId, clientId, userAssertionToken: userAssertion('hal'), certificatePath: '' }),
+    ).toThrow(/"certificatePath" is empty/)
+  })
+
+  it('hints at the api://… form when Entra refuses a bare scope', async () => {
+    const { fake, make } = setup()
+    fake.respond = () => {
+      throw new OAuthError({ status: 400, error: 'invalid_scope', errorCodes: [70011] })
+    }
+    const error = (await make()
+      .getToken('Documents.Read')
+      .catch((e: unknown) => e)) as AuthenticationError
+    expect(error).toMatchObject({ name: 'AuthenticationError', code: 'INVALID_SCOPE' })
+    expect(error.message).toMatch(/"api:\/\/<its client ID or App ID URI>\/Documents\.Read"/)
+    const full = (await make()
+      .getToken('api://downstream/Documents.Read')
+      .catch((e: unknown) => e)) as AuthenticationError
+    expect(full.message).not.toMatch(/api:\/\/<its client ID/)
+  })
+
+  it('getToken({ scopes }) says it expects a string or an array', async () => {
+    const { make } = setup()
+    await expect(make().getToken({ scopes: [scope] } as unknown as string)).rejects.toThrow(
+      /expects the scopes as a string or an array of strings \(got an object\)/,
+    )
   })
 })
 

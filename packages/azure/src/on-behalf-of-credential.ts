@@ -1,32 +1,28 @@
 /**
- * `OnBehalfOfCredential`: an `@azure/core-auth` `TokenCredential` for the On-Behalf-Of flow. Cheap to build per
- * request: every credential of the same client configuration shares one engine, one token provider and one
- * cache (see the registry), so the hot path is a hash and a map lookup.
+ * `OnBehalfOfCredential`, an `@azure/core-auth` `TokenCredential` for the On-Behalf-Of flow, and
+ * `createOnBehalfOf`, the configuration validated once that makes one per request for the cost of a closure.
+ * The whole hit path is in this file: `credentialFor` (or the constructor) → `getToken` → the shared token
+ * provider's cache lookup (core: one SHA-256 over the key fields and a map lookup).
  *
  * @module
  */
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth'
-import {
-  mergeClaims,
-  normalizeScopes,
-  OboError,
-  resolveTenant,
-  type TokenEvent,
-  type TokenProvider,
-} from '@onbehalf/core'
-import { joseEngine } from '@onbehalf/jose'
-import { readCertificateFile } from './certificate-file.ts'
-import { identifyAssertion, identifyCertificate, identifySecret, type IdentifiedCredential } from './client-identity.ts'
+import { OboError, type TokenEvent, type TokenProviderStats } from '@onbehalf/core'
+import { mergeClaims, normalizeScopes, resolveTenant } from '@onbehalf/core/engine'
+import { configurationFor, createConfiguration, providerForFile, type Configuration } from './configuration.ts'
+import { credentialStats, type CredentialStats } from './credential-stats.ts'
 import { readEnv } from './env.ts'
-import { CredentialUnavailableError, toCredentialError } from './errors.ts'
+import { AuthenticationError, toCredentialError } from './errors.ts'
 import { logger } from './logger.ts'
 import {
-  normalizeArguments,
-  type CredentialSettings,
+  checkUserAssertion,
+  readArguments,
+  readConfig,
+  seedNames,
+  type OnBehalfOfConfig,
   type OnBehalfOfCredentialIdentityOptions,
   type OnBehalfOfCredentialOptions,
 } from './options.ts'
-import { sharedProvider } from './registry.ts'
 
 /** `Symbol.asyncDispose`, or its registered stand-in where the runtime does not define it yet. */
 const asyncDispose: typeof Symbol.asyncDispose =
@@ -57,17 +53,17 @@ const refreshOffsetMs = 300_000
  * ```
  */
 export class OnBehalfOfCredential implements TokenCredential {
-  readonly #settings: CredentialSettings
-  /** Set at construction except for certificate files, which are resolved per call (rotation). */
-  readonly #provider: TokenProvider | undefined
+  readonly #configuration: Configuration
+  readonly #userAssertion: string
   #closed = false
 
   /**
    * The seed's shape: tenant and client positional, everything else in `options`.
    *
    * @throws TypeError naming the argument: invalid `tenantId`, empty `clientId`, missing or empty
-   *   `userAssertion`, none or several client credentials, a certificate that is not PEM/PKCS#12, has no
-   *   private key or has the wrong password, an authority that is not https.
+   *   `userAssertion` or one with the `Bearer ` prefix, none or several client credentials (naming an option
+   *   that was given as `undefined`), a certificate that is not PEM/PKCS#12, has no private key or has the wrong
+   *   password, an authority that is not https.
    */
   constructor(tenantId: string, clientId: string, options: OnBehalfOfCredentialOptions)
   /**
@@ -77,14 +73,31 @@ export class OnBehalfOfCredential implements TokenCredential {
    * @throws TypeError naming the argument, as for the other shape.
    */
   constructor(options: OnBehalfOfCredentialIdentityOptions)
-  constructor(
-    ...args:
-      | [tenantId: string, clientId: string, options: OnBehalfOfCredentialOptions]
-      | [options: OnBehalfOfCredentialIdentityOptions]
-  ) {
-    const settings = normalizeArguments(args)
-    this.#settings = settings
-    this.#provider = settings.source.kind === 'certificate-file' ? undefined : providerAtConstruction(settings)
+  constructor(...args: readonly unknown[]) {
+    if (args[0] === fromConfiguration) {
+      // createOnBehalfOf's credentialFor: configuration and assertion already checked.
+      this.#configuration = args[1] as Configuration
+      this.#userAssertion = args[2] as string
+      return
+    }
+    const { raw, userAssertion } = readArguments(args)
+    this.#userAssertion = checkUserAssertion(userAssertion, raw.names.userAssertion)
+    this.#configuration = configurationFor(raw)
+  }
+
+  /**
+   * Counters of every credential in the process: shared engines, engines created, certificate file reads. If
+   * `enginesCreated` grows with requests, something per request is part of the configuration (typically a
+   * `getClientAssertion`, `fetch` or engine factory defined inside the request handler: define it once).
+   *
+   * @example
+   * ```ts
+   * for (let i = 0; i < 1000; i++) new OnBehalfOfCredential(tenantId, clientId, { userAssertion, clientSecret })
+   * OnBehalfOfCredential.stats().enginesCreated // 1
+   * ```
+   */
+  static stats(): CredentialStats {
+    return credentialStats()
   }
 
   /**
@@ -107,7 +120,8 @@ export class OnBehalfOfCredential implements TokenCredential {
    */
   getToken(scopes: string | string[], options: GetTokenOptions = {}): Promise<AccessToken> {
     // Not an async function: a cache hit settles with one promise reaction, no extra awaits.
-    const settings = this.#settings
+    const configuration = this.#configuration
+    const { settings } = configuration
     let tenantId = settings.tenantId
     let scopeList: readonly string[] = []
     // Core starts the timer and listens to the signal only while this call waits for a token request: a cache
@@ -139,7 +153,7 @@ export class OnBehalfOfCredential implements TokenCredential {
       }
       const request = {
         tenantId,
-        userAssertion: settings.userAssertion,
+        userAssertion: this.#userAssertion,
         scopes: scopeList,
         claims,
         enableCae: options.enableCae === true,
@@ -148,10 +162,10 @@ export class OnBehalfOfCredential implements TokenCredential {
         refreshTokenWindowMs: settings.refreshTokenWindowMs,
         onEvent: eventListener(settings.onEvent),
       }
-      const provider = this.#provider
+      const provider = configuration.provider
       const pending =
         provider === undefined
-          ? providerForFile(settings).then((fromFile) => fromFile.getToken(request))
+          ? providerForFile(configuration).then((fromFile) => fromFile.getToken(request))
           : provider.getToken(request)
       return pending.then((token) => {
         if (logger.info.enabled) {
@@ -199,6 +213,60 @@ export class OnBehalfOfCredential implements TokenCredential {
   }
 }
 
+/** Symbol passed by {@link createOnBehalfOf} so the constructor skips reading and validating options. */
+const fromConfiguration = Symbol('OnBehalfOfCredential.fromConfiguration')
+
+// The internal constructor signature, kept out of the public overloads.
+const InternalCredential = OnBehalfOfCredential as unknown as new (
+  marker: typeof fromConfiguration,
+  configuration: Configuration,
+  userAssertion: string,
+) => OnBehalfOfCredential
+
+/** A client configuration validated once: makes a credential per request for the cost of a closure. */
+export interface OnBehalfOf {
+  /**
+   * A credential for one incoming request's user assertion (the access token your API received, without the
+   * `Bearer ` prefix).
+   *
+   * @throws TypeError for an empty assertion, one that is not a string, or one with the `Bearer ` prefix.
+   */
+  credentialFor(userAssertion: string): OnBehalfOfCredential
+  /**
+   * The counters of the token provider this configuration shares (hits, misses, coalesced calls, refreshes,
+   * errors, engine calls, flights): shared with every configuration of the same client, credential and cache.
+   * `undefined` for a certificate file that was not read yet.
+   */
+  stats(): TokenProviderStats | undefined
+}
+
+/**
+ * Validates a client configuration once and returns `credentialFor(userAssertion)`, whose per-request cost is a
+ * closure: no option is read again, no certificate parsed, no environment variable read. Every credential it
+ * makes shares the process-wide cache (or `cache`) and one engine, exactly as `new OnBehalfOfCredential(...)` does.
+ *
+ * @throws TypeError naming the option, as the constructor does (without `userAssertion`).
+ * @example
+ * ```ts
+ * import { createOnBehalfOf } from '@onbehalf/azure'
+ *
+ * const obo = createOnBehalfOf({ tenantId, clientId, clientSecret: process.env.CLIENT_SECRET! })
+ * app.get('/me', async (req, res) => {
+ *   const credential = obo.credentialFor(req.headers.authorization!.slice('Bearer '.length))
+ *   const { token } = await credential.getToken('https://graph.microsoft.com/User.Read')
+ * })
+ * ```
+ */
+export function createOnBehalfOf(config: OnBehalfOfConfig): OnBehalfOf {
+  const configuration = createConfiguration(readConfig(config), 'createOnBehalfOf')
+  const name = seedNames.userAssertion
+  return {
+    credentialFor: (userAssertion) =>
+      new InternalCredential(fromConfiguration, configuration, checkUserAssertion(userAssertion, name)),
+    stats: () => (configuration.provider ?? configuration.fileProvider)?.stats(),
+  }
+}
+
 interface FailureContext {
   readonly tenantId: string
   readonly scopeList: readonly string[]
@@ -207,6 +275,12 @@ interface FailureContext {
 /** Maps a failure to the error the caller gets (credential errors) and logs it without secrets. */
 function credentialFailure(error: unknown, context: FailureContext): Error {
   const mapped = toCredentialError(error)
+  if (mapped instanceof AuthenticationError && mapped.code === 'INVALID_SCOPE') {
+    const bare = context.scopeList.find(isBareScope)
+    if (bare !== undefined) {
+      mapped.message += ` "${bare}" names no resource, so Entra reads it as a Microsoft Graph permission: for your own API write "api://<its client ID or App ID URI>/${bare}".`
+    }
+  }
   if (logger.warning.enabled) {
     const code = (mapped as { code?: unknown }).code
     logger.warning(
@@ -220,86 +294,11 @@ function credentialFailure(error: unknown, context: FailureContext): Error {
   return mapped
 }
 
-function providerAtConstruction(settings: CredentialSettings): TokenProvider {
-  const { source, names } = settings
-  let credential: IdentifiedCredential
-  switch (source.kind) {
-    case 'secret':
-      credential = identifySecret(source.secret)
-      break
-    case 'assertion':
-      credential = identifyAssertion(source.getAssertion)
-      break
-    case 'certificate':
-      try {
-        credential = identifyCertificate(source.certificate, source.password, source.sendCertificateChain)
-      } catch (error) {
-        throw certificateTypeError(error, `"${names.clientCertificate}"`)
-      }
-      break
-    case 'certificate-file':
-      throw new Error('unreachable: certificate files are resolved per call')
-  }
-  try {
-    return providerFor(settings, credential)
-  } catch (error) {
-    throw engineTypeError(error)
-  }
-}
+// Scopes of the OpenID Connect protocol itself, which rightly name no resource.
+const protocolScopes = new Set(['openid', 'profile', 'email', 'offline_access'])
 
-async function providerForFile(settings: CredentialSettings): Promise<TokenProvider> {
-  const { source } = settings
-  if (source.kind !== 'certificate-file') throw new Error('unreachable: not a certificate file')
-  let credential: IdentifiedCredential
-  try {
-    const bytes = await readCertificateFile(source.path)
-    credential = identifyCertificate(bytes, source.password, source.sendCertificateChain, true)
-  } catch (error) {
-    // The file may be fixed or rotated while the process runs: the credential is unavailable, not misused.
-    const message = error instanceof Error ? error.message : String(error)
-    throw new CredentialUnavailableError(
-      `OnBehalfOfCredential: the certificate at "${settings.names.clientCertificatePath}" cannot be used: ${message}`,
-      { code: 'INVALID_CERTIFICATE', cause: error },
-    )
-  }
-  return providerFor(settings, credential)
-}
-
-function providerFor(settings: CredentialSettings, credential: IdentifiedCredential): TokenProvider {
-  return sharedProvider({
-    engine: settings.engine ?? joseEngine,
-    authorityHost: settings.authorityHost,
-    clientId: settings.clientId,
-    credential,
-    disableInstanceDiscovery: settings.disableInstanceDiscovery,
-    fetch: settings.fetch,
-    cache: settings.cache,
-  })
-}
-
-function certificateTypeError(error: unknown, argument: string): Error {
-  if (error instanceof OboError && error.code === 'INVALID_CERTIFICATE') {
-    return new TypeError(
-      `OnBehalfOfCredential: ${argument} is not a valid certificate in PEM or PKCS12 format. ${error.message}`,
-      {
-        cause: error,
-      },
-    )
-  }
-  return error instanceof Error ? error : new TypeError(String(error))
-}
-
-function engineTypeError(error: unknown): Error {
-  if (error instanceof TypeError) return error
-  if (error instanceof OboError && error.code === 'INVALID_CERTIFICATE') {
-    return certificateTypeError(error, 'the certificate')
-  }
-  if (error instanceof OboError) {
-    return new TypeError(`OnBehalfOfCredential: the engine refused the configuration: ${error.message}`, {
-      cause: error,
-    })
-  }
-  return error instanceof Error ? error : new TypeError(String(error))
+function isBareScope(scope: string): boolean {
+  return !scope.includes('/') && !scope.includes(':') && !protocolScopes.has(scope)
 }
 
 function claimsOption(claims: string | undefined): string | undefined {

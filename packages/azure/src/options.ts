@@ -1,18 +1,12 @@
 /**
- * The credential's options in both constructor shapes (the seed's and `@azure/identity`'s), and the one
- * function that turns either into validated settings.
+ * The credential's options in both constructor shapes (the seed's and `@azure/identity`'s) and
+ * `createOnBehalfOf`'s configuration, read into one raw shape and validated by one function.
  *
  * @module
  */
-import {
-  assertTenantId,
-  AzureAuthorityHosts,
-  normalizeAuthorityHost,
-  type EngineFactory,
-  type TokenCache,
-  type TokenEvent,
-} from '@onbehalf/core'
-import { readEnvRecent } from './env.ts'
+import { AzureAuthorityHosts, type EngineFactory, type TokenCache, type TokenEvent } from '@onbehalf/core'
+import { assertTenantId, normalizeAuthorityHost } from '@onbehalf/core/engine'
+import { readEnv } from './env.ts'
 
 /** A client-assertion callback: returns a signed JWT (e.g. a managed identity's federated token). */
 export type ClientAssertionCallback = () => string | Promise<string>
@@ -29,7 +23,10 @@ export interface OnBehalfOfCommonOptions {
   readonly disableInstanceDiscovery?: boolean
   /** Where tokens are cached. Default: one bounded memory cache shared by every credential in the process. */
   readonly cache?: TokenCache
-  /** The protocol engine. Default: `joseEngine` from `@onbehalf/jose`; `msalEngine` from `@onbehalf/msal` fits. */
+  /**
+   * The protocol engine factory. Default: `createJoseEngine()` from `@onbehalf/jose`; `createMsalEngine()` from
+   * `@onbehalf/msal` fits. Create it once: credentials share engines per factory.
+   */
   readonly engine?: EngineFactory
   /** The `fetch` for every call to Entra (e.g. one that trusts a private CA). */
   readonly fetch?: typeof globalThis.fetch
@@ -50,13 +47,34 @@ export interface OnBehalfOfCommonOptions {
 export interface OnBehalfOfCredentialOptions extends OnBehalfOfCommonOptions {
   /** The access token your API received (the user assertion). Required. */
   readonly userAssertion: string
-  readonly clientSecret?: string
+  readonly clientSecret?: string | undefined
   /** PEM (text or bytes: private key + certificate, key possibly encrypted) or PKCS#12 bytes. */
-  readonly clientCertificate?: string | Uint8Array
+  readonly clientCertificate?: string | Uint8Array | undefined
   /** Path of a PEM or PKCS#12 file; read once per file version and shared by every credential. */
-  readonly clientCertificatePath?: string
+  readonly clientCertificatePath?: string | undefined
   /** Called once per token request (never for a cached token). */
-  readonly getClientAssertion?: ClientAssertionCallback
+  readonly getClientAssertion?: ClientAssertionCallback | undefined
+  /** Entra host or https URL. Default: `AZURE_AUTHORITY_HOST`, else the public cloud. */
+  readonly authority?: string
+}
+
+/**
+ * The configuration of {@link createOnBehalfOf}: the seed's options without the user assertion, plus the tenant
+ * and client. Validated once; each request then costs a closure. Give exactly one of `clientSecret`,
+ * `clientCertificate`, `clientCertificatePath`, `getClientAssertion`.
+ */
+export interface OnBehalfOfConfig extends OnBehalfOfCommonOptions {
+  /** The tenant of your API's app registration (a GUID or domain). */
+  readonly tenantId: string
+  /** The application (client) ID of your API's app registration. */
+  readonly clientId: string
+  readonly clientSecret?: string | undefined
+  /** PEM (text or bytes: private key + certificate, key possibly encrypted) or PKCS#12 bytes. */
+  readonly clientCertificate?: string | Uint8Array | undefined
+  /** Path of a PEM or PKCS#12 file; read once per file version and shared by every credential. */
+  readonly clientCertificatePath?: string | undefined
+  /** Called once per token request (never for a cached token). */
+  readonly getClientAssertion?: ClientAssertionCallback | undefined
   /** Entra host or https URL. Default: `AZURE_AUTHORITY_HOST`, else the public cloud. */
   readonly authority?: string
 }
@@ -71,13 +89,13 @@ export interface OnBehalfOfCredentialIdentityOptions extends OnBehalfOfCommonOpt
   readonly clientId: string
   /** The access token your API received (the user assertion). Required. */
   readonly userAssertionToken: string
-  readonly clientSecret?: string
+  readonly clientSecret?: string | undefined
   /** Path of a PEM (or PKCS#12) file holding the private key and certificate. */
-  readonly certificatePath?: string
+  readonly certificatePath?: string | undefined
   /** PEM or PKCS#12 content, as in the seed's shape. */
-  readonly clientCertificate?: string | Uint8Array
+  readonly clientCertificate?: string | Uint8Array | undefined
   /** Called once per token request (never for a cached token). */
-  readonly getAssertion?: ClientAssertionCallback
+  readonly getAssertion?: ClientAssertionCallback | undefined
   /** Entra host or https URL. Default: `AZURE_AUTHORITY_HOST`, else the public cloud. */
   readonly authorityHost?: string
 }
@@ -109,11 +127,10 @@ export interface ArgumentNames {
   readonly authority: string
 }
 
-/** Validated settings of one credential. */
-export interface CredentialSettings {
+/** Validated settings of one client configuration (everything but the user assertion). */
+export interface ConfigSettings {
   readonly tenantId: string
   readonly clientId: string
-  readonly userAssertion: string
   readonly source: CredentialSource
   /** An https origin. */
   readonly authorityHost: string
@@ -127,7 +144,12 @@ export interface CredentialSettings {
   readonly names: ArgumentNames
 }
 
-const seedNames: ArgumentNames = {
+/** Validated settings of one credential. */
+export interface CredentialSettings extends ConfigSettings {
+  readonly userAssertion: string
+}
+
+export const seedNames: ArgumentNames = {
   userAssertion: 'userAssertion',
   clientSecret: 'clientSecret',
   clientCertificate: 'clientCertificate',
@@ -145,17 +167,141 @@ const identityNames: ArgumentNames = {
   authority: 'authorityHost',
 }
 
-/** Both shapes, mapped onto one set of fields; validation happens once, in {@link validate}. */
-interface RawArguments {
+/**
+ * Either shape (and `createOnBehalfOf`'s configuration) mapped onto one set of fields, not yet validated. Two
+ * raw configurations with the same values (`===`) validate to the same settings, which lets per-request
+ * constructors reuse one validated configuration.
+ */
+export interface RawConfig {
   readonly tenantId: unknown
   readonly clientId: unknown
-  readonly userAssertion: unknown
   readonly clientSecret: unknown
   readonly clientCertificate: unknown
   readonly clientCertificatePath: unknown
   readonly getClientAssertion: unknown
   readonly authority: unknown
-  readonly common: Partial<Record<keyof OnBehalfOfCommonOptions, unknown>>
+  readonly password: unknown
+  readonly sendCertificateChain: unknown
+  readonly additionallyAllowedTenants: unknown
+  readonly disableInstanceDiscovery: unknown
+  readonly cache: unknown
+  readonly engine: unknown
+  readonly fetch: unknown
+  readonly onEvent: unknown
+  readonly refreshTokenWindowMs: unknown
+  readonly names: ArgumentNames
+  /** The caller's options object, read again only to word an error. */
+  readonly given: Readonly<Record<string, unknown>>
+}
+
+/** The constructor's arguments, read: the configuration and the user assertion. */
+export interface ReadArguments {
+  readonly raw: RawConfig
+  readonly userAssertion: unknown
+}
+
+/**
+ * Reads the constructor's arguments in either shape (no validation beyond the shape itself).
+ *
+ * @throws TypeError when the seed shape's `options` is not an object.
+ * @example
+ * ```ts
+ * const { raw, userAssertion } = readArguments([tenantId, clientId, { userAssertion, clientSecret }])
+ * ```
+ */
+export function readArguments(args: readonly unknown[]): ReadArguments {
+  const first = args[0]
+  if (isRecord(first) && args.length === 1) {
+    return {
+      raw: readRaw(first, first['tenantId'], first['clientId'], identityNames),
+      userAssertion: first['userAssertionToken'],
+    }
+  }
+  const third = args[2]
+  if (third !== undefined && !isRecord(third)) {
+    throw new TypeError(
+      'OnBehalfOfCredential: "options" must be an object holding at least "userAssertion" and a client credential.',
+    )
+  }
+  const options = third ?? {}
+  return { raw: readRaw(options, first, args[1], seedNames), userAssertion: options['userAssertion'] }
+}
+
+/**
+ * Reads `createOnBehalfOf`'s configuration.
+ *
+ * @throws TypeError when `config` is not an object.
+ * @example
+ * ```ts
+ * const raw = readConfig({ tenantId, clientId, clientSecret })
+ * ```
+ */
+export function readConfig(config: unknown): RawConfig {
+  if (!isRecord(config)) {
+    throw new TypeError(
+      'createOnBehalfOf: "config" must be an object holding tenantId, clientId and a client credential.',
+    )
+  }
+  return readRaw(config, config['tenantId'], config['clientId'], seedNames)
+}
+
+function readRaw(
+  given: Readonly<Record<string, unknown>>,
+  tenantId: unknown,
+  clientId: unknown,
+  names: ArgumentNames,
+): RawConfig {
+  return {
+    tenantId,
+    clientId,
+    clientSecret: given['clientSecret'],
+    clientCertificate: given['clientCertificate'],
+    clientCertificatePath: given[names.clientCertificatePath],
+    getClientAssertion: given[names.getClientAssertion],
+    authority: given[names.authority],
+    password: given['password'],
+    sendCertificateChain: given['sendCertificateChain'],
+    additionallyAllowedTenants: given['additionallyAllowedTenants'],
+    disableInstanceDiscovery: given['disableInstanceDiscovery'],
+    cache: given['cache'],
+    engine: given['engine'],
+    fetch: given['fetch'],
+    onEvent: given['onEvent'],
+    refreshTokenWindowMs: given['refreshTokenWindowMs'],
+    names,
+    given,
+  }
+}
+
+/**
+ * Whether two raw configurations hold the same values (`===`), so they validate to the same settings (the
+ * environment aside: see `AZURE_AUTHORITY_HOST`).
+ *
+ * @example
+ * ```ts
+ * if (sameRawConfig(last.raw, raw)) return last.configuration
+ * ```
+ */
+export function sameRawConfig(a: RawConfig, b: RawConfig): boolean {
+  return (
+    a.tenantId === b.tenantId &&
+    a.clientId === b.clientId &&
+    a.clientSecret === b.clientSecret &&
+    a.clientCertificate === b.clientCertificate &&
+    a.clientCertificatePath === b.clientCertificatePath &&
+    a.getClientAssertion === b.getClientAssertion &&
+    a.authority === b.authority &&
+    a.password === b.password &&
+    a.sendCertificateChain === b.sendCertificateChain &&
+    a.additionallyAllowedTenants === b.additionallyAllowedTenants &&
+    a.disableInstanceDiscovery === b.disableInstanceDiscovery &&
+    a.cache === b.cache &&
+    a.engine === b.engine &&
+    a.fetch === b.fetch &&
+    a.onEvent === b.onEvent &&
+    a.refreshTokenWindowMs === b.refreshTokenWindowMs &&
+    a.names === b.names
+  )
 }
 
 /**
@@ -170,109 +316,90 @@ interface RawArguments {
  * ```
  */
 export function normalizeArguments(args: readonly unknown[]): CredentialSettings {
-  const [second, rawFirst, rawThird] = [args[1], args[0], args[2]]
-  const first = readable(rawFirst)
-  const third = readable(rawThird)
-  if (isRecord(first) && args.length === 1) {
-    return validate(
-      {
-        tenantId: first['tenantId'],
-        clientId: first['clientId'],
-        userAssertion: first['userAssertionToken'],
-        clientSecret: first['clientSecret'],
-        clientCertificate: first['clientCertificate'],
-        clientCertificatePath: first['certificatePath'],
-        getClientAssertion: first['getAssertion'],
-        authority: first['authorityHost'],
-        common: first,
-      },
-      identityNames,
-    )
-  }
-  if (third !== undefined && !isRecord(third)) {
-    throw new TypeError(
-      'OnBehalfOfCredential: "options" must be an object holding at least "userAssertion" and a client credential.',
-    )
-  }
-  const options = third ?? {}
-  return validate(
-    {
-      tenantId: first,
-      clientId: second,
-      userAssertion: options['userAssertion'],
-      clientSecret: options['clientSecret'],
-      clientCertificate: options['clientCertificate'],
-      clientCertificatePath: options['clientCertificatePath'],
-      getClientAssertion: options['getClientAssertion'],
-      authority: options['authority'],
-      common: options,
-    },
-    seedNames,
-  )
+  const { raw, userAssertion } = readArguments(args)
+  const settings = validateConfig(raw, 'OnBehalfOfCredential')
+  return { ...settings, userAssertion: checkUserAssertion(userAssertion, raw.names.userAssertion) }
 }
 
 /**
- * A plain options object copied into one of a stable shape. On Node 20 (V8 11), objects made by spreading
- * another (`{ ...base, userAssertion }`, the natural per-request pattern) each get a map of their own, and every
- * property read on them takes a slow path (~0.5 µs each; ~4 µs per construction). One copy costs less than the
- * reads it makes fast. Node 22+ does not need it; objects with their own prototype are read as they are.
+ * The user assertion, checked: a non-empty string, without the `Bearer ` prefix of the header it came in.
+ *
+ * @throws TypeError naming the argument and saying what to do.
+ * @example
+ * ```ts
+ * const userAssertion = checkUserAssertion(request.headers.authorization?.slice(7), 'userAssertion')
+ * ```
  */
-function readable(value: unknown): unknown {
-  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype
-    ? Object.assign({}, value)
-    : value
+export function checkUserAssertion(value: unknown, name: string): string {
+  if (typeof value === 'string' && value.length > 7 && !bearerPrefix.test(value)) return value
+  if (value === undefined || value === null || value === '') {
+    throw new TypeError(`OnBehalfOfCredential: "${name}" must not be empty: pass the access token your API received.`)
+  }
+  if (typeof value !== 'string') {
+    throw new TypeError(`OnBehalfOfCredential: "${name}" must be a string (the access token your API received).`)
+  }
+  if (bearerPrefix.test(value)) {
+    throw new TypeError(
+      `OnBehalfOfCredential: "${name}" starts with "Bearer ": pass the token alone, without the scheme of the Authorization header (strip the "Bearer " prefix).`,
+    )
+  }
+  return value
 }
 
-function validate(raw: RawArguments, names: ArgumentNames): CredentialSettings {
+// The Authorization header's scheme, case-insensitive as RFC 7235 says; a JWT never starts with it.
+const bearerPrefix = /^bearer\s/i
+
+/**
+ * Validates a raw configuration once.
+ *
+ * @param who The API that was called, for messages: `'OnBehalfOfCredential'` or `'createOnBehalfOf'`.
+ * @throws TypeError naming the argument: invalid tenant, empty client ID, no or several client credentials, a
+ *   non-https authority, a wrongly typed option.
+ * @example
+ * ```ts
+ * const settings = validateConfig(readConfig({ tenantId, clientId, clientSecret }), 'createOnBehalfOf')
+ * ```
+ */
+export function validateConfig(raw: RawConfig, who: string): ConfigSettings {
+  const { names } = raw
   assertTenantId(raw.tenantId, 'tenantId')
   if (typeof raw.clientId !== 'string' || raw.clientId.trim() === '') {
     throw new TypeError(
-      'OnBehalfOfCredential: "clientId" must be a non-empty string: the application (client) ID of your API\'s app registration.',
+      `${who}: "clientId" must be a non-empty string: the application (client) ID of your API's app registration.`,
     )
   }
-  if (raw.userAssertion === undefined || raw.userAssertion === null || raw.userAssertion === '') {
+  const source = credentialSource(raw, who)
+  if (raw.password !== undefined && source.kind !== 'certificate' && source.kind !== 'certificate-file') {
     throw new TypeError(
-      `OnBehalfOfCredential: "${names.userAssertion}" must not be empty: pass the access token your API received.`,
-    )
-  }
-  if (typeof raw.userAssertion !== 'string') {
-    throw new TypeError(
-      `OnBehalfOfCredential: "${names.userAssertion}" must be a string (the access token your API received).`,
-    )
-  }
-  const { common } = raw
-  const source = credentialSource(raw, names)
-  if (common.password !== undefined && source.kind !== 'certificate' && source.kind !== 'certificate-file') {
-    throw new TypeError(
-      `OnBehalfOfCredential: "password" is only used with "${names.clientCertificate}" or "${names.clientCertificatePath}".`,
+      `${who}: "password" is only used with "${names.clientCertificate}" or "${names.clientCertificatePath}".`,
     )
   }
   const authorityHost =
     raw.authority !== undefined
-      ? authorityOrigin(raw.authority, names.authority)
-      : authorityOrigin(
-          readEnvRecent('AZURE_AUTHORITY_HOST') ?? AzureAuthorityHosts.AzurePublicCloud,
+      ? normalizeAuthorityHost(raw.authority as string, names.authority)
+      : normalizeAuthorityHost(
+          readEnv('AZURE_AUTHORITY_HOST') ?? AzureAuthorityHosts.AzurePublicCloud,
           'AZURE_AUTHORITY_HOST',
         )
   return {
     tenantId: raw.tenantId,
     clientId: raw.clientId,
-    userAssertion: raw.userAssertion,
     source,
     authorityHost,
-    additionallyAllowedTenants: allowedTenants(common.additionallyAllowedTenants),
-    disableInstanceDiscovery: booleanOption(common.disableInstanceDiscovery, 'disableInstanceDiscovery'),
-    cache: cacheOption(common.cache),
-    engine: functionOption<EngineFactory>(common.engine, 'engine'),
-    fetch: functionOption<typeof globalThis.fetch>(common.fetch, 'fetch'),
-    onEvent: functionOption<(event: TokenEvent) => void>(common.onEvent, 'onEvent'),
-    refreshTokenWindowMs: windowOption(common.refreshTokenWindowMs),
+    additionallyAllowedTenants: allowedTenants(raw.additionallyAllowedTenants, who),
+    disableInstanceDiscovery: booleanOption(raw.disableInstanceDiscovery, 'disableInstanceDiscovery', who),
+    cache: cacheOption(raw.cache, who),
+    engine: functionOption<EngineFactory>(raw.engine, 'engine', who),
+    fetch: functionOption<typeof globalThis.fetch>(raw.fetch, 'fetch', who),
+    onEvent: functionOption<(event: TokenEvent) => void>(raw.onEvent, 'onEvent', who),
+    refreshTokenWindowMs: windowOption(raw.refreshTokenWindowMs, who),
     names,
   }
 }
 
-function credentialSource(raw: RawArguments, names: ArgumentNames): CredentialSource {
-  // As in the seed, an empty value counts as not given. Counted without allocating: this runs per request.
+function credentialSource(raw: RawConfig, who: string): CredentialSource {
+  const { names } = raw
+  // As in the seed, an empty value counts as not given.
   let name: 'clientSecret' | 'clientCertificate' | 'clientCertificatePath' | 'getClientAssertion' | undefined
   let value: unknown
   let count = 0
@@ -282,31 +409,31 @@ function credentialSource(raw: RawArguments, names: ArgumentNames): CredentialSo
     ;[name, value, count] = ['clientCertificatePath', raw.clientCertificatePath, count + 1]
   }
   if (isGiven(raw.getClientAssertion)) [name, value, count] = ['getClientAssertion', raw.getClientAssertion, count + 1]
-  if (name === undefined || count > 1) throw credentialCountError(raw, names)
-  const password = passwordOption(raw.common.password)
-  const sendCertificateChain = booleanOption(raw.common.sendCertificateChain, 'sendCertificateChain')
+  if (name === undefined || count > 1) throw credentialCountError(raw, who)
+  const password = passwordOption(raw.password, who)
+  const sendCertificateChain = booleanOption(raw.sendCertificateChain, 'sendCertificateChain', who)
   switch (name) {
     case 'clientSecret':
       if (typeof value !== 'string') {
-        throw new TypeError(`OnBehalfOfCredential: "${names.clientSecret}" must be a string.`)
+        throw new TypeError(`${who}: "${names.clientSecret}" must be a string.`)
       }
       return { kind: 'secret', secret: value }
     case 'clientCertificate':
       if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
         throw new TypeError(
-          `OnBehalfOfCredential: "${names.clientCertificate}" must be PEM text, or the bytes of a PEM or PKCS12 file.`,
+          `${who}: "${names.clientCertificate}" must be PEM text, or the bytes of a PEM or PKCS12 file.`,
         )
       }
       return { kind: 'certificate', certificate: value, password, sendCertificateChain }
     case 'clientCertificatePath':
       if (typeof value !== 'string') {
-        throw new TypeError(`OnBehalfOfCredential: "${names.clientCertificatePath}" must be a file path (string).`)
+        throw new TypeError(`${who}: "${names.clientCertificatePath}" must be a file path (string).`)
       }
       return { kind: 'certificate-file', path: value, password, sendCertificateChain }
     case 'getClientAssertion':
       if (typeof value !== 'function') {
         throw new TypeError(
-          `OnBehalfOfCredential: "${names.getClientAssertion}" must be a function returning a signed client assertion.`,
+          `${who}: "${names.getClientAssertion}" must be a function returning a signed client assertion.`,
         )
       }
       return { kind: 'assertion', getAssertion: value as ClientAssertionCallback }
@@ -317,73 +444,71 @@ function isGiven(value: unknown): boolean {
   return value !== undefined && value !== null && value !== '' && !isEmptyBytes(value)
 }
 
-function credentialCountError(raw: RawArguments, names: ArgumentNames): TypeError {
-  const given = (
-    [
-      ['clientSecret', raw.clientSecret],
-      ['clientCertificate', raw.clientCertificate],
-      ['clientCertificatePath', raw.clientCertificatePath],
-      ['getClientAssertion', raw.getClientAssertion],
-    ] as const
-  ).filter(([, value]) => isGiven(value))
+const credentialOptions = ['clientSecret', 'clientCertificate', 'clientCertificatePath', 'getClientAssertion'] as const
+
+function credentialCountError(raw: RawConfig, who: string): TypeError {
+  const { names } = raw
+  const given = credentialOptions.filter((name) => isGiven(raw[name]))
   const all = `"${names.clientSecret}", "${names.clientCertificate}", "${names.clientCertificatePath}" or "${names.getClientAssertion}"`
-  if (given.length === 0) return new TypeError(`OnBehalfOfCredential: either ${all} must be provided.`)
-  const got = given.map(([name]) => `"${names[name]}"`).join(' and ')
-  return new TypeError(
-    `OnBehalfOfCredential: it is invalid to specify more than one of the following: ${all} (got ${got}).`,
-  )
-}
-
-// Credentials are built per request with the same few authorities: parse each URL once.
-const authorities = new Map<string, string>()
-
-function authorityOrigin(value: unknown, name: string): string {
-  if (typeof value === 'string') {
-    const known = authorities.get(value)
-    if (known !== undefined) return known
+  if (given.length === 0) {
+    // An option written but holding nothing is almost always an unset environment variable: name it.
+    const empty = credentialOptions
+      .map((name) => names[name])
+      .filter((name) => Object.hasOwn(raw.given, name))
+      .map((name) => `"${name}" is ${describeEmpty(raw.given[name])}`)
+    if (empty.length > 0) {
+      return new TypeError(
+        `${who}: ${empty.join(', ')} (an unset environment variable?). Give it a value: one of ${all} must be provided.`,
+      )
+    }
+    return new TypeError(`${who}: either ${all} must be provided.`)
   }
-  const origin = normalizeAuthorityHost(value as string, name)
-  if (authorities.size >= 64) authorities.clear()
-  authorities.set(value as string, origin)
-  return origin
+  const got = given.map((name) => `"${names[name]}"`).join(' and ')
+  return new TypeError(`${who}: it is invalid to specify more than one of the following: ${all} (got ${got}).`)
 }
 
-function allowedTenants(value: unknown): readonly string[] {
+function describeEmpty(value: unknown): string {
+  if (value === undefined) return 'undefined'
+  if (value === null) return 'null'
+  return 'empty'
+}
+
+function allowedTenants(value: unknown, who: string): readonly string[] {
   if (value === undefined) return []
   if (!Array.isArray(value) || !value.every((tenant) => typeof tenant === 'string')) {
-    throw new TypeError('OnBehalfOfCredential: "additionallyAllowedTenants" must be an array of tenant IDs (or "*").')
+    throw new TypeError(`${who}: "additionallyAllowedTenants" must be an array of tenant IDs (or "*").`)
   }
   return value.includes('*') ? ['*'] : Object.freeze([...(value as string[])])
 }
 
-function passwordOption(value: unknown): string | Uint8Array | undefined {
+function passwordOption(value: unknown, who: string): string | Uint8Array | undefined {
   if (value === undefined || typeof value === 'string' || value instanceof Uint8Array) return value
-  throw new TypeError('OnBehalfOfCredential: "password" must be a string (UTF-8) or bytes.')
+  throw new TypeError(`${who}: "password" must be a string (UTF-8) or bytes.`)
 }
 
-function booleanOption(value: unknown, name: string): boolean {
+function booleanOption(value: unknown, name: string, who: string): boolean {
   if (value === undefined) return false
-  if (typeof value !== 'boolean') throw new TypeError(`OnBehalfOfCredential: "${name}" must be a boolean.`)
+  if (typeof value !== 'boolean') throw new TypeError(`${who}: "${name}" must be a boolean.`)
   return value
 }
 
-function functionOption<T>(value: unknown, name: string): T | undefined {
+function functionOption<T>(value: unknown, name: string, who: string): T | undefined {
   if (value === undefined) return undefined
-  if (typeof value !== 'function') throw new TypeError(`OnBehalfOfCredential: "${name}" must be a function.`)
+  if (typeof value !== 'function') throw new TypeError(`${who}: "${name}" must be a function.`)
   return value as T
 }
 
-function windowOption(value: unknown): number | undefined {
+function windowOption(value: unknown, who: string): number | undefined {
   if (value === undefined) return undefined
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
     throw new TypeError(
-      'OnBehalfOfCredential: "refreshTokenWindowMs" must be a number of milliseconds, 0 or more (0 turns refresh-token redemption off).',
+      `${who}: "refreshTokenWindowMs" must be a number of milliseconds, 0 or more (0 turns refresh-token redemption off).`,
     )
   }
   return value
 }
 
-function cacheOption(value: unknown): TokenCache | undefined {
+function cacheOption(value: unknown, who: string): TokenCache | undefined {
   if (value === undefined) return undefined
   if (
     !isRecord(value) ||
@@ -391,7 +516,7 @@ function cacheOption(value: unknown): TokenCache | undefined {
     typeof value['set'] !== 'function' ||
     typeof value['delete'] !== 'function'
   ) {
-    throw new TypeError('OnBehalfOfCredential: "cache" must be a TokenCache (an object with get, set and delete).')
+    throw new TypeError(`${who}: "cache" must be a TokenCache (an object with get, set and delete).`)
   }
   return value as unknown as TokenCache
 }

@@ -41,37 +41,17 @@ const entries = new Map<string, EngineEntry>()
 let enginesCreated = 0
 
 /**
- * The shared token provider for a client configuration and cache, created on first use.
+ * The shared token provider for a client configuration and cache, created on first use. Called when a
+ * configuration is validated (once per `createOnBehalfOf`, once per distinct constructor configuration), never
+ * per request.
  *
  * @throws whatever the engine factory throws for an unusable configuration.
  * @example
  * ```ts
- * const provider = sharedProvider({ engine: joseEngine, authorityHost, clientId, credential, disableInstanceDiscovery: false, fetch: undefined, cache: undefined })
+ * const provider = sharedProvider({ engine: createJoseEngine(), authorityHost, clientId, credential, disableInstanceDiscovery: false, fetch: undefined, cache: undefined })
  * ```
  */
-// Per-request credentials nearly always repeat the last configuration: answer those without building a key.
-let last: { readonly request: SharedEngineRequest; readonly provider: TokenProvider } | undefined
-
-function sameConfiguration(a: SharedEngineRequest, b: SharedEngineRequest): boolean {
-  return (
-    a.engine === b.engine &&
-    a.authorityHost === b.authorityHost &&
-    a.clientId === b.clientId &&
-    a.credential.identity === b.credential.identity &&
-    a.disableInstanceDiscovery === b.disableInstanceDiscovery &&
-    a.fetch === b.fetch &&
-    a.cache === b.cache
-  )
-}
-
 export function sharedProvider(request: SharedEngineRequest): TokenProvider {
-  if (last !== undefined && sameConfiguration(last.request, request)) return last.provider
-  const provider = lookupProvider(request)
-  last = { request, provider }
-  return provider
-}
-
-function lookupProvider(request: SharedEngineRequest): TokenProvider {
   const key = `${objectId(request.engine)}\n${request.authorityHost}\n${request.clientId}\n${request.credential.identity}\n${
     request.disableInstanceDiscovery ? 1 : 0
   }\n${request.fetch === undefined ? 0 : objectId(request.fetch)}`

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMemoryTokenCache, OAuthError, type EngineFactory } from '@onbehalf/core'
 import { startEmulator, type EntraEmulator, type RecordedRequest } from '@onbehalf/entra-emulator'
-import { joseEngine } from '@onbehalf/jose'
+import { createJoseEngine } from '@onbehalf/jose'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   AuthenticationError,
@@ -17,7 +17,6 @@ import {
   OnBehalfOfCredential,
   type OnBehalfOfCredentialOptions,
 } from '../src/index.ts'
-import { forgetRecentEnv } from '../src/env.ts'
 import { decodeJwtPart, encryptedPem, signClientAssertion } from './helpers.ts'
 
 let emu: EntraEmulator
@@ -39,7 +38,6 @@ beforeEach(() => {
 })
 afterEach(() => {
   vi.unstubAllEnvs()
-  forgetRecentEnv()
 })
 
 const mt = (): EntraEmulator['defaults']['middleTier'] => emu.defaults.middleTier
@@ -296,7 +294,6 @@ describe('argument errors', () => {
 
   it('the authority comes from AZURE_AUTHORITY_HOST when not given', async () => {
     vi.stubEnv('AZURE_AUTHORITY_HOST', emu.authorityHost)
-    forgetRecentEnv()
     const { authority: _omitted, ...rest } = options()
     await new OnBehalfOfCredential(emu.tenantId, mt().clientId, rest).getToken(scope)
     expect(tokenRequests()).toHaveLength(1)
@@ -434,7 +431,7 @@ describe("Entra's errors", () => {
   })
 })
 
-const noRetryEngine: EngineFactory = (config) => joseEngine(config, { maxRetries: 0 })
+const noRetryEngine: EngineFactory = (config) => createJoseEngine({ maxRetries: 0 })(config)
 
 describe('abort and close', () => {
   it('honours abortSignal while Entra is slow', async () => {

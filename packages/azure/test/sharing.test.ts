@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMemoryTokenCache } from '@onbehalf/core'
 import { startEmulator, type EntraEmulator } from '@onbehalf/entra-emulator'
-import { msalEngine } from '@onbehalf/msal'
+import { createMsalEngine } from '@onbehalf/msal'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { parseClientCertificate as ParseClientCertificate } from '@onbehalf/certificate'
-import { getCredentialDiagnostics, OnBehalfOfCredential } from '../src/index.ts'
+import { OnBehalfOfCredential } from '../src/index.ts'
 
 // Count the real parser's calls wherever they come from (the credential, the jose engine, the msal engine).
 const parses = vi.hoisted(() => ({ count: 0 }))
@@ -64,7 +64,7 @@ describe('per-request credentials', () => {
     const userAssertion = emu.issueUserToken({ user: emu.defaults.users.mfa, mfa: true })
     const certificate = `${emu.defaults.middleTier.privateKeyPem}\n${emu.defaults.middleTier.certificatePem}`
     const cache = createMemoryTokenCache()
-    const before = { ...getCredentialDiagnostics(), parses: parses.count }
+    const before = { ...OnBehalfOfCredential.stats(), parses: parses.count }
     const make = (): OnBehalfOfCredential =>
       new OnBehalfOfCredential(emu.tenantId, emu.defaults.middleTier.clientId, {
         userAssertion,
@@ -79,7 +79,7 @@ describe('per-request credentials', () => {
     expect(new Set(tokens.map((token) => token.token))).toEqual(new Set([first.token]))
     expect(tokenRequests()).toBe(1)
     expect(discoveryRequests()).toBe(discoveryAfterFirst)
-    expect(getCredentialDiagnostics().enginesCreated - before.enginesCreated).toBe(1)
+    expect(OnBehalfOfCredential.stats().enginesCreated - before.enginesCreated).toBe(1)
     expect(parses.count - before.parses).toBe(1)
   })
 
@@ -104,7 +104,7 @@ describe('per-request credentials', () => {
   it('clientCertificatePath is read and parsed once for many credentials; a rotated file is read again', async () => {
     const path = join(dir, 'rotating.pfx')
     writeFileSync(path, emu.defaults.middleTier.pkcs12)
-    const before = { ...getCredentialDiagnostics(), parses: parses.count }
+    const before = { ...OnBehalfOfCredential.stats(), parses: parses.count }
     const userAssertion = emu.issueUserToken({ user: emu.defaults.users.plain })
     const cache = createMemoryTokenCache()
     const make = (): OnBehalfOfCredential =>
@@ -118,7 +118,7 @@ describe('per-request credentials', () => {
       })
     await Promise.all(Array.from({ length: 50 }, () => make().getToken(scope)))
     expect(tokenRequests()).toBe(1)
-    expect(getCredentialDiagnostics().certificateFileReads - before.certificateFileReads).toBe(1)
+    expect(OnBehalfOfCredential.stats().certificateFileReads - before.certificateFileReads).toBe(1)
     expect(parses.count - before.parses).toBe(1)
     // Rotation in place: the same certificate written as PEM, with a new modification time.
     writeFileSync(path, `${emu.defaults.middleTier.privateKeyPem}\n${emu.defaults.middleTier.certificatePem}`)
@@ -134,13 +134,13 @@ describe('per-request credentials', () => {
         cache: createMemoryTokenCache(),
       }).getToken(scope),
     ).resolves.toMatchObject({ tokenType: 'Bearer' })
-    expect(getCredentialDiagnostics().certificateFileReads - before.certificateFileReads).toBe(2)
+    expect(OnBehalfOfCredential.stats().certificateFileReads - before.certificateFileReads).toBe(2)
   })
 
-  it('with engine: msalEngine, per-request credentials share one MSAL engine and one token request', async () => {
+  it('with engine: createMsalEngine(), per-request credentials share one MSAL engine and one token request', async () => {
     const userAssertion = emu.issueUserToken({ user: emu.defaults.users.plain })
     const cache = createMemoryTokenCache()
-    const before = getCredentialDiagnostics().enginesCreated
+    const before = OnBehalfOfCredential.stats().enginesCreated
     const tokens = await Promise.all(
       Array.from({ length: 100 }, () =>
         new OnBehalfOfCredential(emu.tenantId, emu.defaults.middleTier.clientId, {
@@ -148,14 +148,14 @@ describe('per-request credentials', () => {
           clientSecret: emu.defaults.middleTier.clientSecret,
           authority: emu.authorityHost,
           fetch: emu.fetch,
-          engine: msalEngine,
+          engine: createMsalEngine(),
           cache,
         }).getToken(scope),
       ),
     )
     expect(new Set(tokens.map((token) => token.token)).size).toBe(1)
     expect(tokenRequests()).toBe(1)
-    expect(getCredentialDiagnostics().enginesCreated - before).toBe(1)
+    expect(OnBehalfOfCredential.stats().enginesCreated - before).toBe(1)
   })
 })
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { sha256Hex } from '@onbehalf/core'
+import { sha256Hex } from '@onbehalf/core/engine'
 import { fnv1a, toBinaryString } from './bytes.ts'
 import { parseClientCertificate, type ClientCertificate } from './client-certificate.ts'
 

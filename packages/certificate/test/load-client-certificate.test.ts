@@ -1,7 +1,8 @@
 import { format, inspect } from 'node:util'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { OboError } from '@onbehalf/core'
-import { clearClientCertificateMemo, clientCertificateMemoMaxEntries, loadClientCertificate } from '../src/index.ts'
+import { loadClientCertificate } from '../src/index.ts'
+import { clearClientCertificateMemo, clientCertificateMemoMaxEntries } from '../src/testing.ts'
 import { createFixtures, password, type Fixtures } from './openssl-fixtures.ts'
 
 let fx: Fixtures

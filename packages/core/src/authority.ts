@@ -14,20 +14,28 @@ export const AzureAuthorityHosts = {
   AzureGovernment: 'https://login.microsoftonline.us',
 } as const
 
+const hasScheme = /^[a-z][a-z0-9+.-]*:/i
+const hostWithPort = /^[^/:]+:\d+(?:\/|$)/
+
 /**
- * Normalises an authority host to an https origin (`https://host[:port]`). A bare host gets `https://`.
+ * Normalises an authority host to an https origin (`https://host[:port]`). A bare host (with or without a
+ * port) gets `https://`.
  *
  * @throws TypeError naming `argumentName` for `http:`, other schemes, user info, or a malformed URL.
  * @example
  * ```ts
  * normalizeAuthorityHost('login.microsoftonline.com') // 'https://login.microsoftonline.com'
+ * normalizeAuthorityHost('login.example.com:8443') // 'https://login.example.com:8443'
  * ```
  */
 export function normalizeAuthorityHost(authority: string, argumentName = 'authority'): string {
   if (typeof authority !== 'string' || authority.trim() === '') {
     throw new TypeError(`${argumentName} must be a non-empty https URL or host name.`)
   }
-  const text = /^[a-z][a-z0-9+.-]*:/i.test(authority.trim()) ? authority.trim() : `https://${authority.trim()}`
+  const trimmed = authority.trim()
+  // `host:port` (no scheme) would parse as the scheme `host:`: a scheme is only read when the text after the
+  // colon is not a port.
+  const text = hasScheme.test(trimmed) && !hostWithPort.test(trimmed) ? trimmed : `https://${trimmed}`
   let url: URL
   try {
     url = new URL(text)

@@ -25,6 +25,18 @@ export interface CachedToken {
 }
 
 /**
+ * Whom an entry belongs to, passed by the token provider with every cache call. A memory cache ignores it; a
+ * distributed cache may derive per-user keys from the assertion (to seal entries so that its store and its
+ * configured keys alone reveal nothing) or index entries by user. It must never store, log or send the
+ * assertion itself.
+ */
+export interface TokenCacheContext {
+  readonly tenantId: string
+  /** The user's incoming access token, exactly as the caller passed it. */
+  readonly userAssertion: string
+}
+
+/**
  * A key-value store for tokens. Keys are opaque hashes produced by {@link deriveCacheKey}; they never hold an
  * assertion or a secret.
  *
@@ -37,13 +49,13 @@ export interface CachedToken {
  */
 export interface TokenCache {
   /** The entry for `key`, or `undefined` when absent or expired. Must not throw for a missing key. */
-  get(key: string): MaybePromise<CachedToken | undefined>
+  get(key: string, context?: TokenCacheContext): MaybePromise<CachedToken | undefined>
   /**
    * Stores `value` for `ttlMs` milliseconds. The provider passes the access token's remaining lifetime, or
    * longer when the entry holds a refresh token that may still be redeemed (until `firstExchangedAt` plus the
    * provider's redemption window): keep such an entry for `ttlMs` even after `expiresAt`. Expired access
    * tokens are never served as hits.
    */
-  set(key: string, value: CachedToken, ttlMs: number): MaybePromise<void>
-  delete(key: string): MaybePromise<void>
+  set(key: string, value: CachedToken, ttlMs: number, context?: TokenCacheContext): MaybePromise<void>
+  delete(key: string, context?: TokenCacheContext): MaybePromise<void>
 }

@@ -91,7 +91,7 @@ export interface TokenResult {
  *
  * @example
  * ```ts
- * const engine: OboEngine = joseEngine({ clientId, credential, authorityHost })
+ * const engine: OboEngine = createJoseEngine()({ clientId, credential, authorityHost })
  * const result = await engine.exchange({ tenantId, userAssertion, scopes: ['api://downstream/.default'] })
  * ```
  */
@@ -107,14 +107,20 @@ export interface OboEngine {
   redeemRefreshToken(request: RefreshRequest): Promise<TokenResult>
   /** Releases what the engine holds (sockets, timers). Idempotent. */
   close(): Promise<void>
+  /**
+   * A snapshot of what the engine holds, for monitoring (the `stats()` convention every package follows);
+   * engines with nothing to report leave it out.
+   */
+  stats?(): object
 }
 
 /**
- * The factory shape both adapters export (`joseEngine`, `msalEngine`).
+ * What both adapters' factories return (`createJoseEngine(options)`, `createMsalEngine()`): a function from the
+ * client configuration to an engine, which `OnBehalfOfCredential({ engine })` calls once per configuration.
  *
  * @example
  * ```ts
- * const create: EngineFactory = msalEngine
+ * const create: EngineFactory = createMsalEngine()
  * const engine = create({ clientId, credential: { kind: 'secret', secret }, authorityHost })
  * ```
  */

@@ -142,6 +142,12 @@ const remedies: Partial<Record<OboErrorCode, string>> = {
     'Look up the AADSTS code (error_codes, errorUri) and check the request: tenant, client ID, scopes and the app registration.',
 }
 
+// AADSTS70021 and its finer variants (issuer 700211, audience 700212, subject 700213): no federated identity
+// credential of the app matches the presented assertion.
+const federatedCredentialCodes = new Set([70021, 700211, 700212, 700213])
+const federatedCredentialRemedy =
+  "No federated identity credential on the app registration matches the assertion's issuer, subject and audience: add one with exactly those values. A new or changed one can take minutes to propagate; retry with backoff."
+
 /**
  * An error answer from the token endpoint, with every field of Entra's error body.
  *
@@ -171,7 +177,10 @@ export class OAuthError extends OboError {
     const code = codeFor(options)
     // The description is Entra's text (AADSTS code and trace IDs); it never echoes request secrets.
     const summary = options.errorDescription?.split(/\r?\n| Trace ID:/)[0] ?? options.error
-    super(`${options.error} (HTTP ${options.status}): ${summary} ${remedies[code] ?? ''}`.trim(), {
+    const remedy = options.errorCodes?.some((c) => federatedCredentialCodes.has(c))
+      ? federatedCredentialRemedy
+      : (remedies[code] ?? '')
+    super(`${options.error} (HTTP ${options.status}): ${summary} ${remedy}`.trim(), {
       code,
       cause: options.cause,
     })
@@ -189,11 +198,23 @@ export class OAuthError extends OboError {
   }
 
   /**
-   * The `WWW-Authenticate` value to send on a 401 to the calling client when Entra asked for claims, else
-   * `undefined`.
+   * The `WWW-Authenticate` value for the 401 your API sends to its caller when the user must act, else
+   * `undefined`. With a claims challenge (MFA, Conditional Access):
+   * `Bearer error="insufficient_claims", claims="<base64 of the claims JSON>"`, which MSAL-based clients parse
+   * and satisfy. Without one (consent missing): `Bearer error="interaction_required", error_description="<kind>"`.
+   * `AuthenticationError` in `@onbehalf/azure` answers the same (it asks this error).
+   *
+   * @example
+   * ```ts
+   * const header = error.toWwwAuthenticate()
+   * if (header !== undefined) reply.status(401).header('WWW-Authenticate', header)
+   * ```
    */
   toWwwAuthenticate(): string | undefined {
-    return this.claims === undefined ? undefined : renderClaimsChallenge(this.claims)
+    if (this.claims !== undefined) return renderClaimsChallenge(this.claims)
+    if (this.code !== 'INTERACTION_REQUIRED') return undefined
+    const kind = (this.suberror ?? this.error).replace(/[^A-Za-z0-9_]/g, '')
+    return `Bearer error="interaction_required", error_description="${kind === '' ? 'interaction_required' : kind}"`
   }
 }
 

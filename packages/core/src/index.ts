@@ -1,8 +1,10 @@
 /**
- * `@onbehalf/core`: the On-Behalf-Of contract (engine and cache interfaces), the token provider (cache +
- * single-flight + proactive refresh), cache keys, the shared argument rules, errors, a bounded LRU, and the
- * protocol logic both engines share (bounded body reads, retries, token-answer reading, fingerprints).
- * Zero runtime dependencies; Web-standard globals only (plus `node:crypto` on Node for a synchronous SHA-256).
+ * `@onbehalf/core`: the On-Behalf-Of contract for users of the packages: the engine and cache interfaces, the
+ * token provider (cache + single-flight + proactive refresh), cache keys, errors and a bounded LRU. Zero runtime
+ * dependencies; Web-standard globals only (plus `node:crypto` on Node for a synchronous SHA-256).
+ *
+ * Engine authors find the protocol logic both engines share (bounded body reads, retries, token-answer
+ * reading, fingerprints, argument rules) in `@onbehalf/core/engine`.
  *
  * @module
  */
@@ -16,9 +18,14 @@ export type {
   TokenRequestBase,
   TokenResult,
 } from './engine.ts'
-export type { CachedToken, MaybePromise, TokenCache } from './cache.ts'
-export { createMemoryTokenCache, getDefaultTokenCache } from './memory-cache.ts'
-export type { MemoryTokenCache, MemoryTokenCacheOptions } from './memory-cache.ts'
+export type { CachedToken, MaybePromise, TokenCache, TokenCacheContext } from './cache.ts'
+export {
+  createMemoryTokenCache,
+  defaultCacheMaxBytes,
+  estimateEntryBytes,
+  getDefaultTokenCache,
+} from './memory-cache.ts'
+export type { MemoryTokenCache, MemoryTokenCacheOptions, MemoryTokenCacheStats } from './memory-cache.ts'
 export { createTokenProvider } from './token-provider.ts'
 export type {
   AbortSignalLike,
@@ -31,46 +38,7 @@ export type {
 } from './token-provider.ts'
 export { deriveCacheKey } from './cache-key.ts'
 export type { CacheKeyParts } from './cache-key.ts'
-export { assertTenantId, resolveTenant } from './tenant.ts'
-export type { ResolveTenantOptions } from './tenant.ts'
-export { AzureAuthorityHosts, normalizeAuthorityHost } from './authority.ts'
-export {
-  clearAuthorityValidationMemo,
-  createAuthorityValidator,
-  instanceDiscoveryOrigin,
-  knownAuthorityHosts,
-} from './authority-validation.ts'
-export type { AuthorityValidator, AuthorityValidatorOptions, DiscoveryAnswer } from './authority-validation.ts'
-export { normalizeScopes, scopeKey } from './scopes.ts'
-export { caeClaims, mergeClaims } from './claims.ts'
-export { decodeJwtPayload, jwtExpiresAt } from './jwt.ts'
-export { OAuthError, OboError, oauthErrorFromBody, optional, renderClaimsChallenge } from './errors.ts'
+export { AzureAuthorityHosts } from './authority.ts'
+export { OAuthError, OboError, renderClaimsChallenge } from './errors.ts'
 export type { OAuthErrorBody, OAuthErrorOptions, OboErrorCode, OboErrorOptions } from './errors.ts'
-export { sha256Base64Url, sha256Hex } from './hash.ts'
-// For engine authors: the protocol logic both engines share.
-export { abortableDelay, abortedError, raceAbort } from './protocol/caller-abort.ts'
-export { callClientAssertion } from './protocol/client-assertion-callback.ts'
-export {
-  assertAssertionCallback,
-  assertClientId,
-  assertClientSecret,
-  engineAuthorityHost,
-} from './protocol/engine-config.ts'
-export {
-  callbackIdentity,
-  certificateIdentity,
-  engineFingerprint,
-  secretIdentity,
-} from './protocol/engine-fingerprint.ts'
-export type { EngineFingerprintParts } from './protocol/engine-fingerprint.ts'
-export { assertRefreshToken, assertTokenRequest, assertUserAssertion } from './protocol/engine-request.ts'
-export { fetchAttempt } from './protocol/fetch-attempt.ts'
-export type { FetchAttemptRequest, FetchedAnswer } from './protocol/fetch-attempt.ts'
 export { InvalidResponseError } from './protocol/invalid-response-error.ts'
-export { parseJsonObject } from './protocol/parse-json-object.ts'
-export { readBoundedBody } from './protocol/read-bounded-body.ts'
-export { parseRetryAfterMs } from './protocol/retry-after.ts'
-export { backoffMs, defaultRetryPolicy, isRetryableStatus, retryTransient } from './protocol/retry-policy.ts'
-export type { RetryableAnswer, RetryPolicy, RetryTransientOptions } from './protocol/retry-policy.ts'
-export { checkTokenAnswer, parseSeconds, tokenResultFromBody } from './protocol/token-answer.ts'
-export type { TokenAnswer, TokenResultOptions } from './protocol/token-answer.ts'

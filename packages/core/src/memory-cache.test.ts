@@ -1,9 +1,52 @@
 import { describe, expect, it } from 'vitest'
-import { createMemoryTokenCache, getDefaultTokenCache } from './memory-cache.ts'
+import {
+  createMemoryTokenCache,
+  defaultCacheMaxBytes,
+  estimateEntryBytes,
+  getDefaultTokenCache,
+} from './memory-cache.ts'
 
 const token = (id: string, expiresAt = Number.MAX_SAFE_INTEGER) => ({ accessToken: id, tokenType: 'Bearer', expiresAt })
 
 describe('createMemoryTokenCache', () => {
+  it('bounds the bytes held as well as the entries, evicting the least recently used', () => {
+    const big = (id: string) => ({ ...token(id), accessToken: id.repeat(1_000) })
+    const entryBytes = estimateEntryBytes('a', big('a'))
+    expect(entryBytes).toBe(400 + 1 + 1_000 + 'Bearer'.length)
+    const cache = createMemoryTokenCache({ maxEntries: 100, maxBytes: entryBytes * 2 })
+    cache.set('a', big('a'), 60_000)
+    cache.set('b', big('b'), 60_000)
+    expect(cache.bytes).toBe(entryBytes * 2)
+    cache.set('c', big('c'), 60_000)
+    expect(cache.size).toBe(2)
+    expect(cache.bytes).toBe(entryBytes * 2)
+    expect(cache.get('a')).toBeUndefined()
+    // Replacing, deleting and clearing keep the count exact.
+    cache.set('c', big('c'), 60_000)
+    expect(cache.bytes).toBe(entryBytes * 2)
+    cache.delete('b')
+    expect(cache.bytes).toBe(entryBytes)
+    cache.clear()
+    expect(cache.bytes).toBe(0)
+    // An entry larger than the whole budget is not kept.
+    cache.set('huge', { ...token('h'), accessToken: 'h'.repeat(entryBytes * 3) }, 60_000)
+    expect(cache.size).toBe(0)
+    expect(cache.bytes).toBe(0)
+  })
+
+  it('counts an expired entry out when it is dropped, and refuses a bad maxBytes', () => {
+    let time = 0
+    const cache = createMemoryTokenCache({ now: () => time })
+    expect(cache.maxBytes).toBe(defaultCacheMaxBytes)
+    cache.set('a', token('a'), 1_000)
+    time = 1_000
+    expect(cache.get('a')).toBeUndefined()
+    expect(cache.bytes).toBe(0)
+    for (const maxBytes of [0, -1, 1.5, Number.NaN, Infinity]) {
+      expect(() => createMemoryTokenCache({ maxBytes }), String(maxBytes)).toThrow(/maxBytes/)
+    }
+  })
+
   it('evicts the least recently used entry beyond maxEntries', () => {
     const cache = createMemoryTokenCache({ maxEntries: 3 })
     cache.set('a', token('a'), 60_000)

@@ -45,6 +45,14 @@ describe('normalizeAuthorityHost', () => {
     expect(normalizeAuthorityHost('https://127.0.0.1:8443')).toBe('https://127.0.0.1:8443')
   })
 
+  it('adds https to a host with a port and no scheme (issue 13 item 9)', () => {
+    expect(normalizeAuthorityHost('login.example.com:8443')).toBe('https://login.example.com:8443')
+    expect(normalizeAuthorityHost('localhost:8443/')).toBe('https://localhost:8443')
+    expect(normalizeAuthorityHost('127.0.0.1:8443')).toBe('https://127.0.0.1:8443')
+    // A real scheme is still read as one.
+    expect(() => normalizeAuthorityHost('http://login.example.com:8443')).toThrow(/must use https/)
+  })
+
   it('refuses http, other schemes, user info and garbage with a TypeError naming the argument', () => {
     for (const bad of [
       'http://login.microsoftonline.com',
@@ -67,6 +75,15 @@ describe('scopes', () => {
     for (const bad of [[], [''], ['a b'], ['a"b'], ['a\nb'], [42 as unknown as string], ['x'.repeat(2000)]]) {
       expect(() => normalizeScopes(bad)).toThrow(TypeError)
     }
+  })
+
+  it('says scopes are a string or an array when given something else, e.g. { scopes } (issue 13 item 10)', () => {
+    expect(() => normalizeScopes({ scopes: ['a'] } as unknown as string)).toThrow(
+      /getToken expects the scopes as a string or an array of strings \(got an object\)/,
+    )
+    expect(() => normalizeScopes(undefined as unknown as string)).toThrow(
+      /a string or an array of strings \(got undefined\)/,
+    )
   })
 
   it('keys scope sets independent of order and duplicates', () => {
@@ -155,6 +172,26 @@ describe('errors', () => {
     expect(header).toMatch(/^Bearer error="insufficient_claims", claims="[A-Za-z0-9+/=]+"$/)
     const b64 = /claims="([^"]+)"/.exec(header)![1]!
     expect(JSON.parse(Buffer.from(b64, 'base64').toString('utf8'))).toEqual(JSON.parse(error.claims!))
+  })
+
+  it('renders one WWW-Authenticate behaviour: claims challenge, interaction without claims, nothing otherwise', () => {
+    const consent = oauthErrorFromBody(400, { error: 'invalid_grant', suberror: 'consent_required' })
+    expect(consent.toWwwAuthenticate()).toBe(
+      'Bearer error="interaction_required", error_description="consent_required"',
+    )
+    expect(oauthErrorFromBody(400, { error: 'interaction_required' }).toWwwAuthenticate()).toBe(
+      'Bearer error="interaction_required", error_description="interaction_required"',
+    )
+    expect(oauthErrorFromBody(400, { error: 'invalid_grant' }).toWwwAuthenticate()).toBeUndefined()
+  })
+
+  it('names the federated identity credential and its propagation delay for AADSTS70021 and its variants', () => {
+    for (const code of [70021, 700211, 700212, 700213]) {
+      const error = oauthErrorFromBody(400, { error: 'invalid_request', error_codes: [code] })
+      expect(error.message).toMatch(/federated identity credential/)
+      expect(error.message).toMatch(/can take minutes to propagate/)
+    }
+    expect(oauthErrorFromBody(400, { error: 'invalid_request', error_codes: [50011] }).message).not.toMatch(/federated/)
   })
 
   it('classifies codes and drops fields of the wrong type', () => {

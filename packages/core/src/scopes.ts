@@ -18,7 +18,14 @@ const invalidScope = /[\s"\\\u0000-\u001f\u007f]/
  */
 export function normalizeScopes(scopes: string | readonly string[]): readonly string[] {
   const list = typeof scopes === 'string' ? [scopes] : scopes
-  if (!Array.isArray(list) || list.length === 0) {
+  if (!Array.isArray(list)) {
+    const kind = list === null ? 'null' : typeof list
+    const got = kind === 'undefined' || kind === 'null' ? kind : `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`
+    throw new TypeError(
+      `getToken expects the scopes as a string or an array of strings (got ${got}), e.g. getToken("https://graph.microsoft.com/.default") or getToken(["api://my-api/Documents.Read"]).`,
+    )
+  }
+  if (list.length === 0) {
     throw new TypeError('getToken requires at least one scope, e.g. "https://graph.microsoft.com/.default".')
   }
   for (const scope of list) {

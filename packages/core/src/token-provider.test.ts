@@ -364,6 +364,35 @@ describe('createTokenProvider: asynchronous caches', () => {
   })
 })
 
+describe('createTokenProvider: cache context', () => {
+  it("passes each call's tenant and assertion to the cache, so a distributed cache can seal entries per user", async () => {
+    const inner = createMemoryTokenCache()
+    const seen: { op: string; tenantId: string | undefined; userAssertion: string | undefined }[] = []
+    const provider = createTokenProvider({
+      engine: createFakeEngine(),
+      cache: {
+        get: (key, context) => {
+          seen.push({ op: 'get', tenantId: context?.tenantId, userAssertion: context?.userAssertion })
+          return inner.get(key)
+        },
+        set: (key, value, ttlMs, context) => {
+          seen.push({ op: 'set', tenantId: context?.tenantId, userAssertion: context?.userAssertion })
+          inner.set(key, value, ttlMs)
+        },
+        delete: (key) => inner.delete(key),
+      },
+    })
+    await provider.getToken(request)
+    await provider.getToken({ ...request, claims: '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}' })
+    const context = { tenantId: 'tenant-a', userAssertion: 'user-1' }
+    expect(seen).toEqual([
+      { op: 'get', ...context },
+      { op: 'set', ...context },
+      { op: 'set', ...context },
+    ])
+  })
+})
+
 describe('createTokenProvider: robustness', () => {
   it('treats a failing asynchronous cache read as a miss and ignores a failing write', async () => {
     const engine = createFakeEngine()

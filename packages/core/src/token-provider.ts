@@ -139,7 +139,7 @@ const maxSideEntries = 10_000
  *
  * @example
  * ```ts
- * const provider = createTokenProvider({ engine: joseEngine(config) })
+ * const provider = createTokenProvider({ engine: createJoseEngine()(config) })
  * const token = await provider.getToken({ tenantId, userAssertion, scopes: ['api://downstream/.default'] })
  * ```
  */
@@ -174,7 +174,8 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
         // A satisfied challenge yields a token with more claims: it replaces the cached one.
         return join(`${key}\nclaims\n${sha256Hex(request.claims)}`, key, request, undefined, startedAt)
       }
-      const cached = cache.get(key)
+      // The request is the cache context (tenant + assertion): passing it allocates nothing on the hit path.
+      const cached = cache.get(key, request)
       if (cached instanceof Promise) {
         const readStartedAt = now()
         return cached.then(
@@ -194,7 +195,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   }
 
   function reread(key: string, request: TokenProviderRequest, startedAt: number): Promise<CachedToken> {
-    const again = cache.get(key)
+    const again = cache.get(key, request)
     return again instanceof Promise
       ? again.then(
           (value) => decide(key, request, value, startedAt),
@@ -297,7 +298,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
           : Math.max(accessTtlMs, value.firstExchangedAt + windowMs - now())
       if (ttlMs > 0) {
         try {
-          const stored = cache.set(storeKey, value, ttlMs)
+          const stored = cache.set(storeKey, value, ttlMs, request)
           // A distributed cache's write must not delay or fail the caller: it reports its own errors.
           if (stored instanceof Promise) stored.catch(() => undefined)
         } catch {

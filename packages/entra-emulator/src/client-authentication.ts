@@ -40,6 +40,16 @@ export interface ClientAuthInput {
   /** Audiences a client assertion may name: the token endpoint URLs of this tenant. */
   readonly acceptedAudiences: readonly string[]
   readonly nowSeconds: number
+  /**
+   * Checks an assertion that is not self-signed (`iss` is not the client): a platform token against the app's
+   * federated identity credentials, or an agent's T1.
+   */
+  readonly verifyFederated?: (
+    app: EmulatorApp,
+    assertion: string,
+    claims: ReturnType<typeof decodeJwt>,
+    nowSeconds: number,
+  ) => Promise<void>
 }
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
@@ -136,6 +146,11 @@ async function verifyClientAssertion(app: EmulatorApp, assertion: string, input:
     claims = decodeJwt(assertion)
   } catch {
     throw errors.invalidAssertionSignature('The client assertion is not a well-formed JWT.')
+  }
+  // Entra tells a federated credential from a certificate assertion by its issuer: not the client itself.
+  if (claims.iss !== app.clientId && input.verifyFederated !== undefined) {
+    await input.verifyFederated(app, assertion, claims, input.nowSeconds)
+    return
   }
   if (header.alg !== 'RS256' && header.alg !== 'PS256') {
     throw errors.invalidAssertionSignature(

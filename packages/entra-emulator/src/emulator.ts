@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { createDirectory } from './directory.ts'
 import type {
   AddUserOptions,
+  EmulatorApp,
   EmulatorDirectory,
   EmulatorTenant,
   EmulatorUser,
@@ -15,9 +16,16 @@ import type {
 import { registerDefaults } from './defaults.ts'
 import type { EmulatorDefaults } from './defaults.ts'
 import { createFaultInjector } from './faults.ts'
+import { createFederation, TOKEN_EXCHANGE_AUDIENCES } from './federation.ts'
+import type {
+  AddFederatedCredentialOptions,
+  FederatedCredential,
+  ManagedIdentity,
+  ServiceAccountTokenOptions,
+} from './federation.ts'
 import type { FaultInjector, FaultSpec } from './faults.ts'
 import { createRequestHandler } from './http-server.ts'
-import { guid } from './ids.ts'
+import { clientSecretValue, guid } from './ids.ts'
 import { emulatorTlsMaterial } from './key-store.ts'
 import { mfaClaimsChallenge } from './claims-request.ts'
 import { createRequestLog } from './request-log.ts'
@@ -84,6 +92,23 @@ export interface StartEmulatorOptions {
    * redacted (a JWT keeps its header and claims, never its signature). Turn on only where a test must compare them.
    */
   readonly recordSecrets?: boolean
+  /** Lifetime of managed identity tokens (IMDS, App Service), seconds; default 86400 as on Azure. */
+  readonly managedIdentityTokenSeconds?: number
+}
+
+/**
+ * Options of {@link EntraEmulator.addAgentIdentity}.
+ * @example
+ * ```ts
+ * emu.addAgentIdentity({ blueprintClientId: blueprint.clientId, displayName: 'Travel agent' })
+ * ```
+ */
+export interface AddAgentIdentityOptions {
+  /** The blueprint (registered with `registerAgentBlueprint`) the agent belongs to. */
+  readonly blueprintClientId: string
+  readonly displayName?: string
+  /** The agent identity's ID; default a generated GUID. */
+  readonly clientId?: string
 }
 
 /** Default of {@link StartEmulatorOptions.maxRecordedRequests}. */
@@ -160,6 +185,40 @@ export interface EntraEmulator extends AsyncDisposable {
   readonly httpsAgent: Agent | undefined
   /** An `@azure/msal-node` `system.networkClient` that trusts the emulator CA. */
   readonly networkClient: MsalNetworkClient
+  /** IMDS-compatible managed identity endpoint: `${authorityHost}/metadata/identity/oauth2/token` (header `Metadata: true`). */
+  readonly imdsEndpoint: string
+  /** App Service-compatible identity endpoint (`IDENTITY_ENDPOINT`): `${authorityHost}/msi/token`. */
+  readonly identityEndpoint: string
+  /** The `IDENTITY_HEADER` secret the App Service-style endpoint expects in `X-IDENTITY-HEADER`. */
+  readonly identityHeader: string
+  /** The host's system-assigned managed identity (answers when no `client_id` is asked). */
+  readonly systemAssignedIdentity: ManagedIdentity
+  /** Adds a user-assigned managed identity (asked for by its `clientId`). */
+  addManagedIdentity(options?: { clientId?: string; displayName?: string; tenantId?: string }): ManagedIdentity
+  /** Adds a federated identity credential to an app (at most 20 per app; exact issuer, subject, audience). */
+  addFederatedCredential(
+    app: string | { clientId: string },
+    options: AddFederatedCredentialOptions,
+  ): FederatedCredential
+  /** Removes an app's federated identity credential by name; returns whether it existed. */
+  removeFederatedCredential(app: string | { clientId: string }, name: string): boolean
+  /**
+   * Lets an app accept a managed identity's token as its client assertion: a federated identity credential
+   * with issuer = the identity's tenant issuer, subject = its principal ID, audience `api://AzureADTokenExchange`.
+   */
+  trustManagedIdentity(
+    app: string | { clientId: string },
+    identity: ManagedIdentity,
+    options?: { name?: string; propagationSeconds?: number },
+  ): FederatedCredential
+  /** `${authorityHost}/kubernetes`: the emulated cluster's service-account token issuer (OIDC discovery + JWKS). */
+  readonly kubernetesIssuer: string
+  /** Mints a projected service-account token (`sub` = `system:serviceaccount:<ns>:<sa>`) as the kubelet would. */
+  issueServiceAccountToken(options: ServiceAccountTokenOptions): string
+  /** Registers an agent identity blueprint: an app that may ask `client_credentials` with `fmi_path`. */
+  registerAgentBlueprint(options?: RegisterAppOptions): RegisteredApp
+  /** Adds an agent identity under a blueprint; it authenticates with the T1 its blueprint gets for it. */
+  addAgentIdentity(options: AddAgentIdentityOptions): RegisteredApp
   /** Stops the server and drops open connections. */
   close(): Promise<void>
 }
@@ -255,7 +314,25 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const issuer = createTokenIssuer({ authorityHost })
   const refreshTokens = createRefreshTokenStore()
   const mfaPolicyId = guid(options.seed, 'conditional-access-mfa-policy')
+  const federation = createFederation({
+    issuer,
+    authorityHost,
+    nowMs: now,
+    seed: options.seed,
+    isTenantIssuer: (iss) =>
+      directory.tenants.some((t) => iss === issuer.issuerFor(t.id)) ||
+      // The emulator's tokens name it by 127.0.0.1 or localhost alike.
+      hostAliases.some((h) =>
+        directory.tenants.some((t) => iss === `${useHttps ? 'https' : 'http'}://${h}/${t.id}/v2.0`),
+      ),
+  })
+  const systemAssignedIdentity = federation.addManagedIdentity({
+    tenantId: directory.defaultTenant.id,
+    displayName: 'system-assigned',
+    kind: 'system-assigned',
+  })
   const tokens = createTokenService({
+    federation,
     directory,
     issuer,
     refreshTokens,
@@ -275,6 +352,14 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     }),
   })
   const faults = createFaultInjector({ random: options.random ?? Math.random })
+  const identityHeader = clientSecretValue(options.seed, 'identity-header')
+  const managedIdentityTokenSeconds = options.managedIdentityTokenSeconds ?? 86_400
+  const appOf = (app: string | { clientId: string }): EmulatorApp => {
+    const clientId = typeof app === 'string' ? app : app.clientId
+    const found = directory.findApp(clientId)
+    if (found === undefined) throw new TypeError(`no app '${clientId}' in this emulator`)
+    return found
+  }
   for (const f of options.faults ?? []) faults.inject(f)
   const requestLog = createRequestLog({
     maxEntries: options.maxRecordedRequests ?? DEFAULT_MAX_RECORDED_REQUESTS,
@@ -291,6 +376,12 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       tokens,
       faults,
       record: requestLog.record,
+      identity: {
+        federation,
+        identityHeader,
+        managedIdentityTokenSeconds: () => managedIdentityTokenSeconds,
+        nowSeconds,
+      },
       ...(options.onRequest !== undefined ? { onFinished: options.onRequest } : {}),
     }),
   )
@@ -351,6 +442,46 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     fetch: fetchFn,
     httpsAgent,
     networkClient: createMsalNetworkClient(fetchFn),
+    imdsEndpoint: `${authorityHost}/metadata/identity/oauth2/token`,
+    identityEndpoint: `${authorityHost}/msi/token`,
+    identityHeader,
+    systemAssignedIdentity,
+    addManagedIdentity: (o = {}) =>
+      federation.addManagedIdentity({
+        tenantId: o.tenantId ?? directory.defaultTenant.id,
+        ...(o.clientId !== undefined ? { clientId: o.clientId } : {}),
+        ...(o.displayName !== undefined ? { displayName: o.displayName } : {}),
+      }),
+    addFederatedCredential: (app, o) => federation.addFederatedCredential(appOf(app), o),
+    removeFederatedCredential: (app, name) => federation.removeFederatedCredential(appOf(app), name),
+    trustManagedIdentity: (app, identity, o = {}) =>
+      federation.addFederatedCredential(appOf(app), {
+        issuer: issuer.issuerFor(identity.tenantId),
+        subject: identity.principalId,
+        audiences: [TOKEN_EXCHANGE_AUDIENCES[0]],
+        name: o.name ?? `managed-identity-${identity.displayName}`,
+        ...(o.propagationSeconds !== undefined ? { propagationSeconds: o.propagationSeconds } : {}),
+      }),
+    kubernetesIssuer: federation.kubernetesIssuer,
+    issueServiceAccountToken: (o) => federation.mintServiceAccountToken(o),
+    registerAgentBlueprint: (o = {}) => {
+      const blueprint = directory.registerApp({ appIdUri: true, scopes: ['access_as_user'], ...o })
+      federation.markBlueprint(appOf(blueprint.clientId))
+      return blueprint
+    },
+    addAgentIdentity: (o) => {
+      const blueprint = appOf(o.blueprintClientId)
+      if (!federation.isBlueprint(blueprint.clientId)) {
+        throw new TypeError(`app '${blueprint.clientId}' is not an agent identity blueprint (registerAgentBlueprint)`)
+      }
+      const agent = directory.registerApp({
+        tenantId: blueprint.tenantId,
+        displayName: o.displayName ?? `Agent of ${blueprint.displayName}`,
+        ...(o.clientId !== undefined ? { clientId: o.clientId } : {}),
+      })
+      federation.addAgent(blueprint, appOf(agent.clientId))
+      return agent
+    },
     close,
     [Symbol.asyncDispose]: close,
   }

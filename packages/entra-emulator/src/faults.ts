@@ -21,7 +21,15 @@ export interface FaultMatch {
  * emu.requests.filter((r) => r.endpoint === 'token')
  * ```
  */
-export type EndpointKind = 'token' | 'openid-configuration' | 'jwks' | 'instance-discovery' | 'test' | 'other'
+export type EndpointKind =
+  | 'token'
+  | 'openid-configuration'
+  | 'jwks'
+  | 'instance-discovery'
+  | 'managed-identity'
+  | 'kubernetes'
+  | 'test'
+  | 'other'
 
 /**
  * When a fault fires: for the next `times` matching requests and/or with a probability.

@@ -1,5 +1,12 @@
 export { startEmulator, emulatorFetch } from './emulator.ts'
-export type { EntraEmulator, StartEmulatorOptions } from './emulator.ts'
+export type { AddAgentIdentityOptions, EntraEmulator, StartEmulatorOptions } from './emulator.ts'
+export { MAX_FEDERATED_CREDENTIALS, TOKEN_EXCHANGE_AUDIENCES } from './federation.ts'
+export type {
+  AddFederatedCredentialOptions,
+  FederatedCredential,
+  ManagedIdentity,
+  ServiceAccountTokenOptions,
+} from './federation.ts'
 export type { EmulatorDefaults, DefaultMiddleTier, DefaultDownstream, DefaultUsers } from './defaults.ts'
 export type {
   AddUserOptions,
@@ -19,3 +26,5 @@ export type { TokenLifetimes } from './token-lifetimes.ts'
 export type { EntraErrorBody } from './entra-error.ts'
 export { createTrustingFetch, createTrustingAgent, createMsalNetworkClient } from './trusting-fetch.ts'
 export type { FetchFunction, MsalNetworkClient, MsalNetworkResponse, TrustingFetchOptions } from './trusting-fetch.ts'
+export { createAzureHttpClient } from './azure-http-client.ts'
+export type { AzureHttpHeaders, AzureHttpRequest } from './azure-http-client.ts'

@@ -10,6 +10,8 @@ import type { RefreshTokenStore } from './refresh-tokens.ts'
 import { resolveAppScope, resolveDelegatedScopes } from './scopes.ts'
 import type { ResolvedScopes } from './scopes.ts'
 import { appAccessToken, clientInfo, delegatedAccessToken, idToken, toV1AccessToken } from './token-claims.ts'
+import type { Federation } from './federation.ts'
+import { federationErrors } from './federation-errors.ts'
 import type { TokenIssuer } from './token-issuer.ts'
 import { refreshInFor } from './token-lifetimes.ts'
 import type { TokenLifetimes } from './token-lifetimes.ts'
@@ -134,6 +136,8 @@ export interface TokenServiceOptions {
   /** Seconds of tolerance on user-assertion `exp`/`nbf`. */
   readonly assertionClockSkewSeconds: number
   readonly defaults: () => { middleTierClientId?: string; frontEndClientId?: string; daemonClientId?: string }
+  /** Managed identities, federated identity credentials and agent identities. */
+  readonly federation?: Federation
 }
 
 interface DelegatedGrant {
@@ -168,6 +172,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       tenantSegment: request.tenantSegment,
       acceptedAudiences: options.tokenEndpoints(request.tenant, request.tenantSegment),
       nowSeconds: options.nowSeconds(),
+      ...(options.federation !== undefined ? { verifyFederated: options.federation.verifyFederatedAssertion } : {}),
     })
 
   const issueDelegated = (grant: DelegatedGrant): TokenResponseBody => {
@@ -198,8 +203,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       : (resource.accessTokenLifetimeSeconds ?? lifetimes.accessTokenSeconds)
     const issuedAt = options.nowSeconds()
     const iss = issuer.issuerFor(tenant.id)
-    const accessToken = issuer.sign(
-      delegatedAccessToken({
+    const accessToken = issuer.sign({
+      ...delegatedAccessToken({
         issuer: iss,
         tenantId: tenant.id,
         issuedAt,
@@ -214,7 +219,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         amr: undefined,
         cp1: claims.cp1,
       }),
-    )
+      ...options.federation?.agentClaims(client.app, 'user'),
+    })
     const body: TokenResponseBody = {
       token_type: 'Bearer',
       scope: scopes.responseScope,
@@ -311,7 +317,12 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     const audiences = (Array.isArray(payload.aud) ? payload.aud : [payload.aud]).filter(
       (a): a is string => typeof a === 'string',
     )
-    const accepted = [app.clientId, ...app.identifierUris].map((a) => a.replace(/\/+$/, '').toLowerCase())
+    // An agent identity exchanges user tokens issued for its blueprint (aud = the blueprint), never its own.
+    const blueprintId = options.federation?.blueprintOf(app.clientId)
+    const audienceApp = blueprintId === undefined ? app : (directory.findApp(blueprintId) ?? app)
+    const accepted = [audienceApp.clientId, ...audienceApp.identifierUris].map((a) =>
+      a.replace(/\/+$/, '').toLowerCase(),
+    )
     if (!audiences.some((aud) => accepted.includes(aud.replace(/\/+$/, '').toLowerCase()))) {
       throw errors.wrongAudience(audiences.join(' '), app.clientId, app.displayName)
     }
@@ -341,16 +352,38 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     })
   }
 
+  const agentToken = (request: TokenRequest, client: AuthenticatedClient, agentId: string): TokenResponseBody => {
+    const federation = options.federation
+    if (federation === undefined || !federation.isBlueprint(client.app.clientId)) {
+      throw federationErrors.notABlueprint(client.app.clientId)
+    }
+    if (federation.blueprintOf(agentId) !== client.app.clientId) {
+      throw federationErrors.agentNotFound(agentId, client.app.clientId)
+    }
+    const scope = request.form.get('scope') ?? ''
+    if (!/^api:\/\/AzureADTokenExchange(USGov|China)?\/\.default$/.test(scope)) throw federationErrors.agentScope(scope)
+    const lifetimes = options.lifetimes()
+    const lifetimeSeconds = lifetimes.accessTokenSeconds
+    return {
+      token_type: 'Bearer',
+      expires_in: lifetimeSeconds,
+      ext_expires_in: lifetimeSeconds + lifetimes.extendedSeconds,
+      access_token: federation.mintAgentToken(client.app, agentId.toLowerCase(), request.tenant.id, lifetimeSeconds),
+    }
+  }
+
   const clientCredentials = async (request: TokenRequest): Promise<TokenResponseBody> => {
     const client = await authenticate(request)
+    const fmiPath = request.form.get('fmi_path')
+    if (fmiPath !== undefined) return agentToken(request, client, fmiPath)
     const resource = resolveAppScope(directory, request.tenantSegment, request.form.get('scope'))
     const claims = parseClaimsRequest(request.form.get('claims'))
     const lifetimes = options.lifetimes()
     const lifetimeSeconds = claims.cp1
       ? lifetimes.caeAccessTokenSeconds
       : (resource.accessTokenLifetimeSeconds ?? lifetimes.accessTokenSeconds)
-    const accessToken = issuer.sign(
-      appAccessToken({
+    const accessToken = issuer.sign({
+      ...appAccessToken({
         issuer: issuer.issuerFor(request.tenant.id),
         tenantId: request.tenant.id,
         issuedAt: options.nowSeconds(),
@@ -360,7 +393,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         clientAuth: client.method === 'private_key_jwt' ? '2' : '1',
         cp1: claims.cp1,
       }),
-    )
+      ...options.federation?.agentClaims(client.app, 'autonomous'),
+    })
     const body: TokenResponseBody = {
       token_type: 'Bearer',
       expires_in: lifetimeSeconds,

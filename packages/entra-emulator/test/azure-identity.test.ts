@@ -6,44 +6,15 @@ import { promisify } from 'node:util'
 import { OnBehalfOfCredential } from '@azure/identity'
 import type { TokenCredentialOptions } from '@azure/identity'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startEmulator } from '../src/index.ts'
+import { createAzureHttpClient, startEmulator } from '../src/index.ts'
 import type { EntraEmulator } from '../src/index.ts'
 import { claimsOf } from './helpers.ts'
 
 type HttpClient = NonNullable<TokenCredentialOptions['httpClient']>
-type PipelineResponse = Awaited<ReturnType<HttpClient['sendRequest']>>
-
-/** A minimal `HttpHeaders` (core-rest-pipeline's interface), case-insensitive. */
-function headersOf(init: Iterable<[string, string]>): PipelineResponse['headers'] {
-  const map = new Map<string, string>()
-  for (const [k, v] of init) map.set(k.toLowerCase(), v)
-  return {
-    get: (name) => map.get(name.toLowerCase()),
-    has: (name) => map.has(name.toLowerCase()),
-    set: (name, value) => {
-      map.set(name.toLowerCase(), String(value))
-    },
-    delete: (name) => {
-      map.delete(name.toLowerCase())
-    },
-    toJSON: () => Object.fromEntries(map),
-    [Symbol.iterator]: () => map.entries(),
-  }
-}
 
 /** An Azure SDK HttpClient over the emulator's CA-trusting fetch. */
 function trustingHttpClient(emu: EntraEmulator): HttpClient {
-  return {
-    async sendRequest(request) {
-      const res = await emu.fetch(request.url, {
-        method: request.method,
-        headers: request.headers.toJSON(),
-        ...(typeof request.body === 'string' ? { body: request.body } : {}),
-        ...(request.abortSignal !== undefined ? { signal: request.abortSignal as AbortSignal } : {}),
-      })
-      return { request, status: res.status, headers: headersOf(res.headers), bodyAsText: await res.text() }
-    },
-  }
+  return createAzureHttpClient(emu.fetch) as HttpClient
 }
 
 let emu: EntraEmulator

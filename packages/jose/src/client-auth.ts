@@ -5,16 +5,15 @@
  * @module
  */
 import { loadClientCertificate } from '@onbehalf/certificate'
+import { OboError, type ClientCredential } from '@onbehalf/core'
 import {
-  OboError,
   assertAssertionCallback,
   assertClientSecret,
   callClientAssertion,
   callbackIdentity,
   certificateIdentity,
   secretIdentity,
-  type ClientCredential,
-} from '@onbehalf/core'
+} from '@onbehalf/core/engine'
 import { createAssertionSigner, type SigningAlgorithm } from './client-assertion.ts'
 
 const assertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { fetchAttempt, retryTransient, type FetchedAnswer, type RetryPolicy } from '@onbehalf/core'
+import { fetchAttempt, retryTransient, type FetchedAnswer, type RetryPolicy } from '@onbehalf/core/engine'
 
 /** Retry, deadline and size limits of one request. */
 export interface HttpPolicy extends RetryPolicy {

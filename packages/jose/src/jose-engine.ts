@@ -1,5 +1,5 @@
 /**
- * `joseEngine`: the On-Behalf-Of protocol over `fetch`, with client assertions signed by `jose`. Web-standard
+ * `createJoseEngine`: the On-Behalf-Of protocol over `fetch`, with client assertions signed by `jose`. Web-standard
  * only (fetch, Web Crypto, URL, AbortSignal), so it runs in Node, Deno, Bun and Workers.
  *
  * @module
@@ -7,6 +7,15 @@
 import {
   OAuthError,
   OboError,
+  type EngineConfig,
+  type EngineFactory,
+  type ExchangeRequest,
+  type OboEngine,
+  type RefreshRequest,
+  type TokenRequestBase,
+  type TokenResult,
+} from '@onbehalf/core'
+import {
   abortedError,
   assertClientId,
   assertRefreshToken,
@@ -18,15 +27,9 @@ import {
   parseJsonObject,
   raceAbort,
   tokenResultFromBody,
-  type EngineConfig,
-  type ExchangeRequest,
-  type OboEngine,
-  type RefreshRequest,
-  type TokenRequestBase,
-  type TokenResult,
   createAuthorityValidator,
   defaultRetryPolicy,
-} from '@onbehalf/core'
+} from '@onbehalf/core/engine'
 import type { SigningAlgorithm } from './client-assertion.ts'
 import { createClientAuthenticator, type ClientAuthenticator } from './client-auth.ts'
 import { send, type FetchSource, type HttpPolicy } from './http.ts'
@@ -36,7 +39,7 @@ import { send, type FetchSource, type HttpPolicy } from './http.ts'
  *
  * @example
  * ```ts
- * const engine = joseEngine(config, { timeoutMs: 10_000, maxRetries: 1, signingAlgorithm: 'RS256' })
+ * const engine = createJoseEngine({ timeoutMs: 10_000, maxRetries: 1, signingAlgorithm: 'RS256' })
  * ```
  */
 export interface JoseEngineOptions {
@@ -59,25 +62,34 @@ const jwtBearerGrant = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 const assertionTimeRangeCode = 700024
 
 /**
- * Creates the jose engine. The first argument is core's `EngineConfig`, so `joseEngine` is an
- * `EngineFactory`; the optional second tunes timeouts, retries and the signing algorithm.
+ * Creates the jose engine factory: the options are checked once, here; the returned `EngineFactory` builds an
+ * engine per client configuration. Without options it returns the same default factory every time. Pass it as `engine` to `OnBehalfOfCredential` or `createOnBehalfOf` (create
+ * it once, at startup: credentials share engines per factory), or call it with an `EngineConfig` yourself.
  *
- * Throws `OboError` at once for an unusable configuration: `INVALID_AUTHORITY` (not https),
- * `INVALID_CERTIFICATE` (unreadable certificate, wrong password, non-RSA key), `INVALID_ARGUMENT`.
- *
+ * @throws OboError `INVALID_ARGUMENT` at once for an unusable option. The factory throws `OboError` for an
+ *   unusable configuration: `INVALID_AUTHORITY` (not https), `INVALID_CERTIFICATE` (unreadable certificate,
+ *   wrong password, non-RSA key), `INVALID_ARGUMENT`.
  * @example
  * ```ts
- * const engine = joseEngine({
- *   clientId,
- *   authorityHost: 'https://login.microsoftonline.com',
- *   credential: { kind: 'certificate', certificate: pfxBytes, password },
- * })
- * const token = await engine.exchange({ tenantId, userAssertion, scopes: ['https://graph.microsoft.com/.default'] })
+ * import { createJoseEngine } from '@onbehalf/jose'
+ *
+ * const engine = createJoseEngine({ timeoutMs: 10_000, maxRetries: 1 })
+ * const credential = new OnBehalfOfCredential(tenantId, clientId, { userAssertion, clientSecret, engine })
+ * // or directly:
+ * const client = engine({ clientId, authorityHost: 'https://login.microsoftonline.com', credential: { kind: 'secret', secret } })
+ * const token = await client.exchange({ tenantId, userAssertion, scopes: ['https://graph.microsoft.com/.default'] })
  * ```
  */
-export function joseEngine(config: EngineConfig, options: JoseEngineOptions = {}): OboEngine {
-  assertClientId(config.clientId)
-  const authorityHost = engineAuthorityHost(config.authorityHost)
+export function createJoseEngine(options?: JoseEngineOptions): EngineFactory {
+  // Without options, always the same factory: credentials share engines per factory, so one created per
+  // request by mistake still shares.
+  if (options === undefined) return (defaultFactory ??= factory({}))
+  return factory(options)
+}
+
+let defaultFactory: EngineFactory | undefined
+
+function factory(options: JoseEngineOptions): EngineFactory {
   const algorithm = options.signingAlgorithm ?? 'PS256'
   if (algorithm !== 'PS256' && algorithm !== 'RS256') {
     throw new OboError(`signingAlgorithm must be 'PS256' or 'RS256'.`, { code: 'INVALID_ARGUMENT' })
@@ -89,6 +101,12 @@ export function joseEngine(config: EngineConfig, options: JoseEngineOptions = {}
     maxDelayMs: positive(options.retryMaxDelayMs, 'retryMaxDelayMs') ?? defaultRetryPolicy.maxDelayMs,
     maxResponseBytes: positive(options.maxResponseBytes, 'maxResponseBytes') ?? 1024 * 1024,
   }
+  return (config) => joseEngine(config, policy, algorithm)
+}
+
+function joseEngine(config: EngineConfig, policy: HttpPolicy, algorithm: SigningAlgorithm): OboEngine {
+  assertClientId(config.clientId)
+  const authorityHost = engineAuthorityHost(config.authorityHost)
   const fetchSource: FetchSource = () => config.fetch ?? globalThis.fetch
   const auth: ClientAuthenticator = createClientAuthenticator(config.credential, config.clientId, algorithm)
   const validator = createAuthorityValidator({

@@ -10,7 +10,8 @@ import { OAuthError, OboError, type ClientCredential, type OboEngine } from '@on
 import { startEmulator, type EntraEmulator } from '@onbehalf/entra-emulator'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { clearAuthorityValidationMemo, joseEngine, type JoseEngineOptions } from '../src/index.ts'
+import { clearAuthorityValidationMemo } from '@onbehalf/core/engine'
+import { createJoseEngine, type JoseEngineOptions } from '../src/index.ts'
 
 let emu: EntraEmulator
 beforeAll(async () => {
@@ -25,15 +26,12 @@ beforeEach(() => {
 
 function engine(credential?: ClientCredential, options: JoseEngineOptions = {}): OboEngine {
   const middleTier = emu.defaults.middleTier
-  return joseEngine(
-    {
-      clientId: middleTier.clientId,
-      credential: credential ?? { kind: 'secret', secret: middleTier.clientSecret },
-      authorityHost: emu.authorityHost,
-      fetch: emu.fetch,
-    },
-    { retryBaseDelayMs: 10, retryMaxDelayMs: 50, ...options },
-  )
+  return createJoseEngine({ retryBaseDelayMs: 10, retryMaxDelayMs: 50, ...options })({
+    clientId: middleTier.clientId,
+    credential: credential ?? { kind: 'secret', secret: middleTier.clientSecret },
+    authorityHost: emu.authorityHost,
+    fetch: emu.fetch,
+  })
 }
 
 function userToken(
@@ -326,7 +324,7 @@ describe('Entra errors from the emulator', () => {
   })
 
   it('an unknown client: INVALID_CLIENT (700016)', async () => {
-    const unknown = joseEngine({
+    const unknown = createJoseEngine()({
       clientId: '99999999-9999-9999-9999-999999999999',
       credential: { kind: 'secret', secret: 'x' },
       authorityHost: emu.authorityHost,

@@ -2,7 +2,8 @@ import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { OboError, type OAuthError } from '@onbehalf/core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { clearAuthorityValidationMemo, joseEngine, type JoseEngineOptions } from '../src/index.ts'
+import { clearAuthorityValidationMemo } from '@onbehalf/core/engine'
+import { createJoseEngine, type JoseEngineOptions } from '../src/index.ts'
 import { json, startTestServer, tokenBody, type TestServer } from './https-test-server.ts'
 
 const clientId = 'client-1'
@@ -37,16 +38,13 @@ const routedFetch: typeof fetch = (input, init) => {
 }
 
 function engine(options: JoseEngineOptions = {}, disableInstanceDiscovery = true) {
-  return joseEngine(
-    {
-      clientId,
-      credential: { kind: 'secret', secret },
-      authorityHost: server.origin,
-      disableInstanceDiscovery,
-      fetch: routedFetch,
-    },
-    { retryBaseDelayMs: 5, retryMaxDelayMs: 20, ...options },
-  )
+  return createJoseEngine({ retryBaseDelayMs: 5, retryMaxDelayMs: 20, ...options })({
+    clientId,
+    credential: { kind: 'secret', secret },
+    authorityHost: server.origin,
+    disableInstanceDiscovery,
+    fetch: routedFetch,
+  })
 }
 
 async function failure(promise: Promise<unknown>): Promise<OboError> {
@@ -153,16 +151,13 @@ describe('retries', () => {
   it('fails with NETWORK_ERROR when nothing listens', async () => {
     const closed = await startTestServer()
     await closed.close()
-    const dead = joseEngine(
-      {
-        clientId,
-        credential: { kind: 'secret', secret },
-        authorityHost: closed.origin,
-        disableInstanceDiscovery: true,
-        fetch: closed.fetch,
-      },
-      { retryBaseDelayMs: 5, retryMaxDelayMs: 10 },
-    )
+    const dead = createJoseEngine({ retryBaseDelayMs: 5, retryMaxDelayMs: 10 })({
+      clientId,
+      credential: { kind: 'secret', secret },
+      authorityHost: closed.origin,
+      disableInstanceDiscovery: true,
+      fetch: closed.fetch,
+    })
     expect((await failure(dead.exchange(request))).code).toBe('NETWORK_ERROR')
   })
 
@@ -276,7 +271,7 @@ describe('authority validation', () => {
       'login.chinacloudapi.cn',
       'login.partner.microsoftonline.cn',
     ]) {
-      const cloud = joseEngine({
+      const cloud = createJoseEngine()({
         clientId,
         credential: { kind: 'secret', secret },
         authorityHost: `https://${host}`,

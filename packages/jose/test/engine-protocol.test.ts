@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto'
 import { OAuthError, OboError, type EngineConfig } from '@onbehalf/core'
 import { decodeProtectedHeader, importX509, jwtVerify } from 'jose'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { InvalidResponseError, joseEngine, type JoseEngineOptions } from '../src/index.ts'
+import { InvalidResponseError, createJoseEngine, type JoseEngineOptions } from '../src/index.ts'
 import { makeClientCertificates, password, type ClientCertificateFixture } from './certificate-fixtures.ts'
 import { json, startTestServer, tokenBody, type TestServer } from './https-test-server.ts'
 
@@ -25,10 +25,13 @@ beforeEach(() => {
 })
 
 function engineWith(credential: EngineConfig['credential'], options: JoseEngineOptions = {}) {
-  return joseEngine(
-    { clientId, credential, authorityHost: server.origin, disableInstanceDiscovery: true, fetch: server.fetch },
-    { retryBaseDelayMs: 5, retryMaxDelayMs: 20, ...options },
-  )
+  return createJoseEngine({ retryBaseDelayMs: 5, retryMaxDelayMs: 20, ...options })({
+    clientId,
+    credential,
+    authorityHost: server.origin,
+    disableInstanceDiscovery: true,
+    fetch: server.fetch,
+  })
 }
 
 async function failure(promise: Promise<unknown>): Promise<OboError> {
@@ -353,7 +356,7 @@ describe('engine configuration', () => {
     ]) {
       let caught: unknown
       try {
-        joseEngine({ clientId, authorityHost, credential: { kind: 'secret', secret } })
+        createJoseEngine()({ clientId, authorityHost, credential: { kind: 'secret', secret } })
       } catch (error) {
         caught = error
       }
@@ -391,11 +394,11 @@ describe('engine configuration', () => {
     expect(a.fingerprint).not.toContain(secret)
     expect(engineWith({ kind: 'secret', secret: 'other' }).fingerprint).not.toBe(a.fingerprint)
     expect(
-      joseEngine({ clientId: 'other', authorityHost: server.origin, credential: { kind: 'secret', secret } })
+      createJoseEngine()({ clientId: 'other', authorityHost: server.origin, credential: { kind: 'secret', secret } })
         .fingerprint,
     ).not.toBe(a.fingerprint)
     expect(
-      joseEngine({
+      createJoseEngine()({
         clientId,
         authorityHost: 'https://login.microsoftonline.us',
         credential: { kind: 'secret', secret },

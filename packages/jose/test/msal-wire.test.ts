@@ -6,7 +6,7 @@ import { ConfidentialClientApplication } from '@azure/msal-node'
 import { startEmulator, type EntraEmulator } from '@onbehalf/entra-emulator'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { joseEngine } from '../src/index.ts'
+import { createJoseEngine } from '../src/index.ts'
 
 let emu: EntraEmulator
 beforeAll(async () => {
@@ -53,7 +53,7 @@ async function recordBoth(
   await msal.acquireTokenOnBehalfOf({ oboAssertion: userAssertion, scopes, skipCache: true })
   const msalRequest = emu.requests.find((request) => request.endpoint === 'token')
   emu.clearRequests()
-  const engine = joseEngine({
+  const engine = createJoseEngine()({
     clientId: middleTier.clientId,
     authorityHost: emu.authorityHost,
     fetch: emu.fetch,

@@ -15,7 +15,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { ConfidentialClientApplication, type INetworkModule, type NetworkResponse } from '@azure/msal-node'
 import { createMemoryTokenCache, createTokenProvider } from '@onbehalf/core'
-import { msalEngine } from '../src/index.ts'
+import { createMsalEngine } from '../src/index.ts'
 
 const host = 'https://login.microsoftonline.com'
 const tenantId = '72f988bf-86f1-41af-91ab-2d7cd011db47'
@@ -89,13 +89,16 @@ async function measureEngine(
   secret: string,
   checkpoints: readonly number[],
 ): Promise<Pick<Row, 'engineColdMs' | 'engineHitMs'>[]> {
-  const engine = msalEngine({
+  const engine = createMsalEngine()({
     clientId,
     credential: { kind: 'secret', secret },
     authorityHost: host,
     fetch: doubleFetch,
   })
-  const provider = createTokenProvider({ engine, cache: createMemoryTokenCache({ maxEntries: 50_000 }) })
+  const provider = createTokenProvider({
+    engine,
+    cache: createMemoryTokenCache({ maxEntries: 50_000, maxBytes: 50_000 * 8_192 }),
+  })
   const served: string[] = []
   const serve = async (): Promise<void> => {
     const assertion = userAssertion(randomUUID())

@@ -5,16 +5,15 @@
  */
 import type { NodeAuthOptions } from '@azure/msal-node'
 import { loadClientCertificate } from '@onbehalf/certificate'
+import { OboError, type ClientCredential } from '@onbehalf/core'
 import {
-  OboError,
   assertAssertionCallback,
   assertClientSecret,
   callClientAssertion,
   callbackIdentity,
   certificateIdentity,
   secretIdentity,
-  type ClientCredential,
-} from '@onbehalf/core'
+} from '@onbehalf/core/engine'
 
 /** The credential part of MSAL's `auth` options. */
 export type MsalCredentialOptions = Pick<NodeAuthOptions, 'clientSecret' | 'clientCertificate' | 'clientAssertion'>

@@ -6,7 +6,8 @@
  * @module
  */
 import { AuthError, InteractionRequiredAuthError, ServerError } from '@azure/msal-node'
-import { OAuthError, OboError, optional, type OboErrorCode } from '@onbehalf/core'
+import { OAuthError, OboError, type OboErrorCode } from '@onbehalf/core'
+import { optional } from '@onbehalf/core/engine'
 import type { CallContext } from './call-context.ts'
 
 const authorityErrors = new Set([

@@ -1,2 +1,2 @@
-export { inspectMsalEngine, msalEngine } from './msal-engine.ts'
-export type { MsalEngineDiagnostics } from './msal-engine.ts'
+export { createMsalEngine } from './msal-engine.ts'
+export type { MsalEngine, MsalEngineStats } from './msal-engine.ts'

@@ -10,6 +10,14 @@ import { randomUUID } from 'node:crypto'
 import { ConfidentialClientApplication, LogLevel, type AuthenticationResult } from '@azure/msal-node'
 import {
   OboError,
+  type EngineConfig,
+  type ExchangeRequest,
+  type OboEngine,
+  type RefreshRequest,
+  type TokenRequestBase,
+  type TokenResult,
+} from '@onbehalf/core'
+import {
   abortedError,
   assertClientId,
   assertRefreshToken,
@@ -19,22 +27,16 @@ import {
   engineFingerprint,
   optional,
   raceAbort,
-  type EngineConfig,
-  type ExchangeRequest,
-  type OboEngine,
-  type RefreshRequest,
-  type TokenRequestBase,
-  type TokenResult,
   createAuthorityValidator,
-} from '@onbehalf/core'
+} from '@onbehalf/core/engine'
 import { createCallContext, runInCallContext } from './call-context.ts'
 import { prepareCredential } from './credential.ts'
 import { toOboError } from './error-mapping.ts'
 import { createNetworkClient } from './network-client.ts'
 import { toTokenResult } from './token-result.ts'
 
-/** What {@link inspectMsalEngine} reports. */
-export interface MsalEngineDiagnostics {
+/** What {@link MsalEngine.stats} reports. */
+export interface MsalEngineStats {
   /** Whether the engine's `ConfidentialClientApplication` exists yet (it is created on first use). */
   readonly applicationCreated: boolean
   /** Entries in MSAL's own in-memory cache right now (tokens, accounts, throttling, authority metadata). */
@@ -43,11 +45,19 @@ export interface MsalEngineDiagnostics {
   readonly authorityMetadataEntries: number
 }
 
-const diagnostics = new WeakMap<OboEngine, () => MsalEngineDiagnostics>()
+/** An engine made by {@link createMsalEngine}: an `OboEngine` that reports what MSAL holds. */
+export interface MsalEngine extends OboEngine {
+  /**
+   * What MSAL holds inside this engine: for monitoring and for tests that prove MSAL's cache does not grow
+   * with users.
+   */
+  stats(): MsalEngineStats
+}
 
 /**
- * Creates an On-Behalf-Of engine on `@azure/msal-node`, interchangeable with `joseEngine` (both are core's
- * `EngineFactory`). One `ConfidentialClientApplication` is created per engine, on first use.
+ * Creates the engine factory on `@azure/msal-node`, interchangeable with `createJoseEngine()` (both return
+ * core's `EngineFactory`). It takes no options today. Create it once, at startup: credentials share engines per
+ * factory. One `ConfidentialClientApplication` is created per engine, on first use.
  *
  * - Every call bypasses MSAL's token cache (`skipCache`) and clears what MSAL wrote once the call settles, so
  *   MSAL's cache holds only in-flight entries and authority metadata, whatever the number of users served.
@@ -60,9 +70,9 @@ const diagnostics = new WeakMap<OboEngine, () => MsalEngineDiagnostics>()
  *   authority host, `INVALID_ARGUMENT` for a missing client ID or credential.
  * @example
  * ```ts
- * import { msalEngine } from '@onbehalf/msal'
+ * import { createMsalEngine } from '@onbehalf/msal'
  *
- * const engine = msalEngine({
+ * const engine = createMsalEngine()({
  *   clientId: process.env.CLIENT_ID!,
  *   credential: { kind: 'secret', secret: process.env.CLIENT_SECRET! },
  *   authorityHost: 'https://login.microsoftonline.com',
@@ -70,7 +80,11 @@ const diagnostics = new WeakMap<OboEngine, () => MsalEngineDiagnostics>()
  * const token = await engine.exchange({ tenantId, userAssertion, scopes: ['https://graph.microsoft.com/.default'] })
  * ```
  */
-export function msalEngine(config: EngineConfig): OboEngine {
+export function createMsalEngine(): (config: EngineConfig) => MsalEngine {
+  return msalEngine
+}
+
+function msalEngine(config: EngineConfig): MsalEngine {
   assertClientId(config.clientId)
   const authorityHost = engineAuthorityHost(config.authorityHost)
   const credential = prepareCredential(config.credential)
@@ -134,7 +148,7 @@ export function msalEngine(config: EngineConfig): OboEngine {
     return raceAbort(work, request.signal, () => context.controller.abort())
   }
 
-  const engine: OboEngine = {
+  const engine: MsalEngine = {
     name: 'msal',
     // The jose engine's format: the same app and credential give the same fingerprint under either engine.
     fingerprint: engineFingerprint({
@@ -160,31 +174,17 @@ export function msalEngine(config: EngineConfig): OboEngine {
       application = undefined
       return Promise.resolve()
     },
+    stats(): MsalEngineStats {
+      const keys = application === undefined ? [] : Object.keys(application.getTokenCache().getKVStore())
+      return {
+        applicationCreated: application !== undefined,
+        msalCacheEntries: keys.length,
+        authorityMetadataEntries: keys.filter((key) => key.startsWith('authority-metadata-')).length,
+      }
+    },
   }
-  diagnostics.set(engine, () => {
-    const keys = application === undefined ? [] : Object.keys(application.getTokenCache().getKVStore())
-    return {
-      applicationCreated: application !== undefined,
-      msalCacheEntries: keys.length,
-      authorityMetadataEntries: keys.filter((key) => key.startsWith('authority-metadata-')).length,
-    }
-  })
   return engine
 }
-
-/**
- * What MSAL holds inside an engine made by {@link msalEngine}: for monitoring and for tests that prove MSAL's
- * cache does not grow with users. `undefined` for any other engine.
- *
- * @example
- * ```ts
- * inspectMsalEngine(engine)?.msalCacheEntries // stays small, however many users were served
- * ```
- */
-export function inspectMsalEngine(engine: OboEngine): MsalEngineDiagnostics | undefined {
-  return diagnostics.get(engine)?.()
-}
-
 interface CommonRequest {
   scopes: string[]
   authority: string

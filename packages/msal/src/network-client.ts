@@ -9,8 +9,8 @@
  * @module
  */
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node'
+import { OboError } from '@onbehalf/core'
 import {
-  OboError,
   checkTokenAnswer,
   defaultRetryPolicy,
   fetchAttempt,
@@ -20,7 +20,7 @@ import {
   type DiscoveryAnswer,
   type FetchAttemptRequest,
   type RetryPolicy,
-} from '@onbehalf/core'
+} from '@onbehalf/core/engine'
 import { currentCallContext, type CallContext } from './call-context.ts'
 import { memoisedMetadata, type MetadataResponse } from './metadata-memo.ts'
 

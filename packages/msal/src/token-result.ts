@@ -6,7 +6,8 @@
  * @module
  */
 import type { AuthenticationResult } from '@azure/msal-node'
-import { OboError, optional, tokenResultFromBody, type TokenResult } from '@onbehalf/core'
+import { OboError, type TokenResult } from '@onbehalf/core'
+import { optional, tokenResultFromBody } from '@onbehalf/core/engine'
 import type { RawTokenResponse } from './call-context.ts'
 
 /**

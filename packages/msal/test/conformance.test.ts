@@ -1,6 +1,6 @@
-import { joseEngine } from '@onbehalf/jose'
-import { msalEngine } from '../src/index.ts'
+import { createJoseEngine } from '@onbehalf/jose'
+import { createMsalEngine } from '../src/index.ts'
 import { engineConformance } from './engine-conformance.ts'
 
-engineConformance('msal', msalEngine)
-engineConformance('jose', (config) => joseEngine(config))
+engineConformance('msal', createMsalEngine())
+engineConformance('jose', (config) => createJoseEngine()(config))

@@ -1,16 +1,17 @@
 /**
- * The shared engine conformance suite: the same cases for every `EngineFactory` (`joseEngine`, `msalEngine`),
+ * The shared engine conformance suite: the same cases for every `EngineFactory` (`createJoseEngine()`, `createMsalEngine()`),
  * against the Entra emulator over HTTPS. An engine passes when it is interchangeable with the others for
  * everything that does not depend on its internals.
  *
  * @example
  * ```ts
- * engineConformance('msal', msalEngine)
+ * engineConformance('msal', createMsalEngine())
  * ```
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type EntraEmulator } from '@onbehalf/entra-emulator'
-import { OAuthError, OboError, caeClaims, type EngineFactory, type OboEngine } from '@onbehalf/core'
+import { OAuthError, OboError, type EngineFactory, type OboEngine } from '@onbehalf/core'
+import { caeClaims } from '@onbehalf/core/engine'
 import {
   decodeJwt,
   middleTierConfig,

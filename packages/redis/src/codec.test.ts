@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer'
+import { createCipheriv } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import type { CachedToken } from '@onbehalf/core'
 import { createTokenCodec } from './codec.ts'
@@ -11,57 +13,81 @@ const value: CachedToken = {
   refreshToken: 'refresh-token-text',
 }
 
+const v7 = { version: 7 }
+const assertion = 'eyJhbGciOiJSUzI1NiJ9.eyJvaWQiOiJ1c2VyLTEifQ.signature'
+
 describe('createTokenCodec', () => {
-  it('round-trips every field, and omits absent optional ones', async () => {
+  it('round-trips every field and the version, and omits absent optional ones', () => {
     const codec = createTokenCodec([{ id: 'a', key: key(1) }])
-    expect(await codec.decode('n', await codec.encode('n', value))).toEqual({ ok: true, value, kid: 'a' })
+    expect(codec.decode('n', codec.encode('n', value, v7))).toEqual({ ok: true, value, kid: 'a', version: 7 })
     const minimal: CachedToken = { accessToken: 'x', tokenType: 'Bearer', expiresAt: 5 }
-    const result = await codec.decode('n', await codec.encode('n', minimal))
-    expect(result).toEqual({ ok: true, value: minimal, kid: 'a' })
+    const result = codec.decode('n', codec.encode('n', minimal, { version: 1_900_000_000_000 }))
+    expect(result).toEqual({ ok: true, value: minimal, kid: 'a', version: 1_900_000_000_000 })
   })
 
-  it('uses a fresh IV per value', async () => {
+  it('uses a fresh IV per value', () => {
     const codec = createTokenCodec([{ id: 'a', key: key(1) }])
-    expect(await codec.encode('n', value)).not.toBe(await codec.encode('n', value))
+    expect(codec.encode('n', value, v7)).not.toBe(codec.encode('n', value, v7))
   })
 
-  it('binds the value to its name, kid and key', async () => {
+  it('binds the value to its name, kid, key and version', () => {
     const codec = createTokenCodec([
       { id: 'a', key: key(1) },
       { id: 'b', key: key(2) },
     ])
-    const text = await codec.encode('n', value)
-    expect(await codec.decode('other', text)).toEqual({ ok: false, reason: 'tampered', kid: 'a' })
-    expect(await codec.decode('n', text.replace('v1.a.', 'v1.b.'))).toEqual({ ok: false, reason: 'tampered', kid: 'b' })
-    expect(await codec.decode('n', text.replace('v1.a.', 'v1.c.'))).toEqual({
-      ok: false,
-      reason: 'unknown-key-id',
-      kid: 'c',
-    })
+    const text = codec.encode('n', value, v7)
+    expect(text).toMatch(/^v2\.a\.7\./)
+    expect(codec.decode('other', text)).toEqual({ ok: false, reason: 'tampered', kid: 'a' })
+    expect(codec.decode('n', text.replace('v2.a.', 'v2.b.'))).toEqual({ ok: false, reason: 'tampered', kid: 'b' })
+    expect(codec.decode('n', text.replace('v2.a.', 'v2.c.'))).toEqual({ ok: false, reason: 'unknown-key-id', kid: 'c' })
+    // A replayed value cannot pose as a newer one: the version is authenticated.
+    expect(codec.decode('n', text.replace('v2.a.7.', 'v2.a.8.'))).toEqual({ ok: false, reason: 'tampered', kid: 'a' })
   })
 
-  it('reports garbage as malformed without throwing', async () => {
+  it('seals per user: only the same assertion opens a value, the configured key alone opens nothing', () => {
     const codec = createTokenCodec([{ id: 'a', key: key(1) }])
+    const text = codec.encode('n', value, { version: 7, userAssertion: assertion })
+    expect(codec.decode('n', text, assertion)).toEqual({ ok: true, value, kid: 'a', version: 7 })
+    expect(codec.decode('n', text)).toEqual({ ok: false, reason: 'tampered', kid: 'a' })
+    expect(codec.decode('n', text, `${assertion}x`)).toEqual({ ok: false, reason: 'tampered', kid: 'a' })
+    // Someone holding the configured key forges a value "sealed" with it alone: a reader with an assertion refuses it.
+    const forged = codec.encode('n', { ...value, accessToken: 'forged' }, v7)
+    expect(codec.decode('n', forged, assertion)).toEqual({ ok: false, reason: 'tampered', kid: 'a' })
+    // The configured key decrypts neither directly (AES-GCM under it) nor with an empty assertion.
+    expect(codec.decode('n', text, '')).toEqual({ ok: false, reason: 'tampered', kid: 'a' })
+  })
+
+  it('refuses a version that is not a non-negative safe integer', () => {
+    const codec = createTokenCodec([{ id: 'a', key: key(1) }])
+    for (const version of [-1, 1.5, Number.NaN, 2 ** 60]) {
+      expect(() => codec.encode('n', value, { version }), String(version)).toThrow(TypeError)
+    }
+  })
+
+  it('reports garbage as malformed without throwing', () => {
+    const codec = createTokenCodec([{ id: 'a', key: key(1) }])
+    const good = codec.encode('n', value, v7)
     for (const text of [
       '',
-      'v1',
-      'v2.a.AAAA',
-      'v1.a.',
+      'v2',
       'v1.a.AAAA',
-      'v1.a.b.c',
-      'v1.a.@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@',
+      'v2.a.7.',
+      'v2.a.7.AAAA',
+      'v2.a.b.c.d',
+      'v2.a.7.@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@',
+      good.replace('v2.a.7.', 'v2.a.-7.'),
+      good.replace('v2.a.7.', 'v2.a..'),
+      good.replace('v2.a.7.', 'v2.a.zzzzzzzzzzzz.'),
     ]) {
-      expect((await codec.decode('n', text)).ok, text).toBe(false)
+      expect(codec.decode('n', text).ok, text).toBe(false)
     }
     // Unknown ids that are not valid ids are not echoed back.
-    expect(await codec.decode('n', 'v1.<script>.AAAA')).toEqual({ ok: false, reason: 'unknown-key-id' })
+    expect(codec.decode('n', 'v2.<script>.7.AAAA')).toEqual({ ok: false, reason: 'unknown-key-id' })
   })
 
-  it('reports a decryptable value that is not a token as malformed', async () => {
-    const { webcrypto } = await import('node:crypto')
+  it('reports a decryptable value that is not a token as malformed', () => {
     const raw = key(3)
-    const cryptoKey = await webcrypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt'])
-    const iv = new Uint8Array(12)
+    const iv = Buffer.alloc(12)
     for (const plain of [
       'not json',
       '{"a":1}',
@@ -69,13 +95,11 @@ describe('createTokenCodec', () => {
       '{"a":"x","t":"Bearer","e":"soon"}',
       '{"a":"x","t":"B","e":1,"f":2}',
     ]) {
-      const sealed = await webcrypto.subtle.encrypt(
-        { name: 'AES-GCM', iv, additionalData: new TextEncoder().encode('v1.a.n') },
-        cryptoKey,
-        new TextEncoder().encode(plain),
-      )
-      const text = `v1.a.${Buffer.concat([iv, new Uint8Array(sealed)]).toString('base64url')}`
-      expect(await createTokenCodec([{ id: 'a', key: raw }]).decode('n', text), plain).toEqual({
+      const cipher = createCipheriv('aes-256-gcm', raw, iv)
+      cipher.setAAD(Buffer.from('v2.a.7.shared.n'))
+      const sealed = Buffer.concat([iv, cipher.update(plain, 'utf8'), cipher.final(), cipher.getAuthTag()])
+      const text = `v2.a.7.${sealed.toString('base64url')}`
+      expect(createTokenCodec([{ id: 'a', key: raw }]).decode('n', text), plain).toEqual({
         ok: false,
         reason: 'malformed',
         kid: 'a',

@@ -7,6 +7,8 @@
  */
 export { createRedisTokenCache } from './redis-token-cache.ts'
 export type {
+  CachedUser,
+  EvictUserResult,
   RedisCacheEvent,
   RedisCacheEventType,
   RedisCacheStats,
@@ -15,9 +17,8 @@ export type {
   RedisTokenCacheOptions,
   SingleFlightOptions,
 } from './redis-token-cache.ts'
+export type { IoredisSubscriberLike, NodeRedisSubscriberLike, RedisSubscriberLike } from './invalidation.ts'
 export { fromIoredis, fromNodeRedis, toRedisCommands } from './redis-client.ts'
 export type { IoredisLike, NodeRedisLike, RedisClientLike, RedisCommands } from './redis-client.ts'
-export { createTokenCodec } from './codec.ts'
-export type { CacheEncryptionKey, DecodeFailure, DecodeResult, TokenCodec } from './codec.ts'
-export { createCircuitBreaker } from './circuit-breaker.ts'
-export type { CircuitBreaker, CircuitBreakerOptions, CircuitState } from './circuit-breaker.ts'
+export type { CacheEncryptionKey, DecodeFailure } from './codec.ts'
+export type { CircuitState } from './circuit-breaker.ts'

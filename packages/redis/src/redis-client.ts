@@ -29,7 +29,22 @@ export interface RedisCommands {
    * single-flight uses it.
    */
   setIfAbsent?(key: string, value: string, ttlMs: number): Promise<boolean>
+  /**
+   * `SADD key member`, then make `key` live at least `ttlMs` (never shorter than it already does), in one
+   * script. Only `evictUser`'s per-user index uses it.
+   */
+  indexAdd?(key: string, member: string, ttlMs: number): Promise<unknown>
+  /** `SMEMBERS key`. Only `evictUser` uses it. */
+  indexMembers?(key: string): Promise<readonly string[]>
+  /** `PUBLISH channel message`: L1 invalidation across instances. */
+  publish?(channel: string, message: string): Promise<unknown>
 }
+
+/** Adds `ARGV[1]` to the set `KEYS[1]` and extends (never shortens) its life to `ARGV[2]` ms. */
+const indexAddScript = `redis.call('SADD', KEYS[1], ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1`
 
 /**
  * The part of an `ioredis` client (`Redis` or `Cluster`, v5 or v6) the cache uses.
@@ -47,6 +62,9 @@ export interface IoredisLike {
   set(key: string, value: string, mode: 'PX', ttlMs: number): Promise<unknown>
   set(key: string, value: string, mode: 'PX', ttlMs: number, condition: 'NX'): Promise<unknown>
   del(key: string): Promise<unknown>
+  eval?(script: string, numKeys: number, ...args: string[]): Promise<unknown>
+  smembers?(key: string): Promise<string[]>
+  publish?(channel: string, message: string): Promise<unknown>
 }
 
 /**
@@ -64,6 +82,9 @@ export interface NodeRedisLike {
   get(key: string): Promise<unknown>
   set(key: string, value: string, options: { PX: number; NX?: boolean }): Promise<unknown>
   del(key: string): Promise<unknown>
+  eval?(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>
+  sMembers?(key: string): Promise<unknown>
+  publish?(channel: string, message: string): Promise<unknown>
 }
 
 /** Anything {@link toRedisCommands} accepts. */
@@ -78,11 +99,19 @@ export type RedisClientLike = IoredisLike | NodeRedisLike | RedisCommands
  * ```
  */
 export function fromIoredis(client: IoredisLike): RedisCommands {
+  const evalScript = client.eval?.bind(client)
+  const smembers = client.smembers?.bind(client)
+  const publish = client.publish?.bind(client)
   return {
     get: (key) => client.get(key),
     set: (key, value, ttlMs) => client.set(key, value, 'PX', ttlMs),
     del: (key) => client.del(key),
     setIfAbsent: async (key, value, ttlMs) => (await client.set(key, value, 'PX', ttlMs, 'NX')) === 'OK',
+    ...(evalScript === undefined
+      ? {}
+      : { indexAdd: (key, member, ttlMs) => evalScript(indexAddScript, 1, key, member, String(ttlMs)) }),
+    ...(smembers === undefined ? {} : { indexMembers: (key) => smembers(key) }),
+    ...(publish === undefined ? {} : { publish }),
   }
 }
 
@@ -95,13 +124,28 @@ export function fromIoredis(client: IoredisLike): RedisCommands {
  * ```
  */
 export function fromNodeRedis(client: NodeRedisLike): RedisCommands {
+  const evalScript = client.eval?.bind(client)
+  const sMembers = client.sMembers?.bind(client)
+  const publish = client.publish?.bind(client)
   return {
     get: (key) => client.get(key),
     // `{ PX }` (rather than v5's `expiration`) is understood by node-redis 4 and 5 alike.
     set: (key, value, ttlMs) => client.set(key, value, { PX: ttlMs }),
     del: (key) => client.del(key),
     setIfAbsent: async (key, value, ttlMs) => (await client.set(key, value, { PX: ttlMs, NX: true })) === 'OK',
+    ...(evalScript === undefined
+      ? {}
+      : {
+          indexAdd: (key, member, ttlMs) =>
+            evalScript(indexAddScript, { keys: [key], arguments: [member, String(ttlMs)] }),
+        }),
+    ...(sMembers === undefined ? {} : { indexMembers: async (key) => strings(await sMembers(key)) }),
+    ...(publish === undefined ? {} : { publish }),
   }
+}
+
+function strings(value: unknown): readonly string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []
 }
 
 /**

@@ -4,14 +4,29 @@
  *
  * @module
  */
-import { createMemoryTokenCache, sha256Hex } from '@onbehalf/core'
-import type { CachedToken, MemoryTokenCache, TokenCache } from '@onbehalf/core'
-import { createCircuitBreaker } from './circuit-breaker.ts'
+import { randomUUID } from 'node:crypto'
+import { createMemoryTokenCache } from '@onbehalf/core'
+import { sha256Base64Url } from '@onbehalf/core/engine'
+import type { CachedToken, MemoryTokenCache, TokenCache, TokenCacheContext } from '@onbehalf/core'
 import type { CircuitState } from './circuit-breaker.ts'
 import { createTokenCodec } from './codec.ts'
 import type { CacheEncryptionKey, DecodeFailure } from './codec.ts'
+import { createCommandRunner } from './command-runner.ts'
+import type { CommandOutcome, RedisFailureReason } from './command-runner.ts'
+import { createCrossInstanceLock } from './cross-instance-lock.ts'
+import type { SingleFlightOptions } from './cross-instance-lock.ts'
+import { createEntryVersions } from './entry-versions.ts'
+import { subscribe } from './invalidation.ts'
+import type { RedisSubscriberLike } from './invalidation.ts'
+import { positive } from './positive-option.ts'
 import { toRedisCommands } from './redis-client.ts'
 import type { RedisClientLike } from './redis-client.ts'
+import { createUserIndex } from './user-index.ts'
+import type { CachedUser } from './user-index.ts'
+
+export type { RedisFailureReason } from './command-runner.ts'
+export type { SingleFlightOptions } from './cross-instance-lock.ts'
+export type { CachedUser } from './user-index.ts'
 
 /** What happened; see {@link RedisCacheEvent}. */
 export type RedisCacheEventType =
@@ -34,19 +49,16 @@ export type RedisCacheEventType =
   | 'circuit'
   /** Single-flight: another instance holds the lock for this key; this miss waits for its token. */
   | 'single-flight-wait'
-
-/** Why a Redis command did not complete. */
-export type RedisFailureReason =
-  /** No answer within `timeoutMs`. */
-  | 'timeout'
-  /** The client rejected the command (disconnected with the offline queue off, a Redis error, …). */
-  | 'error'
-  /** The circuit is open: Redis was not asked. */
-  | 'circuit-open'
-  /** `maxPendingCommands` commands are already waiting on Redis: it was not asked. */
-  | 'overloaded'
-  /** Encryption failed (e.g. the key could not be imported). */
-  | 'encrypt-failed'
+  /** Another instance replaced or deleted entries: they left this instance's L1. */
+  | 'invalidated'
+  /** The subscriber connection came back after a drop: messages may have been lost, so L1 was emptied. */
+  | 'l1-reset'
+  /** `evictUser` finished: `entries` says how many Redis entries it removed. */
+  | 'evict'
+  /** `evictUser` could not list or delete everything: see `reason`. */
+  | 'evict-failed'
+  /** The subscription for L1 invalidation failed: see `error`. */
+  | 'subscribe-failed'
 
 /** An event for logs and metrics. Holds key hashes, key IDs and reasons only: never a token. */
 export interface RedisCacheEvent {
@@ -63,6 +75,8 @@ export interface RedisCacheEvent {
   readonly state?: CircuitState
   /** For `reason: 'error' | 'encrypt-failed'`: what the client or Web Crypto threw. */
   readonly error?: unknown
+  /** For `invalidated` and `evict`: how many entries. */
+  readonly entries?: number
 }
 
 /** Counters since the cache was created. */
@@ -89,20 +103,28 @@ export interface RedisCacheStats {
   readonly pendingCommands: number
   /** Entries in L1. */
   readonly l1Size: number
+  /** Estimated bytes held in L1 (strings plus a fixed per-entry overhead; see core's `MemoryTokenCache.bytes`). */
+  readonly l1Bytes: number
   /** Single-flight: misses that found another instance fetching and waited for it. */
   readonly singleFlightWaits: number
   /** Single-flight: waits that ended with the other instance's token (an L2 hit, also counted in `l2Hits`). */
   readonly singleFlightHits: number
+  /** Invalidation messages this instance published (one per write or delete, one per `evictUser`). */
+  readonly invalidationsSent: number
+  /** Invalidation messages from other instances applied to L1. */
+  readonly invalidationsReceived: number
+  /** Times L1 was emptied because the subscriber connection had dropped. */
+  readonly l1Resets: number
+  /** Redis entries removed by `evictUser`. */
+  readonly evictedEntries: number
 }
 
-/** Tuning of the optional cross-instance single-flight. */
-export interface SingleFlightOptions {
-  /** The longest a miss waits for another instance's token. Default 500 ms. */
-  readonly maxWaitMs?: number
-  /** How often a waiting miss looks in Redis. Default 25 ms. */
-  readonly pollMs?: number
-  /** How long the lock lives if its holder never writes (it failed or died). Default 2,000 ms. */
-  readonly lockTtlMs?: number
+/** What {@link RedisTokenCache.evictUser} did. */
+export interface EvictUserResult {
+  /** Redis entries of the user that were found in the index and deleted. */
+  readonly entries: number
+  /** `false` when Redis failed while listing or deleting: call again. */
+  readonly complete: boolean
 }
 
 /** Options for {@link createRedisTokenCache}. */
@@ -127,7 +149,7 @@ export interface RedisTokenCacheOptions {
   /** Commands allowed to wait on Redis at once; more are skipped (a hung Redis must not pile up work). Default 1,000. */
   readonly maxPendingCommands?: number
   /**
-   * The L1 memory cache. Default: a new `createMemoryTokenCache({ maxEntries: 10_000 })`. Pass one to share
+   * The L1 memory cache. Default: a new `createMemoryTokenCache({ maxEntries: 10_000, maxBytes: 32 MiB })`. Pass one to share
    * it between several Redis caches (e.g. one per tenant key), or `false` for no L1 (every read asks Redis).
    */
   readonly l1?: MemoryTokenCache | false
@@ -138,6 +160,13 @@ export interface RedisTokenCacheOptions {
    * (`setIfAbsent`), which the ioredis and node-redis adapters provide.
    */
   readonly singleFlight?: boolean | SingleFlightOptions
+  /**
+   * A second, dedicated client for L1 invalidation over pub/sub (`redis.duplicate()`; a subscribed connection
+   * can send nothing else). With it, every write, delete and `evictUser` is published, and every instance drops
+   * those entries from its L1; after its connection drops and returns, an instance empties its L1. Without it,
+   * another instance's L1 keeps a replaced token until it expires.
+   */
+  readonly subscriber?: RedisSubscriberLike
   /** Events for logs and metrics. A throwing listener is ignored. */
   readonly onEvent?: (event: RedisCacheEvent) => void
   /** The clock, for tests. Default `Date.now`. */
@@ -146,21 +175,41 @@ export interface RedisTokenCacheOptions {
 
 /** A {@link TokenCache} over Redis with counters. */
 export interface RedisTokenCache extends TokenCache {
-  /** An L1 hit answers synchronously; otherwise a promise that never rejects (a failure is a miss). */
-  get(key: string): CachedToken | undefined | Promise<CachedToken | undefined>
-  /** Writes L1 at once and Redis within the deadline; never rejects (a failure is an event). */
-  set(key: string, value: CachedToken, ttlMs: number): Promise<void>
+  /**
+   * An L1 hit answers synchronously; otherwise a promise that never rejects (a failure is a miss). With a
+   * `context` (the token provider always passes one), the L2 value is opened with the key derived from the
+   * user's assertion; without one, only values written without one are readable.
+   */
+  get(key: string, context?: TokenCacheContext): CachedToken | undefined | Promise<CachedToken | undefined>
+  /**
+   * Writes L1 at once and Redis within the deadline; never rejects (a failure is an event). With a `context`,
+   * the L2 value is sealed per user.
+   */
+  set(key: string, value: CachedToken, ttlMs: number, context?: TokenCacheContext): Promise<void>
   /** Deletes from L1 and Redis; never rejects. */
-  delete(key: string): Promise<void>
+  delete(key: string, context?: TokenCacheContext): Promise<void>
   stats(): RedisCacheStats
-  /** The Redis key name an entry is stored under (prefix + hash). */
+  /** The Redis key name an entry is stored under: prefix + `{hash}` (a Redis Cluster hash tag). */
   keyName(key: string): string
+  /**
+   * Drops every cached token of a user — in Redis, in this L1, and (with `subscriber`) in every instance's L1 —
+   * for revocation, offboarding or a CAE user-risk event. Entries are found through a per-user index stored
+   * under an HMAC of the tenant and object ID (never the IDs). Never rejects.
+   */
+  evictUser(user: CachedUser): Promise<EvictUserResult>
+  /** Resolves `true` once the invalidation subscription is active, `false` without `subscriber` or on failure. */
+  readonly listening: Promise<boolean>
 }
 
-const hexKey = /^[0-9a-f]{64}$/
+/** Core's cache keys: 43 base64url characters of a SHA-256. */
+const coreKey = /^[A-Za-z0-9_-]{43}$/
+/** L1's default byte budget: 32 MiB, about 10,000 entries of 3 KB (L2 holds the rest). */
+const defaultL1MaxBytes = 32 * 1024 * 1024
+/** How many entries' newest versions the rollback guard remembers. */
+const maxVersionsTracked = 10_000
 
 /**
- * Creates a two-level token cache: memory (L1) in front of Redis (L2), AES-256-GCM at rest.
+ * Creates a two-level token cache: memory (L1) in front of Redis (L2), AES-256-GCM at rest, sealed per user.
  *
  * @example
  * ```ts
@@ -184,14 +233,26 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
   if (typeof keyPrefix !== 'string' || keyPrefix.length > 256) {
     throw new TypeError('keyPrefix must be a string of at most 256 characters.')
   }
-  const timeoutMs = positive(options.timeoutMs, 100, 'timeoutMs')
-  const failureThreshold = positive(options.failureThreshold, 5, 'failureThreshold')
-  const cooldownMs = positive(options.cooldownMs, 5_000, 'cooldownMs')
-  const maxPendingCommands = positive(options.maxPendingCommands, 1_000, 'maxPendingCommands')
   const now = options.now ?? Date.now
   const onEvent = options.onEvent
-  const l1 = options.l1 === false ? undefined : (options.l1 ?? createMemoryTokenCache({ maxEntries: 10_000, now }))
-  const flight = singleFlightSettings(options.singleFlight, commands.setIfAbsent !== undefined)
+  const runner = createCommandRunner({
+    timeoutMs: positive(options.timeoutMs, 100, 'timeoutMs'),
+    failureThreshold: positive(options.failureThreshold, 5, 'failureThreshold'),
+    cooldownMs: positive(options.cooldownMs, 5_000, 'cooldownMs'),
+    maxPendingCommands: positive(options.maxPendingCommands, 1_000, 'maxPendingCommands'),
+    now,
+    onCircuit: (state) => emit({ type: 'circuit', state }),
+  })
+  const l1 =
+    options.l1 === false
+      ? undefined
+      : (options.l1 ?? createMemoryTokenCache({ maxEntries: 10_000, maxBytes: defaultL1MaxBytes, now }))
+  const lock = createCrossInstanceLock(options.singleFlight, commands, runner, asText)
+  const versions = createEntryVersions(maxVersionsTracked, now)
+  const userIndex = createUserIndex(options.keys)
+  const channel = `${keyPrefix}invalidate`
+  // Tells this instance's own messages apart: they must not drop what it has just written.
+  const instanceId = randomUUID()
 
   const counters = {
     l1Hits: 0,
@@ -203,29 +264,17 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     writeFailures: 0,
     deletes: 0,
     deleteFailures: 0,
-    timeouts: 0,
-    skipped: 0,
-    circuitOpens: 0,
     singleFlightWaits: 0,
     singleFlightHits: 0,
+    invalidationsSent: 0,
+    invalidationsReceived: 0,
+    l1Resets: 0,
+    evictedEntries: 0,
   }
-  let pendingCommands = 0
-  const breaker = createCircuitBreaker({
-    failureThreshold,
-    cooldownMs,
-    now,
-    onChange(state) {
-      if (state === 'open') counters.circuitOpens++
-      emit({ type: 'circuit', state })
-    },
-  })
   // Concurrent L1 misses for one key share one Redis read.
   const reads = new Map<string, Promise<CachedToken | undefined>>()
   // Keys written or deleted while their Redis read was in flight: that read must not refill L1 with older data.
   const overtaken = new Set<string>()
-  // Single-flight: keys whose lock this instance holds → when it took it; and how long fetches take here.
-  const locksHeld = new Map<string, number>()
-  let fetchEstimateMs: number | undefined
 
   function emit(event: RedisCacheEvent): void {
     if (onEvent === undefined) return
@@ -236,66 +285,76 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     }
   }
 
+  /** The hashed id of an entry: core's keys are already SHA-256 (base64url); anything else is hashed. */
+  function entryId(key: string): string {
+    return coreKey.test(key) ? key : sha256Base64Url(`onbehalf-redis-key\n${key}`)
+  }
+
   function keyName(key: string): string {
-    // Core's keys are already SHA-256 hex; anything else is hashed so names never carry caller text.
-    return keyPrefix + (hexKey.test(key) ? key : sha256Hex(`onbehalf-redis-key\n${key}`))
+    return nameOf(entryId(key))
   }
 
-  type Outcome<T> =
-    | { readonly ok: true; readonly value: T }
-    | { readonly ok: false; readonly reason: RedisFailureReason; readonly error?: unknown }
+  function nameOf(id: string): string {
+    // The braces are a Redis Cluster hash tag: an entry and its lock hash to one slot.
+    return `${keyPrefix}{${id}}`
+  }
 
-  /** Runs one command under the breaker, the pending bound and the deadline. Never rejects. */
-  function run<T>(send: () => Promise<T>): Promise<Outcome<T>> {
-    if (pendingCommands >= maxPendingCommands) {
-      counters.skipped++
-      return Promise.resolve({ ok: false, reason: 'overloaded' })
+  function indexName(tag: string): string {
+    return `${keyPrefix}user:{${tag}}`
+  }
+
+  /** Drops entries from L1 on behalf of another instance (or an eviction). */
+  function forget(ids: readonly string[]): void {
+    for (const id of ids) {
+      if (reads.has(id)) overtaken.add(id)
+      l1?.delete(id)
     }
-    if (!breaker.allow()) {
-      counters.skipped++
-      return Promise.resolve({ ok: false, reason: 'circuit-open' })
-    }
-    let command: Promise<T>
+  }
+
+  /** Tells the other instances to drop these entries from their L1. Best effort: a lost message ages out. */
+  function announce(ids: readonly string[]): void {
+    const publish = commands.publish?.bind(commands)
+    if (options.subscriber === undefined || publish === undefined || ids.length === 0) return
+    counters.invalidationsSent++
+    void runner.run(() => publish(channel, JSON.stringify({ i: instanceId, k: ids })))
+  }
+
+  function received(message: string): void {
+    let parsed: unknown
     try {
-      command = send()
-    } catch (error) {
-      breaker.failure()
-      return Promise.resolve({ ok: false, reason: 'error', error })
+      parsed = JSON.parse(message)
+    } catch {
+      return
     }
-    pendingCommands++
-    return new Promise<Outcome<T>>((resolve) => {
-      let settled = false
-      const timer = setTimeout(() => {
-        settled = true
-        counters.timeouts++
-        breaker.failure()
-        resolve({ ok: false, reason: 'timeout' })
-      }, timeoutMs)
-      // A deadline must never keep the process alive on its own.
-      if (typeof timer === 'object' && typeof timer.unref === 'function') timer.unref()
-      command.then(
-        (value) => {
-          pendingCommands--
-          if (settled) return
-          clearTimeout(timer)
-          breaker.success()
-          resolve({ ok: true, value })
-        },
-        (error: unknown) => {
-          pendingCommands--
-          if (settled) return
-          clearTimeout(timer)
-          breaker.failure()
-          resolve({ ok: false, reason: 'error', error })
-        },
-      )
-    })
+    if (typeof parsed !== 'object' || parsed === null) return
+    const { i, k } = parsed as { i?: unknown; k?: unknown }
+    if (i === instanceId || !Array.isArray(k)) return
+    const ids = k.filter((id): id is string => typeof id === 'string' && coreKey.test(id)).slice(0, 100_000)
+    forget(ids)
+    counters.invalidationsReceived++
+    emit({ type: 'invalidated', entries: ids.length })
   }
 
-  async function readL2(key: string): Promise<CachedToken | undefined> {
+  const listening =
+    options.subscriber === undefined
+      ? Promise.resolve(false)
+      : subscribe(options.subscriber, channel, received, () => {
+          // Messages sent while the connection was down are lost: nothing in L1 can be trusted any more.
+          l1?.clear()
+          counters.l1Resets++
+          emit({ type: 'l1-reset' })
+        }).then(
+          () => true,
+          (error: unknown) => {
+            emit({ type: 'subscribe-failed', error })
+            return false
+          },
+        )
+
+  async function readL2(key: string, context: TokenCacheContext | undefined): Promise<CachedToken | undefined> {
     const name = keyName(key)
     const startedAt = performance.now()
-    const outcome = await run(() => commands.get(name))
+    const outcome = await runner.run(() => commands.get(name))
     if (!outcome.ok) {
       counters.readFailures++
       emit({
@@ -309,25 +368,33 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     }
     const text = asText(outcome.value)
     if (text === undefined) {
-      const awaited = flight === undefined ? undefined : await awaitOtherInstance(key, name, startedAt)
+      const awaited = lock === undefined ? undefined : await awaitOtherInstance(key, name, context, startedAt)
       // A value the wait found was already counted and reported (hit, decode failure or expired).
       if (awaited !== undefined) return awaited.value
       counters.l2Misses++
       emit({ type: 'l2-miss', key: name, durationMs: performance.now() - startedAt })
       return undefined
     }
-    return use(key, name, text, startedAt)
+    return use(key, name, text, context, startedAt)
   }
 
   /** Decrypts a stored value; a usable one goes into L1 and counts as an L2 hit. */
-  async function use(key: string, name: string, text: string, startedAt: number): Promise<CachedToken | undefined> {
-    const decoded = await codec.decode(name.slice(keyPrefix.length), text)
-    if (!decoded.ok) {
+  function use(
+    key: string,
+    name: string,
+    text: string,
+    context: TokenCacheContext | undefined,
+    startedAt: number,
+  ): CachedToken | undefined {
+    const decoded = codec.decode(entryId(key), text, context?.userAssertion)
+    // A read this instance overtook with its own write got what was current when it asked: no rollback.
+    if (!decoded.ok || (versions.isRollback(key, decoded.version) && !overtaken.has(key))) {
+      const reason = decoded.ok ? 'rolled-back' : decoded.reason
       counters.decodeFailures++
       emit({
         type: 'decode-failed',
         key: name,
-        reason: decoded.reason,
+        reason,
         durationMs: performance.now() - startedAt,
         ...(decoded.kid === undefined ? {} : { kid: decoded.kid }),
       })
@@ -348,6 +415,7 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
       emit({ type: 'l2-miss', key: name, durationMs: performance.now() - startedAt, kid: decoded.kid })
       return undefined
     }
+    versions.saw(key, decoded.version)
     if (!overtaken.has(key)) l1?.set(key, value, ttlMs)
     counters.l2Hits++
     emit({ type: 'l2-hit', key: name, durationMs: performance.now() - startedAt, kid: decoded.kid })
@@ -361,36 +429,20 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
   async function awaitOtherInstance(
     key: string,
     name: string,
+    context: TokenCacheContext | undefined,
     startedAt: number,
   ): Promise<{ readonly value: CachedToken | undefined } | undefined> {
-    if (flight === undefined || commands.setIfAbsent === undefined) return undefined
-    const setIfAbsent = commands.setIfAbsent.bind(commands)
-    const lockName = `${name}:lock`
-    const locked = await run(() => setIfAbsent(lockName, '1', flight.lockTtlMs))
-    if (!locked.ok) return undefined
-    if (locked.value) {
-      if (locksHeld.size >= 10_000) locksHeld.delete(locksHeld.keys().next().value as string)
-      locksHeld.set(key, performance.now())
-      return undefined
-    }
+    if (lock === undefined || (await lock.acquire(key, `${name}:lock`)) !== 'other') return undefined
     counters.singleFlightWaits++
-    const budgetMs = Math.min(flight.maxWaitMs, fetchEstimateMs ?? flight.maxWaitMs)
     emit({ type: 'single-flight-wait', key: name })
-    const giveUpAt = performance.now() + budgetMs
-    while (performance.now() + flight.pollMs <= giveUpAt) {
-      await sleep(flight.pollMs)
-      const polled = await run(() => commands.get(name))
-      if (!polled.ok) return undefined
-      const text = asText(polled.value)
-      if (text === undefined) continue
-      const value = await use(key, name, text, startedAt)
-      if (value !== undefined) counters.singleFlightHits++
-      return { value }
-    }
-    return undefined
+    const text = await lock.awaitValue(name)
+    if (text === undefined) return undefined
+    const value = use(key, name, text, context, startedAt)
+    if (value !== undefined) counters.singleFlightHits++
+    return { value }
   }
 
-  function get(key: string): CachedToken | undefined | Promise<CachedToken | undefined> {
+  function get(key: string, context?: TokenCacheContext): CachedToken | undefined | Promise<CachedToken | undefined> {
     const local = l1?.get(key)
     if (local !== undefined) {
       counters.l1Hits++
@@ -399,7 +451,7 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     }
     let read = reads.get(key)
     if (read === undefined) {
-      read = readL2(key).catch((error: unknown) => {
+      read = readL2(key, context).catch((error: unknown) => {
         // Only a bug gets here; it is still a miss for the caller.
         counters.readFailures++
         emit({ type: 'read-failed', key: keyName(key), reason: 'error', error })
@@ -417,7 +469,7 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     return read
   }
 
-  async function set(key: string, value: CachedToken, ttlMs: number): Promise<void> {
+  async function set(key: string, value: CachedToken, ttlMs: number, context?: TokenCacheContext): Promise<void> {
     // Never longer than the token lives (or, for an entry whose refresh token may still be redeemed, than the
     // provider's redemption window it asked for), and Redis wants whole milliseconds.
     const effectiveTtlMs = Math.floor(redeemable(value) ? ttlMs : Math.min(ttlMs, value.expiresAt - now()))
@@ -427,29 +479,34 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
       return
     }
     l1?.set(key, value, effectiveTtlMs)
-    const name = keyName(key)
-    const lockedAt = locksHeld.get(key)
-    if (lockedAt !== undefined) {
-      locksHeld.delete(key)
-      // How long this instance's token requests take bounds how long others wait for one.
-      const sampleMs = performance.now() - lockedAt
-      fetchEstimateMs = fetchEstimateMs === undefined ? sampleMs : fetchEstimateMs * 0.8 + sampleMs * 0.2
-    }
+    const id = entryId(key)
+    const name = nameOf(id)
+    const heldLock = lock?.written(key) === true
     const startedAt = performance.now()
+    // A replacement gets a version after every one seen here, so the value it replaces reads as a rollback.
+    const version = versions.next(key)
+    versions.saw(key, version)
     let text: string
     try {
-      text = await codec.encode(name.slice(keyPrefix.length), value)
+      text = codec.encode(id, value, { version, userAssertion: context?.userAssertion })
     } catch (error) {
       counters.writeFailures++
       emit({ type: 'write-failed', key: name, reason: 'encrypt-failed', error })
       return
     }
-    const outcome = await run(() => commands.set(name, text, effectiveTtlMs))
+    // Indexed before it is written: an eviction that lists the index after this point finds the entry.
+    const tag = context === undefined ? undefined : userIndex.tagOf(context)
+    const indexAdd = commands.indexAdd?.bind(commands)
+    if (tag !== undefined && indexAdd !== undefined) {
+      await runner.run(() => indexAdd(indexName(tag), id, effectiveTtlMs))
+    }
+    const outcome = await runner.run(() => commands.set(name, text, effectiveTtlMs))
+    announce([id])
     if (outcome.ok) {
       counters.writes++
       emit({ type: 'write', key: name, durationMs: performance.now() - startedAt, kid: codec.currentKeyId })
       // Waiting instances poll the value, not the lock; releasing it early only helps the next miss.
-      if (lockedAt !== undefined) void run(() => commands.del(`${name}:lock`))
+      if (heldLock) void runner.run(() => commands.del(`${name}:lock`))
     } else {
       counters.writeFailures++
       emit({
@@ -467,7 +524,8 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     l1?.delete(key)
     const name = keyName(key)
     const startedAt = performance.now()
-    const outcome = await run(() => commands.del(name))
+    const outcome = await runner.run(() => commands.del(name))
+    announce([entryId(key)])
     if (outcome.ok) {
       counters.deletes++
       emit({ type: 'delete', key: name, durationMs: performance.now() - startedAt })
@@ -483,54 +541,66 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     }
   }
 
+  async function evictUser(user: CachedUser): Promise<EvictUserResult> {
+    if (typeof user !== 'object' || user === null) throw new TypeError('evictUser needs { tenantId, oid }.')
+    for (const field of ['tenantId', 'oid'] as const) {
+      if (typeof user[field] !== 'string' || user[field] === '') {
+        throw new TypeError(`evictUser: ${field} must be a non-empty string (the user's home tenant and object ID).`)
+      }
+    }
+    const indexMembers = commands.indexMembers?.bind(commands)
+    if (indexMembers === undefined) {
+      throw new TypeError('evictUser needs redis.indexMembers (SMEMBERS): use an ioredis or node-redis client.')
+    }
+    const startedAt = performance.now()
+    const evicted: string[] = []
+    let complete = true
+    for (const tag of userIndex.tagsFor(user)) {
+      const listed = await runner.run(() => indexMembers(indexName(tag)))
+      if (!listed.ok) {
+        complete = false
+        emit({ type: 'evict-failed', reason: listed.reason, ...errorOf(listed) })
+        continue
+      }
+      const ids = listed.value.filter((id) => coreKey.test(id))
+      forget(ids)
+      const deleted = await Promise.all(ids.map((id) => runner.run(() => commands.del(nameOf(id)))))
+      for (const [n, outcome] of deleted.entries()) {
+        if (outcome.ok) evicted.push(ids[n] as string)
+        else complete = false
+      }
+      // The index goes only when every entry went: a failed delete is found again by the next call.
+      if (deleted.every((outcome) => outcome.ok)) await runner.run(() => commands.del(indexName(tag)))
+      announce(ids)
+    }
+    counters.evictedEntries += evicted.length
+    emit({ type: 'evict', entries: evicted.length, durationMs: performance.now() - startedAt })
+    return { entries: evicted.length, complete }
+  }
+
   return {
     get,
     set,
     delete: remove,
     keyName,
-    stats: () => ({ ...counters, circuit: breaker.state, pendingCommands, l1Size: l1?.size ?? 0 }),
-  }
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`${name} must be a positive number.`)
-  }
-  return value
-}
-
-interface SingleFlightSettings {
-  readonly maxWaitMs: number
-  readonly pollMs: number
-  readonly lockTtlMs: number
-}
-
-function singleFlightSettings(
-  value: boolean | SingleFlightOptions | undefined,
-  supported: boolean,
-): SingleFlightSettings | undefined {
-  if (value === undefined || value === false) return undefined
-  if (!supported) {
-    throw new TypeError(
-      'singleFlight needs redis.setIfAbsent (SET NX): use an ioredis or node-redis client, or add it.',
-    )
-  }
-  const options = value === true ? {} : value
-  return {
-    maxWaitMs: positive(options.maxWaitMs, 500, 'singleFlight.maxWaitMs'),
-    pollMs: positive(options.pollMs, 25, 'singleFlight.pollMs'),
-    lockTtlMs: Math.ceil(positive(options.lockTtlMs, 2_000, 'singleFlight.lockTtlMs')),
+    evictUser,
+    listening,
+    stats: () => ({
+      ...counters,
+      timeouts: runner.timeouts,
+      skipped: runner.skipped,
+      circuitOpens: runner.circuitOpens,
+      circuit: runner.circuit,
+      pendingCommands: runner.pendingCommands,
+      l1Size: l1?.size ?? 0,
+      l1Bytes: l1?.bytes ?? 0,
+    }),
   }
 }
 
 /** An entry the provider keeps past its access token's expiry for a bounded refresh-token redemption. */
 function redeemable(value: CachedToken): boolean {
   return value.refreshToken !== undefined && value.firstExchangedAt !== undefined
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 function asText(value: unknown): string | undefined {
@@ -540,6 +610,6 @@ function asText(value: unknown): string | undefined {
   return undefined
 }
 
-function errorOf(outcome: { readonly error?: unknown }): { readonly error?: unknown } {
-  return outcome.error === undefined ? {} : { error: outcome.error }
+function errorOf(outcome: CommandOutcome<unknown>): { readonly error?: unknown } {
+  return outcome.ok || outcome.error === undefined ? {} : { error: outcome.error }
 }

@@ -9,12 +9,13 @@ export interface TestClient {
   close(): Promise<void>
 }
 
-export async function connectIoredis(port: number): Promise<TestClient> {
+export async function connectIoredis(port: number, options: { subscriber?: boolean } = {}): Promise<TestClient> {
   const client = new Redis({
     host: '127.0.0.1',
     port,
     lazyConnect: true,
-    enableOfflineQueue: false,
+    // A subscriber keeps its offline queue: ioredis re-subscribes through it after a reconnect.
+    enableOfflineQueue: options.subscriber === true,
     maxRetriesPerRequest: 1,
     retryStrategy: () => 100,
   })
@@ -30,7 +31,7 @@ export async function connectIoredis(port: number): Promise<TestClient> {
   }
 }
 
-export async function connectNodeRedis(port: number): Promise<TestClient> {
+export async function connectNodeRedis(port: number, _options: { subscriber?: boolean } = {}): Promise<TestClient> {
   const client = createClient({
     url: `redis://127.0.0.1:${port}`,
     disableOfflineQueue: true,

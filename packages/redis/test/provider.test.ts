@@ -10,7 +10,7 @@ import type { TokenProvider } from '@onbehalf/core'
 import { OnBehalfOfCredential } from '@onbehalf/azure'
 import { startEmulator } from '@onbehalf/entra-emulator'
 import type { EntraEmulator } from '@onbehalf/entra-emulator'
-import { joseEngine } from '@onbehalf/jose'
+import { createJoseEngine } from '@onbehalf/jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisTokenCache } from '../src/index.ts'
 import type { RedisCacheEvent, RedisTokenCache } from '../src/index.ts'
@@ -50,7 +50,7 @@ function tokenRequests(): number {
 }
 
 function provider(cache: RedisTokenCache): TokenProvider {
-  const engine = joseEngine({
+  const engine = createJoseEngine()({
     clientId: emu.defaults.middleTier.clientId,
     credential: { kind: 'secret', secret: emu.defaults.middleTier.clientSecret },
     authorityHost: emu.authorityHost,

@@ -97,8 +97,10 @@ function wrap(port: number, first: ChildProcess): RedisServer {
   }
 }
 
-function launch(port: number): Promise<ChildProcess> {
+/** Starts `redis-server` on `port` with extra arguments and resolves once it accepts connections. */
+export function launch(port: number, extraArgs: readonly string[] = []): Promise<ChildProcess> {
   const args = [
+    ...extraArgs,
     '--port',
     String(port),
     '--bind',
@@ -142,7 +144,8 @@ function launch(port: number): Promise<ChildProcess> {
   })
 }
 
-function freePort(): Promise<number> {
+/** A port that was free a moment ago on loopback. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)

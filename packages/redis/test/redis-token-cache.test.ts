@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import { sha256Hex } from '@onbehalf/core'
-import type { CachedToken } from '@onbehalf/core'
+import { estimateEntryBytes } from '@onbehalf/core'
+import { sha256Base64Url } from '@onbehalf/core/engine'
+import type { CachedToken, TokenCacheContext } from '@onbehalf/core'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createRedisTokenCache, createTokenCodec, fromIoredis } from '../src/index.ts'
+import { createTokenCodec } from '../src/codec.ts'
+import { createRedisTokenCache, fromIoredis } from '../src/index.ts'
 import type { RedisCacheEvent, RedisTokenCacheOptions } from '../src/index.ts'
 import { clientKinds, inspector } from './clients.ts'
 import type { TestClient } from './clients.ts'
@@ -24,7 +26,14 @@ function token(overrides: Partial<CachedToken> = {}): CachedToken {
   }
 }
 
-const newKey = (): string => sha256Hex(randomBytes(16).toString('hex'))
+// Core's keys: base64url SHA-256.
+const newKey = (): string => sha256Base64Url(randomBytes(16).toString('hex'))
+const userContext = (): TokenCacheContext => ({
+  tenantId: 'contoso',
+  userAssertion: `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify({ oid: randomBytes(8).toString('hex') })).toString('base64url')}.sig`,
+})
+/** The entry id inside a key name: what a value's authenticated data binds it to. */
+const idOf = (name: string): string => name.slice(name.indexOf('{') + 1, name.lastIndexOf('}'))
 
 let server: RedisServer
 let raw: Redis
@@ -80,6 +89,8 @@ describe.each(clientKinds)('with %s', (kind, connect) => {
     // The L2 hit filled L1: the next read answers synchronously without Redis.
     expect(reader.get(key)).toEqual(value)
     expect(reader.stats()).toMatchObject({ l2Hits: 1, l1Hits: 1 })
+    // L1 is bounded in bytes too, and reports what it holds.
+    expect(reader.stats()).toMatchObject({ l1Size: 1, l1Bytes: estimateEntryBytes(key, value) })
     expect(events.map((event) => event.type)).toEqual(['write', 'l2-hit', 'l1-hit'])
   })
 
@@ -122,11 +133,13 @@ describe.each(clientKinds)('with %s', (kind, connect) => {
 
     const names = await raw.keys(`${prefix}*`)
     expect(names.length).toBeGreaterThanOrEqual(2)
-    for (const name of names) expect(name).toMatch(new RegExp(`^${prefix}[0-9a-f]{64}$`))
+    // Core's key is used as is (not hashed twice), inside a Redis Cluster hash tag.
+    expect(names).toContain(`${prefix}{${key}}`)
+    for (const name of names) expect(name).toMatch(new RegExp(`^${prefix}\\{[A-Za-z0-9_-]{43}\\}$`))
     expect(names.join()).not.toContain('example.com')
 
     const stored = await raw.get(writer.keyName(key))
-    expect(stored).toMatch(/^v1\.k1\.[A-Za-z0-9_-]+$/)
+    expect(stored).toMatch(/^v2\.k1\.[0-9a-z]+\.[A-Za-z0-9_-]+$/)
     for (const secret of [value.accessToken, value.refreshToken as string, 'refresh-', 'eyJ.access', 'Bearer']) {
       expect(stored).not.toContain(secret)
       expect(Buffer.from(stored as string, 'base64url').toString('latin1')).not.toContain(secret)
@@ -145,7 +158,7 @@ describe.each(clientKinds)('with %s', (kind, connect) => {
 
     const newKeyName = newKey()
     await rotated.set(newKeyName, token(), 3_600_000)
-    expect(await raw.get(rotated.keyName(newKeyName))).toMatch(/^v1\.k2\./)
+    expect(await raw.get(rotated.keyName(newKeyName))).toMatch(/^v2\.k2\./)
 
     const retired = cache({ keys: [k2] })
     expect(await retired.get(oldKey)).toBeUndefined()
@@ -167,10 +180,10 @@ describe.each(clientKinds)('with %s', (kind, connect) => {
       ['tag bit flipped', flip(stored, stored.length - 2), 'tampered'],
       ['not our format', 'hello', 'malformed'],
       ['mangled base64', `${stored.slice(0, -4)}!!!!`, 'malformed'],
-      ['unknown kid', stored.replace('v1.k1.', 'v1.k9.'), 'unknown-key-id'],
+      ['unknown kid', stored.replace('v2.k1.', 'v2.k9.'), 'unknown-key-id'],
       [
         'wrong key under a listed id',
-        await createTokenCodec([{ id: 'k1', key: new Uint8Array(32) }]).encode(name.slice(prefix.length), token()),
+        createTokenCodec([{ id: 'k1', key: new Uint8Array(32) }]).encode(idOf(name), token(), { version: 1 }),
         'tampered',
       ],
     ]
@@ -206,7 +219,7 @@ describe.each(clientKinds)('with %s', (kind, connect) => {
     const codec = createTokenCodec([k1])
     await raw.set(
       name,
-      await codec.encode(name.slice(prefix.length), token({ expiresAt: Date.now() - 1_000 })),
+      codec.encode(idOf(name), token({ expiresAt: Date.now() - 1_000 }), { version: Date.now() }),
       'PX',
       60_000,
     )
@@ -261,6 +274,64 @@ describe.each(clientKinds)('with %s', (kind, connect) => {
     await viaAdapter.set(key, value, 3_600_000)
     expect(await viaAdapter.get(key)).toEqual(value)
     expect(await viaAdapter.get(key)).toEqual(value)
-    expect(viaAdapter.stats()).toMatchObject({ l1Hits: 0, l2Hits: 2, l1Size: 0 })
+    expect(viaAdapter.stats()).toMatchObject({ l1Hits: 0, l2Hits: 2, l1Size: 0, l1Bytes: 0 })
+  })
+
+  it('refuses a rolled-back value: an older, still valid ciphertext of an entry it has seen replaced', async () => {
+    const context = userContext()
+    const first = cache({ l1: false })
+    const second = cache({ l1: false })
+    const key = newKey()
+    const name = first.keyName(key)
+    const beforeStepUp = token()
+    await first.set(key, beforeStepUp, 3_600_000, context)
+    expect(await second.get(key, context)).toEqual(beforeStepUp)
+    const oldCiphertext = (await raw.get(name)) as string
+
+    // A claims step-up replaces the token; then someone with write access to Redis puts the old value back.
+    const afterStepUp = token()
+    await first.set(key, afterStepUp, 3_600_000, context)
+    expect(await second.get(key, context)).toEqual(afterStepUp)
+    await raw.set(name, oldCiphertext, 'PX', 60_000)
+
+    // Both the instance that wrote the replacement and one that read it refuse the older value.
+    for (const instance of [first, second]) {
+      events = []
+      expect(await instance.get(key, context)).toBeUndefined()
+      expect(events).toEqual([expect.objectContaining({ type: 'decode-failed', reason: 'rolled-back', kid: 'k1' })])
+    }
+    // The current value is still served.
+    await first.set(key, afterStepUp, 3_600_000, context)
+    expect(await second.get(key, context)).toEqual(afterStepUp)
+  })
+
+  it('seals L2 values per user: the configured keys and a copy of Redis reveal no token without the assertion', async () => {
+    const writer = cache()
+    const key = newKey()
+    const context = userContext()
+    const value = token()
+    await writer.set(key, value, 3_600_000, context)
+    const name = writer.keyName(key)
+    const stored = (await raw.get(name)) as string
+
+    // Another instance serving the same user (same assertion) reads it.
+    expect(await cache().get(key, context)).toEqual(value)
+
+    // The configured key without the assertion, or with another assertion, opens nothing.
+    expect(createTokenCodec([k1]).decode(idOf(name), stored)).toEqual({ ok: false, reason: 'tampered', kid: 'k1' })
+    expect(createTokenCodec([k1]).decode(idOf(name), stored, userContext().userAssertion)).toMatchObject({
+      ok: false,
+      reason: 'tampered',
+    })
+    events = []
+    expect(await cache().get(key)).toBeUndefined()
+    expect(events).toEqual([expect.objectContaining({ type: 'decode-failed', reason: 'tampered' })])
+
+    // Rotation still works for sealed values: the retired key decrypts old entries, the new key writes.
+    const rotated = cache({ keys: [k2, k1] })
+    expect(await rotated.get(key, context)).toEqual(value)
+    await rotated.set(key, value, 3_600_000, context)
+    expect(await raw.get(name)).toMatch(/^v2\.k2\./)
+    expect(await cache({ keys: [k2] }).get(key, context)).toEqual(value)
   })
 })

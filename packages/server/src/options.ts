@@ -5,7 +5,8 @@
  * @module
  */
 import type { ClientAssertionCallback } from '@onbehalf/azure'
-import { AzureAuthorityHosts, normalizeAuthorityHost, type EngineFactory, type TokenCache } from '@onbehalf/core'
+import { AzureAuthorityHosts, type EngineFactory, type TokenCache } from '@onbehalf/core'
+import { normalizeAuthorityHost } from '@onbehalf/core/engine'
 
 /**
  * A downstream API the caller may call by name, as Microsoft.Identity.Web's `AddDownstreamApi` configures.

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseJsonObject, readBoundedBody } from '@onbehalf/core'
+import { parseJsonObject, readBoundedBody } from '@onbehalf/core/engine'
 import { importJWK, type CryptoKey, type KeyObject } from 'jose'
 import { ApiAuthError } from './api-auth-error.ts'
 

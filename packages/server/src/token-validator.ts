@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { sha256Base64Url } from '@onbehalf/core'
+import { sha256Base64Url } from '@onbehalf/core/engine'
 import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose'
 import { invalidTokenError } from './api-auth-error.ts'
 import { normalizeAudience, type ProtectedApiSettings } from './options.ts'

@@ -13,8 +13,8 @@ import {
   type RegisteredApp,
   type StartEmulatorOptions,
 } from '@onbehalf/entra-emulator'
-import { joseEngine, type JoseEngineOptions } from '@onbehalf/jose'
-import { msalEngine } from '@onbehalf/msal'
+import { createJoseEngine, type JoseEngineOptions } from '@onbehalf/jose'
+import { createMsalEngine } from '@onbehalf/msal'
 import type { LeakScanner } from './leak-scanner.ts'
 
 /**
@@ -39,7 +39,7 @@ export const engineNames: readonly EngineName[] = ['jose', 'msal']
  * ```
  */
 export function engineFactory(name: EngineName, joseOptions: JoseEngineOptions = {}): EngineFactory {
-  return name === 'jose' ? (config: EngineConfig) => joseEngine(config, joseOptions) : msalEngine
+  return name === 'jose' ? (config: EngineConfig) => createJoseEngine(joseOptions)(config) : createMsalEngine()
 }
 
 /** An emulator plus a middle-tier app whose secret is a canary. */

@@ -18,8 +18,8 @@ import {
   type OboErrorCode,
 } from '@onbehalf/core'
 import type { FaultSpec } from '@onbehalf/entra-emulator'
-import { joseEngine } from '@onbehalf/jose'
-import { msalEngine } from '@onbehalf/msal'
+import { createJoseEngine } from '@onbehalf/jose'
+import { createMsalEngine } from '@onbehalf/msal'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeTestCertificates, type TestCertificates } from '../src/certificates.ts'
 import { createFigureTable } from '../src/figures.ts'
@@ -640,8 +640,8 @@ describe('engines refuse unusable configuration with a typed error', () => {
     ['empty secret', () => ({ ...good(), credential: { kind: 'secret', secret: '' } }), 'INVALID_ARGUMENT'],
   ]
   for (const [engineName, factory] of [
-    ['jose', joseEngine],
-    ['msal', msalEngine],
+    ['jose', createJoseEngine()],
+    ['msal', createMsalEngine()],
   ] as const) {
     it.each(rows)(`${engineName}: %s`, (name, config, code) => {
       check(

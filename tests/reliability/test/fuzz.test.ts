@@ -5,7 +5,7 @@
  * a token answer is, and turn everything else into a typed `OboError`.
  */
 import { deriveCacheKey, OAuthError, OboError, type CacheKeyParts, type TokenResult } from '@onbehalf/core'
-import { InvalidResponseError, joseEngine } from '@onbehalf/jose'
+import { InvalidResponseError, createJoseEngine } from '@onbehalf/jose'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createFigureTable } from '../src/figures.ts'
@@ -186,15 +186,12 @@ const fuzzFetch: typeof globalThis.fetch = (_input, init) => {
   )
 }
 
-const engine = joseEngine(
-  {
-    clientId: '7b0f0b8e-5d1c-4c57-9d4e-0c1d2f3a4b5c',
-    credential: { kind: 'secret', secret },
-    authorityHost: 'https://login.microsoftonline.com',
-    fetch: fuzzFetch,
-  },
-  { maxRetries: 0, timeoutMs: 5_000 },
-)
+const engine = createJoseEngine({ maxRetries: 0, timeoutMs: 5_000 })({
+  clientId: '7b0f0b8e-5d1c-4c57-9d4e-0c1d2f3a4b5c',
+  credential: { kind: 'secret', secret },
+  authorityHost: 'https://login.microsoftonline.com',
+  fetch: fuzzFetch,
+})
 
 const jsonValue = fc.jsonValue({ maxDepth: 3 })
 /** The longest token lifetime an engine may accept (core's checkTokenAnswer): 7 days. */

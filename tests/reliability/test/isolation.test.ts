@@ -7,7 +7,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { OnBehalfOfCredential } from '@onbehalf/azure'
-import { createMemoryTokenCache, decodeJwtPayload, OboError, type TokenCache } from '@onbehalf/core'
+import { createMemoryTokenCache, OboError, type TokenCache } from '@onbehalf/core'
+import { decodeJwtPayload } from '@onbehalf/core/engine'
 import type { EmulatorTenant, EmulatorUser, RegisteredApp } from '@onbehalf/entra-emulator'
 import { createRedisTokenCache, type RedisTokenCache } from '@onbehalf/redis'
 import fc from 'fast-check'

@@ -8,8 +8,8 @@
 import { OnBehalfOfCredential, type AuthenticationError } from '@onbehalf/azure'
 import { createMemoryTokenCache, deriveCacheKey, OboError, type OboErrorCode } from '@onbehalf/core'
 import type { FaultSpec } from '@onbehalf/entra-emulator'
-import { joseEngine } from '@onbehalf/jose'
-import { msalEngine } from '@onbehalf/msal'
+import { createJoseEngine } from '@onbehalf/jose'
+import { createMsalEngine } from '@onbehalf/msal'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   actionable,
@@ -163,7 +163,7 @@ it('jose: a throwing getClientAssertion gives a message that says what to do', a
     },
     authority: suite.emu.authorityHost,
     fetch: suite.fetch,
-    engine: joseEngine,
+    engine: createJoseEngine(),
   })
   const message = await failing.getToken(`${suite.api.appIdUri}/Read`).then(
     () => 'no error',
@@ -175,13 +175,13 @@ it('jose: a throwing getClientAssertion gives a message that says what to do', a
   expect(message).toMatch(actionable)
 })
 
-// Guards msalEngine's authority check (packages/msal/src/msal-engine.ts). Before: an authority host with user
-// info (https://user:password@host) was accepted and the user info silently dropped, where joseEngine refuses
+// Guards the msal engine's authority check (packages/msal/src/msal-engine.ts). Before: an authority host with user
+// info (https://user:password@host) was accepted and the user info silently dropped, where the jose engine refuses
 // it. Now: OboError INVALID_AUTHORITY, as jose.
-it('msal: msalEngine refuses an authority with user info', () => {
+it('msal: the msal engine refuses an authority with user info', () => {
   let thrown: unknown
   try {
-    msalEngine({
+    createMsalEngine()({
       clientId: suite.app.clientId,
       credential: { kind: 'secret', secret },
       authorityHost: `https://user:pw@${suite.emu.host}`,

@@ -4,7 +4,7 @@
 
 /**
  * @typedef {{ id: string, name: string, username: string, oid: string, scenario: string }} DemoUser
- * @typedef {{ mode: 'emulator' | 'entra', cache: string, users: DemoUser[], middleTier: { clientId: string, scope: string } }} DemoConfig
+ * @typedef {{ mode: 'emulator' | 'entra', cache: string, users: DemoUser[], middleTier: { clientId: string, scope: string, clientCredential: string } }} DemoConfig
  * @typedef {Record<string, unknown>} Claims
  * @typedef {{ validateMs: number, tokenMs: number, downstreamMs: number, totalMs: number }} Timings
  * @typedef {{ caller?: Claims, obo?: Claims, cache?: string, cacheEvents: { type: string, durationMs: number }[],
@@ -87,6 +87,11 @@ async function main() {
   $('#env-badges').append(
     h('span', { class: 'pill mode' }, config.mode === 'emulator' ? 'Entra emulator' : 'Entra tenant'),
     h('span', { class: 'pill' }, `${config.cache} cache`),
+    h(
+      'span',
+      { class: 'pill', 'data-testid': 'client-credential' },
+      `client credential: ${config.middleTier.clientCredential}`,
+    ),
   )
   const users = $('#users')
   for (const user of config.users) {

@@ -1,6 +1,8 @@
 import { authorizeRoutes } from './authorize.ts'
 import { discoveryRoutes } from './discovery.ts'
 import { errorPageRoutes } from './error-page.ts'
+import { kubernetesIssuerRoutes } from './kubernetes-issuer.ts'
+import { managedIdentityRoutes } from './managed-identity.ts'
 import type { Route } from './route.ts'
 import { testEndpointRoutes } from './test-endpoints.ts'
 import { testFaultRoutes } from './test-faults.ts'
@@ -19,6 +21,8 @@ import { tokenRoutes } from './token.ts'
 export const ALL_ROUTES: readonly Route[] = [
   ...errorPageRoutes,
   ...testFaultRoutes,
+  ...managedIdentityRoutes,
+  ...kubernetesIssuerRoutes,
   ...discoveryRoutes,
   ...tokenRoutes,
   ...authorizeRoutes,

@@ -3,6 +3,7 @@ import { EntraError, errors } from '../entra-error.ts'
 import type { EntraErrorSpec } from '../entra-error.ts'
 import type { EndpointKind, FaultInjector } from '../faults.ts'
 import type { Reply } from '../http/reply.ts'
+import type { Federation } from '../federation.ts'
 import type { TokenIssuer } from '../token-issuer.ts'
 import type { TokenService } from '../token-service.ts'
 
@@ -21,6 +22,23 @@ export interface EmulatorServices {
   readonly issuer: TokenIssuer
   readonly tokens: TokenService
   readonly faults: FaultInjector
+  /** Managed identities, the Kubernetes issuer and federated credentials (routes/managed-identity.ts, kubernetes.ts). */
+  readonly identity: IdentityServices
+}
+
+/**
+ * What the managed identity and Kubernetes issuer routes need.
+ * @example
+ * ```ts
+ * const identity: IdentityServices = { federation, identityHeader, managedIdentityTokenSeconds: () => 86400, nowSeconds }
+ * ```
+ */
+export interface IdentityServices {
+  readonly federation: Federation
+  /** The secret the App Service style endpoint expects in `X-IDENTITY-HEADER`. */
+  readonly identityHeader: string
+  readonly managedIdentityTokenSeconds: () => number
+  readonly nowSeconds: () => number
 }
 
 /**
@@ -115,6 +133,21 @@ export function underTenant(tails: readonly string[], method?: string): RouteMat
   return (path, requestMethod) =>
     path.first !== undefined && tails.includes(path.tail) && (method === undefined || method === requestMethod)
       ? { tenant: path.first }
+      : undefined
+}
+
+/**
+ * Matches one fixed path (segments compared lower-case; a trailing slash is ignored), outside any tenant.
+ * @example
+ * ```ts
+ * exactPath('metadata/identity/oauth2/token')
+ * ```
+ */
+export function exactPath(path: string): RouteMatcher {
+  const wanted = path.split('/').filter((s) => s !== '')
+  return (p) =>
+    p.segments.length === wanted.length && p.segments.every((s, i) => s.toLowerCase() === wanted[i])
+      ? { tenant: undefined }
       : undefined
 }
 

@@ -6,14 +6,14 @@
 import { certificateFileReads } from './certificate-file.ts'
 import { registryCounters } from './registry.ts'
 
-/** Counters since the process started. */
-export interface CredentialDiagnostics {
+/** What `OnBehalfOfCredential.stats()` reports: counters since the process started. */
+export interface CredentialStats {
   /** Engines shared now (one per distinct client configuration: engine, authority, client ID, credential, fetch). */
   readonly sharedEngines: number
   /**
    * Engines created so far. It should stay at the number of client configurations; if it grows with requests,
-   * something per request is part of the configuration (typically a `getClientAssertion` or `fetch` defined
-   * inside the request handler: define it once instead).
+   * something per request is part of the configuration (typically a `getClientAssertion`, `fetch` or engine
+   * factory defined inside the request handler: define it once instead).
    */
   readonly enginesCreated: number
   /** Times a `clientCertificatePath` file's content was read (once per file version). */
@@ -25,10 +25,9 @@ export interface CredentialDiagnostics {
  *
  * @example
  * ```ts
- * for (let i = 0; i < 1000; i++) new OnBehalfOfCredential(tenantId, clientId, { userAssertion, clientSecret })
- * getCredentialDiagnostics().enginesCreated // 1
+ * credentialStats().enginesCreated // 1 after any number of credentials of one configuration
  * ```
  */
-export function getCredentialDiagnostics(): CredentialDiagnostics {
+export function credentialStats(): CredentialStats {
   return { ...registryCounters(), certificateFileReads: certificateFileReads() }
 }

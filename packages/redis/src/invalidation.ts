@@ -1,0 +1,62 @@
+/**
+ * L1 invalidation across instances over Redis pub/sub. A subscribed connection can send nothing else, so the
+ * application passes a second client (`redis.duplicate()`). When that connection comes back after a drop, the
+ * messages sent meanwhile are lost: the instance then drops its whole L1 (the safe fallback).
+ *
+ * @module
+ */
+import type { IoredisLike, NodeRedisLike } from './redis-client.ts'
+
+/** The part of an ioredis client used as a subscriber. */
+export interface IoredisSubscriberLike extends IoredisLike {
+  subscribe(channel: string): Promise<unknown>
+  on(event: 'message', listener: (channel: string, message: string) => void): unknown
+  on(event: 'ready', listener: () => void): unknown
+}
+
+/** The part of a node-redis client used as a subscriber. */
+export interface NodeRedisSubscriberLike extends NodeRedisLike {
+  subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>
+  on(event: 'ready', listener: () => void): unknown
+}
+
+/** A subscriber client: ioredis or node-redis, connected, used for nothing else. */
+export type RedisSubscriberLike = IoredisSubscriberLike | NodeRedisSubscriberLike
+
+/**
+ * Subscribes `client` to `channel`. `onMessage` gets each message; `onResubscribed` runs whenever the
+ * connection is ready again after the subscription was made (both clients re-subscribe by themselves).
+ *
+ * @example
+ * ```ts
+ * await subscribe(redis.duplicate(), 'onbehalf:token:invalidate', handle, () => l1.clear())
+ * ```
+ */
+export async function subscribe(
+  client: RedisSubscriberLike,
+  channel: string,
+  onMessage: (message: string) => void,
+  onResubscribed: () => void,
+): Promise<void> {
+  if (typeof client !== 'object' || client === null || typeof client.subscribe !== 'function') {
+    throw new TypeError('subscriber must be a second ioredis or node-redis client (e.g. redis.duplicate()).')
+  }
+  let subscribed = false
+  if ('isOpen' in client && typeof client.isOpen === 'boolean') {
+    const nodeRedis = client as NodeRedisSubscriberLike
+    nodeRedis.on('ready', () => {
+      if (subscribed) onResubscribed()
+    })
+    await nodeRedis.subscribe(channel, (message) => onMessage(message))
+  } else {
+    const ioredis = client as IoredisSubscriberLike
+    ioredis.on('message', (from, message) => {
+      if (from === channel) onMessage(message)
+    })
+    ioredis.on('ready', () => {
+      if (subscribed) onResubscribed()
+    })
+    await ioredis.subscribe(channel)
+  }
+  subscribed = true
+}
