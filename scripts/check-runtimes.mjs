@@ -207,8 +207,9 @@ try {
 
   try {
     workerd = await startWorkerd({ esbuild, bin, app, caFile, workers: workerdWorkers, context })
-    for (const worker of workerdWorkers)
+    for (const worker of workerdWorkers) {
       checks.push(...worker.checks({ ...context, origin: workerd.origins[worker.name] }))
+    }
   } catch (error) {
     // Bundling or starting failed: one failing line, and Deno and Bun still run.
     checks.push({ label: 'workerd', run: () => Promise.reject(error) })

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Every published package must install and work on its own from its packed tarball (SPEC §2). Packs each one
+// Every published package must install and work on its own from its packed tarball. Packs each one
 // with pnpm (which turns workspace:^ into real ranges), installs the tarballs with npm into empty projects, and:
 //   - imports every package from ESM and from CommonJS (require of ESM, Node >= 20.19),
 //   - checks that @onbehalf/azure does not bring @azure/msal-node,
@@ -99,14 +99,15 @@ try {
     ).trim()
     check(`@onbehalf/${name} loads with require()`, cjs === '', cjs && `missing ${cjs}`)
     if (name === 'server') {
-      // The adapters import their framework only as types: each subpath loads with no framework installed.
+      // The adapters import their framework only as types (and /mcp nothing of the MCP SDK): each subpath loads
+      // with no framework installed.
       const subpaths = run(
         process.execPath,
         [
           '--input-type=module',
           '-e',
           `const out = []
-for (const [path, names] of [['express', ['authenticate', 'apiAuthErrors']], ['fastify', ['authenticate', 'protectedApi']], ['hono', ['authenticate', 'apiAuthErrorResponse']]]) {
+for (const [path, names] of [['express', ['authenticate', 'apiAuthErrors']], ['fastify', ['authenticate', 'protectedApi']], ['hono', ['authenticate', 'apiAuthErrorResponse']], ['mcp', ['createMcpProtection', 'callerOf', 'toolErrorOf']]]) {
   const m = await import('@onbehalf/server/' + path)
   for (const n of names) if (!(n in m)) out.push(path + ':' + n)
 }
@@ -114,7 +115,11 @@ console.log(out.join(','))`,
         ],
         dir,
       ).trim()
-      check('@onbehalf/server/express, /fastify and /hono load without their framework', subpaths === '', subpaths)
+      check(
+        '@onbehalf/server/express, /fastify, /hono and /mcp load without their framework or the MCP SDK',
+        subpaths === '',
+        subpaths,
+      )
     }
     if (name === 'azure') {
       check(

@@ -18,8 +18,9 @@ export default {
       return Response.json({ started: true })
     }
     const scenario = pending.get(input.userAssertion)
-    if (pathname !== '/second' || scenario === undefined)
+    if (pathname !== '/second' || scenario === undefined) {
       return new Response('POST /first, then /second', { status: 404 })
+    }
     pending.delete(input.userAssertion)
     await scenario.call()
     return Response.json(scenario.result())

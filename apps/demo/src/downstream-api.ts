@@ -8,11 +8,12 @@
  *
  * @module
  */
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { renderClaimsChallenge } from '@onbehalf/core'
 import { listenOnLoopback } from './listen.ts'
 import type { LoopbackTlsIdentity } from './tls.ts'
-import { ApiAuthError, requireScopes, type ProtectedApi } from '@onbehalf/server'
+import { ApiAuthError, requireScopes, type AccessTokenClaims, type ProtectedApi } from '@onbehalf/server'
+import { validatingApi, type IdentitySetup } from './identity.ts'
 
 /** Options of {@link startDownstreamApi}. */
 export interface DownstreamApiOptions {
@@ -69,14 +70,19 @@ export async function startDownstreamApi(options: DownstreamApiOptions): Promise
     logger: false,
   })
 
-  app.get('/documents', async (request, reply) => {
+  /** Validates the request (and CAE state); answers the refusal and returns `undefined`, or the user's claims. */
+  const authorize = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<Readonly<AccessTokenClaims> | undefined> => {
     let claims
     try {
       ;({ claims } = await options.api.authenticate(request, requirement))
     } catch (error) {
       if (!(error instanceof ApiAuthError)) throw error
       counts.refused++
-      return reply.code(error.status).headers(error.headers).send({ error: error.error, message: error.message })
+      await reply.code(error.status).headers(error.headers).send({ error: error.error, message: error.message })
+      return undefined
     }
     const oid = String(claims['oid'])
     const tokenId =
@@ -91,10 +97,11 @@ export async function startDownstreamApi(options: DownstreamApiOptions): Promise
       if (!caeCapable) {
         // A client that did not declare cp1 cannot answer a claims challenge: plain refusal.
         counts.refused++
-        return reply
+        await reply
           .code(401)
           .header('WWW-Authenticate', 'Bearer error="invalid_token", error_description="The session was revoked."')
           .send({ error: 'invalid_token', message: 'The session was revoked.' })
+        return undefined
       }
       counts.challenged++
       const challengeClaims = JSON.stringify({
@@ -104,17 +111,35 @@ export async function startDownstreamApi(options: DownstreamApiOptions): Promise
         /^Bearer /,
         `Bearer realm="", authorization_uri="${options.authorizationUri}", `,
       )
-      return reply.code(401).header('WWW-Authenticate', challenge).send({
+      await reply.code(401).header('WWW-Authenticate', challenge).send({
         error: 'insufficient_claims',
         message: 'A critical event revoked this session: get a new token with the claims.',
       })
+      return undefined
     }
     remember(acceptedTokenIds, oid, tokenId)
     counts.ok++
+    return claims
+  }
+
+  app.get('/documents', async (request, reply) => {
+    const claims = await authorize(request, reply)
+    if (claims === undefined) return reply
+    const oid = String(claims['oid'])
     return {
       user: { oid, name: claims['name'], username: claims['preferred_username'] },
-      documents: documentsFor(oid, String(claims['name'] ?? 'user')),
+      documents: documentsFor(oid, typeof claims['name'] === 'string' ? claims['name'] : 'user'),
     }
+  })
+
+  // One document, with its text; another user's document ID is simply not found.
+  app.get<{ Params: { id: string } }>('/documents/:id', async (request, reply) => {
+    const claims = await authorize(request, reply)
+    if (claims === undefined) return reply
+    const oid = String(claims['oid'])
+    const document = documentsFor(oid, String(claims['name'] ?? 'user')).find((d) => d.id === request.params.id)
+    if (document === undefined) return reply.code(404).send({ error: 'not_found', message: 'No such document.' })
+    return { ...document, text: `${document.title}, by ${document.owner} (last changed ${document.modified}).` }
   })
 
   const port = await listenOnLoopback(app, options.port ?? 0)
@@ -159,5 +184,29 @@ function documentsFor(oid: string, name: string): { id: string; title: string; o
       owner: name,
       modified: new Date(Date.UTC(2026, n % 12, 1 + (n % 27))).toISOString().slice(0, 10),
     }
+  })
+}
+
+/**
+ * Starts the downstream API for an identity setup: tokens from its tenant, for the downstream app, from the middle
+ * tier only (`allowedClientApps`: the `azp` of OBO tokens), validated with `@onbehalf/server` (no client
+ * credential: it calls nothing further).
+ *
+ * @example
+ * ```ts
+ * const downstream = await startDownstreamApiFor(identity, createLoopbackTlsIdentity())
+ * ```
+ */
+export function startDownstreamApiFor(
+  identity: IdentitySetup,
+  tls: LoopbackTlsIdentity,
+  port = 0,
+): Promise<DownstreamApi> {
+  return startDownstreamApi({
+    api: validatingApi(identity, identity.downstream.audiences, [identity.middleTier.clientId]),
+    requiredScope: identity.downstream.scope,
+    authorizationUri: identity.authorizationUri,
+    tls,
+    port,
   })
 }

@@ -9,6 +9,7 @@ import type { EngineFactory } from '@onbehalf/azure'
 import { managedIdentityAssertion } from '@onbehalf/federated'
 import { startEmulator, type EntraEmulator } from '@onbehalf/entra-emulator'
 import { createMsalEngine } from '@onbehalf/msal'
+import { createProtectedApi, type ProtectedApi } from '@onbehalf/server'
 
 /** A test user the page offers (emulator mode only). */
 export interface DemoUser {
@@ -195,7 +196,7 @@ export async function emulatorIdentity(
       signIn: async (userId, claims) => {
         const entry = demoUsers.find((u) => u.id === userId)
         if (entry === undefined) throw new TypeError(`unknown demo user '${userId}'`)
-        return await emu.issueUserToken({ user: entry.user, ...(claims === undefined ? {} : { claims }) })
+        return emu.issueUserToken({ user: entry.user, ...(claims === undefined ? {} : { claims }) })
       },
       emulator: emu,
       close: () => emu.close(),
@@ -312,4 +313,29 @@ function need(env: EntraEnvironment, name: string): string {
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim()
+}
+
+/**
+ * A validation-only protected API (no client credential) for this identity provider: issuers (v1 and v2) and keys
+ * from the tenant's metadata, audience = the first of `audiences` (client ID) or any of them (App ID URIs), and
+ * optionally only tokens whose `azp`/`appid` is one of `allowedClientApps`.
+ *
+ * @example
+ * ```ts
+ * const api = validatingApi(identity, identity.downstream.audiences, [identity.middleTier.clientId])
+ * ```
+ */
+export function validatingApi(
+  identity: IdentitySetup,
+  audiences: readonly string[],
+  allowedClientApps?: readonly string[],
+): ProtectedApi {
+  return createProtectedApi({
+    tenantId: identity.tenantId,
+    clientId: audiences[0] ?? '',
+    appIdUri: audiences,
+    authority: identity.authorityHost,
+    ...(identity.fetch === undefined ? {} : { fetch: identity.fetch }),
+    ...(allowedClientApps === undefined ? {} : { allowedClientApps }),
+  })
 }

@@ -7,15 +7,15 @@
 import { randomBytes } from 'node:crypto'
 import { Agent } from 'node:https'
 import { createMemoryTokenCache, type TokenCache } from '@onbehalf/core'
-import { createProtectedApi, type ProtectedApi } from '@onbehalf/server'
 import { createRedisTokenCache, type RedisTokenCache } from '@onbehalf/redis'
 import { Redis } from 'ioredis'
 import { createDownstreamClient } from './downstream-client.ts'
-import { startDownstreamApi, type DownstreamApi } from './downstream-api.ts'
+import { startDownstreamApiFor, type DownstreamApi } from './downstream-api.ts'
 import {
   emulatorIdentity,
   entraIdentity,
   usesRealEntra,
+  validatingApi,
   type EntraEnvironment,
   type IdentitySetup,
 } from './identity.ts'
@@ -81,26 +81,11 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
       ? await entraIdentity(env, options.entraFetch === undefined ? {} : { fetch: options.entraFetch })
       : await emulatorIdentity({ ...(options.emulatorPort === undefined ? {} : { port: options.emulatorPort }), env })
     cleanups.push(() => identity.close())
-    // Both APIs validate with @onbehalf/server: issuers (v1 and v2) and keys from the tenant's metadata, audience
-    // = the API's client ID or App ID URI. Neither gets a client credential: the middle tier builds its own
-    // per-request credential (to report cache events), and the downstream calls nothing further.
-    const validatingApi = (audiences: readonly string[], allowedClientApps?: readonly string[]): ProtectedApi =>
-      createProtectedApi({
-        tenantId: identity.tenantId,
-        clientId: audiences[0] ?? '',
-        appIdUri: audiences,
-        authority: identity.authorityHost,
-        ...(identity.fetch === undefined ? {} : { fetch: identity.fetch }),
-        ...(allowedClientApps === undefined ? {} : { allowedClientApps }),
-      })
+    // Both APIs validate with @onbehalf/server (`validatingApi`): issuers (v1 and v2) and keys from the tenant's
+    // metadata, audience = the API's client ID or App ID URI. Neither gets a client credential: the middle tier
+    // builds its own per-request credential (to report cache events), and the downstream calls nothing further.
     const tls = createLoopbackTlsIdentity()
-    const downstream = await startDownstreamApi({
-      api: validatingApi(identity.downstream.audiences, [identity.middleTier.clientId]),
-      requiredScope: identity.downstream.scope,
-      authorizationUri: identity.authorizationUri,
-      tls,
-      port: options.downstreamPort ?? 0,
-    })
+    const downstream = await startDownstreamApiFor(identity, tls, options.downstreamPort ?? 0)
     cleanups.push(() => downstream.close())
 
     const { cache, kind, close: closeCache } = createCache(env)
@@ -110,7 +95,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
     cleanups.push(() => Promise.resolve(agent.destroy()))
     const { middleTier: mt } = identity
     const middleTierOptions: MiddleTierOptions = {
-      api: validatingApi(mt.audiences),
+      api: validatingApi(identity, mt.audiences),
       requiredScope: mt.scope,
       credential: {
         tenantId: identity.tenantId,

@@ -166,7 +166,7 @@ describe('caller token validation (middle tier)', () => {
   })
 
   it('refuses a token for another audience', async () => {
-    const token = await emulator().issueUserToken({
+    const token = emulator().issueUserToken({
       user: emulator().defaults.users.plain,
       audience: emulator().defaults.downstream.clientId,
     })
@@ -176,7 +176,7 @@ describe('caller token validation (middle tier)', () => {
   })
 
   it('refuses an expired token', async () => {
-    const token = await emulator().issueUserToken({
+    const token = emulator().issueUserToken({
       user: emulator().defaults.users.plain,
       issuedAt: Math.floor(Date.now() / 1000) - 7200,
       lifetimeSeconds: 600,
@@ -196,7 +196,7 @@ describe('caller token validation (middle tier)', () => {
   })
 
   it('refuses an app-only token with 403 insufficient_scope (the route needs a user)', async () => {
-    const token = await emulator().issueUserToken({ appOnly: true, audience: stack.identity.middleTier.clientId })
+    const token = emulator().issueUserToken({ appOnly: true, audience: stack.identity.middleTier.clientId })
     const result = await callDocuments(stack.url, token)
     expect(result.status).toBe(403)
     expect(result.wwwAuthenticate).toMatch(/^Bearer error="insufficient_scope", scope="access_as_user"/)
@@ -205,7 +205,7 @@ describe('caller token validation (middle tier)', () => {
 
 describe('downstream API validation', () => {
   const downstreamToken = async (options: { clientId?: string; scopes?: string[] }): Promise<string> =>
-    await emulator().issueUserToken({
+    emulator().issueUserToken({
       user: emulator().defaults.users.plain,
       audience: emulator().defaults.downstream.clientId,
       clientId: options.clientId ?? stack.identity.middleTier.clientId,

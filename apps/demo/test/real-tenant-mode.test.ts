@@ -51,7 +51,7 @@ describe('real-tenant mode', () => {
   })
 
   it('runs the OBO chain with a certificate credential: miss, then hit, with one token request', async () => {
-    const token = await emu.issueUserToken({ user: emu.defaults.users.plain })
+    const token = emu.issueUserToken({ user: emu.defaults.users.plain })
     const first = await callDocuments(stack.url, token)
     const second = await callDocuments(stack.url, token)
     expect(first.status).toBe(200)
@@ -64,7 +64,7 @@ describe('real-tenant mode', () => {
   })
 
   it('relays the MFA challenge the same way', async () => {
-    const result = await callDocuments(stack.url, await emu.issueUserToken({ user: emu.defaults.users.mfa }))
+    const result = await callDocuments(stack.url, emu.issueUserToken({ user: emu.defaults.users.mfa }))
     expect(result.status).toBe(401)
     expect(result.wwwAuthenticate).toContain('error="insufficient_claims"')
   })

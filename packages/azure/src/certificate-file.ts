@@ -72,7 +72,8 @@ async function load(path: string, previous: FileVersion | undefined): Promise<Fi
     const bytes = new Uint8Array(await readFile(path))
     return { mtimeMs: info.mtimeMs, size: info.size, bytes }
   } catch (error) {
-    const reason = (error as { code?: unknown }).code ?? (error as Error).message
+    const code = (error as { code?: unknown }).code
+    const reason = typeof code === 'string' ? code : error instanceof Error ? error.message : 'unknown error'
     throw new OboError(
       `The certificate file ${JSON.stringify(path)} cannot be read (${String(reason)}). Check the path and the process's permission to read it.`,
       { code: 'INVALID_CERTIFICATE', cause: error },

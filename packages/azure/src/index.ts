@@ -1,8 +1,8 @@
 /**
  * `@onbehalf/azure`: `OnBehalfOfCredential`, an `@azure/core-auth` `TokenCredential` for the On-Behalf-Of flow,
  * with a process-wide shared cache so credentials built per request hit it, one token request for concurrent
- * identical misses, the seed's API in both constructor shapes, and `createOnBehalfOf` for a configuration
- * validated once.
+ * identical misses, both constructor shapes (positional `(tenantId, clientId, options)` and `@azure/identity`'s
+ * options object), and `createOnBehalfOf` for a configuration validated once.
  *
  * @module
  */

@@ -1,7 +1,8 @@
 import { AzureLogger, setLogLevel } from '@azure/logger'
 import { createMemoryTokenCache, InvalidResponseError, OAuthError, OboError } from '@onbehalf/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createFakeEngine, deferred } from '../test/fake-engine.ts'
+import { deferred } from '@onbehalf/test-kit/deferred'
+import { createFakeEngine } from '@onbehalf/test-kit/fake-engine'
 import { AuthenticationError, CredentialUnavailableError } from './errors.ts'
 import { createOnBehalfOf, OnBehalfOfCredential } from './on-behalf-of-credential.ts'
 
@@ -198,7 +199,7 @@ describe('createOnBehalfOf: a configuration validated once', () => {
 
   it('refuses a bad configuration at once, naming the option, and a bad assertion per credential', () => {
     expect(() => createOnBehalfOf({ tenantId: 'bad tenant', clientId, clientSecret: secret })).toThrow(/tenantId/)
-    expect(() => createOnBehalfOf({ tenantId, clientId } as never)).toThrow(
+    expect(() => createOnBehalfOf({ tenantId, clientId })).toThrow(
       /^createOnBehalfOf: either "clientSecret", "clientCertificate", "clientCertificatePath" or "getClientAssertion" must be provided/,
     )
     const obo = createOnBehalfOf({ tenantId, clientId, clientSecret: secret, engine: createFakeEngine().factory })

@@ -1,5 +1,5 @@
 /**
- * The credential's options in both constructor shapes (the seed's and `@azure/identity`'s) and
+ * The credential's options in both constructor shapes (positional and `@azure/identity`'s options object) and
  * `createOnBehalfOf`'s configuration, read into one raw shape and validated by one function.
  *
  * @module
@@ -41,7 +41,7 @@ export interface OnBehalfOfCommonOptions {
 }
 
 /**
- * Options of the seed's shape, `new OnBehalfOfCredential(tenantId, clientId, options)`. Give exactly one of
+ * Options of the positional shape, `new OnBehalfOfCredential(tenantId, clientId, options)`. Give exactly one of
  * `clientSecret`, `clientCertificate`, `clientCertificatePath`, `getClientAssertion`.
  */
 export interface OnBehalfOfCredentialOptions extends OnBehalfOfCommonOptions {
@@ -92,7 +92,7 @@ export interface OnBehalfOfCredentialIdentityOptions extends OnBehalfOfCommonOpt
   readonly clientSecret?: string | undefined
   /** Path of a PEM (or PKCS#12) file holding the private key and certificate. */
   readonly certificatePath?: string | undefined
-  /** PEM or PKCS#12 content, as in the seed's shape. */
+  /** PEM or PKCS#12 content, as in the positional shape. */
   readonly clientCertificate?: string | Uint8Array | undefined
   /** Called once per token request (never for a cached token). */
   readonly getAssertion?: ClientAssertionCallback | undefined
@@ -399,7 +399,7 @@ export function validateConfig(raw: RawConfig, who: string): ConfigSettings {
 
 function credentialSource(raw: RawConfig, who: string): CredentialSource {
   const { names } = raw
-  // As in the seed, an empty value counts as not given.
+  // An empty value counts as not given (the positional shape's contract).
   let name: 'clientSecret' | 'clientCertificate' | 'clientCertificatePath' | 'getClientAssertion' | undefined
   let value: unknown
   let count = 0
@@ -478,7 +478,7 @@ function allowedTenants(value: unknown, who: string): readonly string[] {
   if (!Array.isArray(value) || !value.every((tenant) => typeof tenant === 'string')) {
     throw new TypeError(`${who}: "additionallyAllowedTenants" must be an array of tenant IDs (or "*").`)
   }
-  return value.includes('*') ? ['*'] : Object.freeze([...(value as string[])])
+  return value.includes('*') ? ['*'] : Object.freeze([...value])
 }
 
 function passwordOption(value: unknown, who: string): string | Uint8Array | undefined {

@@ -66,7 +66,7 @@ export function readPem(text: string, password: string | undefined): Certificate
         keys.push(rsaKeyFromPrivateKeyInfo(decryptPrivateKeyInfo(derOf(block.body, 'encrypted private key'), password)))
         break
       case 'RSA PRIVATE KEY':
-        if (block.procType?.type === 'ENCRYPTED') {
+        if ((block.procType as { type?: string } | null | undefined)?.type === 'ENCRYPTED') {
           keys.push(decryptLegacyPkcs1(forge.pem.encode(block), password))
         } else {
           keys.push(rsaKeyFromPkcs1(derOf(block.body, 'RSA private key')))

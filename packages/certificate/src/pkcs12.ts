@@ -82,8 +82,8 @@ function openWithUnicodePassword(asn1: forge.asn1.Asn1, password: string, firstE
 const macDigests: Readonly<Record<string, () => forge.md.MessageDigest>> = {
   '1.3.14.3.2.26': () => forge.md.sha1.create(),
   '2.16.840.1.101.3.4.2.1': () => forge.md.sha256.create(),
-  '2.16.840.1.101.3.4.2.2': () => forge.md.sha384.create() as unknown as forge.md.MessageDigest,
-  '2.16.840.1.101.3.4.2.3': () => forge.md.sha512.create() as unknown as forge.md.MessageDigest,
+  '2.16.840.1.101.3.4.2.2': () => forge.md.sha384.create(),
+  '2.16.840.1.101.3.4.2.3': () => forge.md.sha512.create(),
 }
 
 /** `true`/`false` when the PFX MAC matches/does not match `password`; `undefined` when there is no readable MAC. */

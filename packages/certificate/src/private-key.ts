@@ -42,7 +42,7 @@ export function rsaKeyFromPrivateKeyInfo(info: forge.asn1.Asn1): forge.pki.rsa.P
   if (oid === undefined) throw certificateError('the private key is not a readable PKCS#8 PrivateKeyInfo.')
   if (oid !== rsaEncryption) throw nonRsaKeyError(keyAlgorithmNames[oid] ?? `of an unsupported type (OID ${oid})`)
   try {
-    return forge.pki.privateKeyFromAsn1(info) as forge.pki.rsa.PrivateKey
+    return forge.pki.privateKeyFromAsn1(info)
   } catch (error) {
     throw certificateError('the RSA private key is malformed.', error)
   }
@@ -51,7 +51,7 @@ export function rsaKeyFromPrivateKeyInfo(info: forge.asn1.Asn1): forge.pki.rsa.P
 /** An RSA key from a PKCS#1 RSAPrivateKey structure (`-----BEGIN RSA PRIVATE KEY-----`). */
 export function rsaKeyFromPkcs1(der: forge.asn1.Asn1): forge.pki.rsa.PrivateKey {
   try {
-    return forge.pki.privateKeyFromAsn1(der) as forge.pki.rsa.PrivateKey
+    return forge.pki.privateKeyFromAsn1(der)
   } catch (error) {
     throw certificateError('the RSA private key (PKCS#1) is malformed.', error)
   }
@@ -67,7 +67,7 @@ export function decryptPrivateKeyInfo(encrypted: forge.asn1.Asn1, password: stri
   }
   let decrypted: forge.asn1.Asn1 | null
   try {
-    decrypted = forge.pki.decryptPrivateKeyInfo(encrypted, password) as forge.asn1.Asn1 | null
+    decrypted = forge.pki.decryptPrivateKeyInfo(encrypted, password)
   } catch (error) {
     // Forge throws (rather than returning null) when a wrong key yields garbage that fails padding or DER.
     if (isUnsupportedAlgorithm(error)) {
@@ -89,7 +89,7 @@ export function decryptLegacyPkcs1(pemBlock: string, password: string | undefine
   }
   let key: forge.pki.rsa.PrivateKey | null
   try {
-    key = forge.pki.decryptRsaPrivateKey(pemBlock, password) as forge.pki.rsa.PrivateKey | null
+    key = forge.pki.decryptRsaPrivateKey(pemBlock, password)
   } catch (error) {
     if (isUnsupportedAlgorithm(error)) {
       throw certificateError(

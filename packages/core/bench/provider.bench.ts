@@ -72,7 +72,7 @@ for (const users of [1, 1_000, 100_000]) {
   await measureHits(users, 20_000) // warm-up: JIT and caches
   results[users] = await measureHits(users, 200_000)
   console.log(
-    `hit, ${users.toLocaleString('en-US').padStart(7)} cached users: median ${results[users]!.median.toFixed(2)} µs, p99 ${results[users]!.p99.toFixed(2)} µs`,
+    `hit, ${users.toLocaleString('en-US').padStart(7)} cached users: median ${results[users].median.toFixed(2)} µs, p99 ${results[users].p99.toFixed(2)} µs`,
   )
 }
 const ratio = results[100_000]!.median / results[1]!.median

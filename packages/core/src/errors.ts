@@ -253,8 +253,9 @@ export function oauthErrorFromBody(
     const value = body[name]
     return typeof value === 'string' && value.length > 0 ? value.slice(0, 4096) : undefined
   }
-  const codes = Array.isArray(body['error_codes'])
-    ? body['error_codes']
+  const rawCodes: unknown = body['error_codes']
+  const codes = Array.isArray(rawCodes)
+    ? (rawCodes as readonly unknown[])
         .map((value) => (typeof value === 'string' ? Number(value) : value))
         .filter((value): value is number => typeof value === 'number' && Number.isInteger(value))
     : []

@@ -17,7 +17,8 @@ const invalidScope = /[\s"\\\u0000-\u001f\u007f]/
  * ```
  */
 export function normalizeScopes(scopes: string | readonly string[]): readonly string[] {
-  const list = typeof scopes === 'string' ? [scopes] : scopes
+  // Typed as unknown: callers from JavaScript pass anything, and Array.isArray would widen a typed array to any[].
+  const list: unknown = typeof scopes === 'string' ? [scopes] : scopes
   if (!Array.isArray(list)) {
     const kind = list === null ? 'null' : typeof list
     const got = kind === 'undefined' || kind === 'null' ? kind : `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`
@@ -35,7 +36,7 @@ export function normalizeScopes(scopes: string | readonly string[]): readonly st
       )
     }
   }
-  return list
+  return list as readonly string[]
 }
 
 /** The scopes as one order-insensitive, duplicate-free string (the cache key's scope part). */

@@ -1,6 +1,7 @@
 /**
- * Synchronous SHA-256 on Node: the one-shot `node:crypto` `hash()` digests a 1.5 KB assertion in about 2 µs,
- * where Web Crypto's async digest costs about 37 µs per call. Chosen by the `node` condition of `#sha256`.
+ * Synchronous SHA-256 on Node: the one-shot `node:crypto` `hash()`, because the cache key is computed on every
+ * request and Web Crypto's digest is asynchronous and far slower for an assertion-sized input. Chosen by the
+ * `node` condition of `#sha256`.
  *
  * @module
  */

@@ -466,7 +466,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
         },
         (error: unknown) => {
           settle()
-          reject(error as Error)
+          reject(error)
         },
       )
     })

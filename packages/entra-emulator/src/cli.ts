@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { exposureWarning, startEmulator } from './emulator.ts'
+import type { DefaultUsers } from './defaults.ts'
 import type { EntraEmulator } from './emulator.ts'
 
 const HELP = `onbehalf-entra-emulator — a local Microsoft Entra ID for On-Behalf-Of tests and demos
@@ -23,6 +24,11 @@ Options:
   --quiet                    do not log requests
   -h, --help                 show this help
 `
+
+/** The default users by name (an interface has no index signature, so `Object.entries` would type them `any`). */
+function usersByName(users: DefaultUsers): Record<string, DefaultUsers[keyof DefaultUsers]> {
+  return { ...users }
+}
 
 function positiveInt(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined
@@ -54,7 +60,7 @@ function describe(
     downstream: { clientId: downstream.clientId, appIdUri: downstream.appIdUri, scopes: downstream.scopes },
     frontEnd: { clientId: frontEnd.clientId },
     daemon: { clientId: daemon.clientId, clientSecret: daemon.clientSecret },
-    users: Object.fromEntries(Object.entries(users).map(([k, u]) => [k, { upn: u.upn, oid: u.oid }])),
+    users: Object.fromEntries(Object.entries(usersByName(users)).map(([k, u]) => [k, { upn: u.upn, oid: u.oid }])),
     userTokenEndpoint: `${emu.authorityHost}/${emu.tenantId}/test/user-token`,
   }
 }
@@ -171,7 +177,7 @@ async function main(): Promise<void> {
         `    scopes        ${downstream.scopes.join(' ')}`,
         '',
         '  users',
-        ...Object.entries(users).map(([k, u]) => `    ${k.padEnd(15)} ${u.upn}`),
+        ...Object.entries(usersByName(users)).map(([k, u]) => `    ${k.padEnd(15)} ${u.upn}`),
         '',
         '  a user token for the middle tier:',
         `    curl -s${curlCa} -X POST '${emu.authorityHost}/${emu.tenantId}/test/user-token' \\`,

@@ -366,5 +366,5 @@ function generatedCertificate(commonName: string, cacheKey: string): AppCertific
       return pkcs12
     },
   })
-  return cert as AppCertificate
+  return cert
 }

@@ -281,10 +281,10 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const server: Server =
     tls === undefined
       ? createHttpServer()
-      : (createHttpsServer({
+      : createHttpsServer({
           key: tls.serverPrivateKeyPem,
           cert: `${tls.serverCertificatePem}${tls.caCertificatePem}`,
-        }) as unknown as Server)
+        })
   const address = await listen(server, options.port ?? 0, bindHost)
   const hostName = bindHost.includes(':') ? `[${bindHost}]` : bindHost === '0.0.0.0' ? '127.0.0.1' : bindHost
   const host = `${hostName}:${address.port}`

@@ -120,7 +120,13 @@ export interface Federation {
    * Checks a client assertion that is not self-signed (its `iss` is not the client): a T1 for an agent, else a
    * platform token matched against the app's federated identity credentials like Entra does.
    */
-  verifyFederatedAssertion(app: EmulatorApp, assertion: string, claims: JWTPayload, nowSeconds: number): Promise<void>
+  verifyFederatedAssertion(
+    this: void,
+    app: EmulatorApp,
+    assertion: string,
+    claims: JWTPayload,
+    nowSeconds: number,
+  ): Promise<void>
 }
 
 /**

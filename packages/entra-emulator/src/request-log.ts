@@ -79,11 +79,11 @@ export interface RequestLog {
   /** Recorded requests, oldest first (a live array). */
   readonly requests: RecordedRequest[]
   /** Adds a request as it arrives; its status and timing are filled in when it is answered. */
-  record(request: RecordedRequest): void
+  record(this: void, request: RecordedRequest): void
   /** Forgets every recorded request (counts stay). */
-  clear(): void
+  clear(this: void): void
   /** A snapshot of the counts. */
-  counts(): RequestCounts
+  counts(this: void): RequestCounts
 }
 
 /** Form and query fields that are credentials or tokens. */

@@ -75,7 +75,7 @@ export function createTrustingFetch(options: TrustingFetchOptions): FetchFunctio
   const agent = options.agent ?? createTrustingAgent(options.ca)
   return async (input, init) => {
     const request = input instanceof Request ? input : undefined
-    const requested = new URL(request !== undefined ? request.url : input instanceof URL ? input.href : String(input))
+    const requested = new URL(input instanceof Request ? input.url : input instanceof URL ? input.href : input)
     const route = routes.get(requested.host.toLowerCase())
     const url = new URL(requested.href)
     if (route !== undefined) {

@@ -14,7 +14,7 @@ type HttpClient = NonNullable<TokenCredentialOptions['httpClient']>
 
 /** An Azure SDK HttpClient over the emulator's CA-trusting fetch. */
 function trustingHttpClient(emu: EntraEmulator): HttpClient {
-  return createAzureHttpClient(emu.fetch) as HttpClient
+  return createAzureHttpClient(emu.fetch)
 }
 
 let emu: EntraEmulator

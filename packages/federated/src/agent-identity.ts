@@ -213,7 +213,7 @@ function blueprintParameters(blueprint: BlueprintCredential, blueprintClientId: 
     )
     return {
       // The certificate bytes' hash (with the password's): the same certificate shares T1 caches.
-      identity: `certificate:${sha256Hex(typeof certificate === 'string' ? certificate : hexOf(certificate))}:${sha256Hex(String(given?.password ?? ''))}`,
+      identity: `certificate:${sha256Hex(typeof certificate === 'string' ? certificate : hexOf(certificate))}:${sha256Hex(typeof password === 'string' ? password : password instanceof Uint8Array ? hexOf(password) : '')}`,
       parameters: async (tokenEndpoint) => ({
         client_assertion_type: assertionType,
         client_assertion: await sign(tokenEndpoint),

@@ -220,7 +220,7 @@ describe('blueprint credentials', () => {
     const base = { tenantId: emu.tenantId, blueprintClientId: 'b', agentId: 'a', authority: emu.authorityHost }
     expect(() => agentIdentityAssertion({ ...base, blueprint: {} as never })).toThrow(/exactly one of/)
     expect(() =>
-      agentIdentityAssertion({ ...base, blueprint: { clientSecret: 's', getClientAssertion: () => 'x' } as never }),
+      agentIdentityAssertion({ ...base, blueprint: { clientSecret: 's', getClientAssertion: () => 'x' } }),
     ).toThrow(/exactly one of/)
   })
 })

@@ -1,4 +1,4 @@
-import { OnBehalfOfCredential, type TokenCredentialOptions } from '@azure/identity'
+import { OnBehalfOfCredential } from '@azure/identity'
 import { ConfidentialClientApplication } from '@azure/msal-node'
 import { createAzureHttpClient, startEmulator, type EntraEmulator } from '@onbehalf/entra-emulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -63,7 +63,7 @@ describe('the real clients complete OBO against the emulator with a managed-iden
       getAssertion: getClientAssertion,
       userAssertionToken: emu.issueUserToken({ user: emu.defaults.users.plain, audience: clientId }),
       authorityHost: emu.authorityHost,
-      httpClient: createAzureHttpClient(emu.fetch) as NonNullable<TokenCredentialOptions['httpClient']>,
+      httpClient: createAzureHttpClient(emu.fetch),
     })
     const token = await credential.getToken(emu.defaults.downstream.scopes[0] ?? '')
     expect(claimsOf(token.token)).toMatchObject({ azp: clientId, azpacr: '2' })

@@ -178,7 +178,7 @@ function joseEngine(config: EngineConfig, policy: HttpPolicy, algorithm: Signing
       try {
         assertUserAssertion(request.userAssertion)
       } catch (error) {
-        return Promise.reject(error as OboError)
+        return Promise.reject(error)
       }
       return requestToken(request, {
         grant_type: jwtBearerGrant,
@@ -190,7 +190,7 @@ function joseEngine(config: EngineConfig, policy: HttpPolicy, algorithm: Signing
       try {
         assertRefreshToken(request.refreshToken)
       } catch (error) {
-        return Promise.reject(error as OboError)
+        return Promise.reject(error)
       }
       return requestToken(request, { grant_type: 'refresh_token', refresh_token: request.refreshToken })
     },

@@ -262,7 +262,7 @@ describe('authority validation', () => {
   it('trusts known Entra hosts without a request', async () => {
     const seen: string[] = []
     const fetch: typeof globalThis.fetch = (input) => {
-      seen.push(String(input))
+      seen.push(input instanceof Request ? input.url : input.toString())
       return Promise.resolve(new Response(JSON.stringify(tokenBody({ access_token: 'cloud' })), { status: 200 }))
     }
     for (const host of [

@@ -59,14 +59,14 @@ function tokenBody(oid: string): Record<string, unknown> {
 
 const doubleFetch: typeof globalThis.fetch = (_input, init) =>
   Promise.resolve(
-    new Response(JSON.stringify(tokenBody(oidOf(String(init?.body ?? '')))), {
+    new Response(JSON.stringify(tokenBody(oidOf(typeof init?.body === 'string' ? init.body : ''))), {
       status: 200,
       headers: { 'content-type': 'application/json' },
     }),
   )
 
 const doubleNetwork: INetworkModule = {
-  sendGetRequestAsync: <T>() => Promise.reject(new Error(`unexpected GET`)) as Promise<NetworkResponse<T>>,
+  sendGetRequestAsync: <T>() => Promise.reject<NetworkResponse<T>>(new Error(`unexpected GET`)),
   sendPostRequestAsync: <T>(_url: string, options?: { body?: string }) =>
     Promise.resolve({ status: 200, headers: {}, body: tokenBody(oidOf(options?.body ?? '')) as T }),
 }
@@ -138,7 +138,7 @@ async function filledMsalNode(count: number): Promise<{ cca: ConfidentialClientA
     ) as Record<string, Record<string, unknown>>
     for (const [section, entries] of Object.entries(clone)) Object.assign((merged[section] ??= {}), entries)
   }
-  await cca.getTokenCache().deserialize(JSON.stringify(merged))
+  cca.getTokenCache().deserialize(JSON.stringify(merged))
   return { cca, probe }
 }
 

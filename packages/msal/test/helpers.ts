@@ -48,7 +48,7 @@ export function middleTierConfig(
     clientId: emu.defaults.middleTier.clientId,
     credential,
     authorityHost: emu.authorityHost,
-    fetch: emu.fetch as typeof globalThis.fetch,
+    fetch: emu.fetch,
     ...extra,
   }
 }

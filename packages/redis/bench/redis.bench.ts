@@ -15,9 +15,9 @@ import type { CachedToken, TokenCacheContext } from '@onbehalf/core'
 import { createRedisTokenCache } from '../src/index.ts'
 import { createTokenCodec } from '../src/codec.ts'
 import type { RedisTokenCache } from '../src/index.ts'
-import { connectIoredis, connectNodeRedis } from '../test/clients.ts'
-import type { TestClient } from '../test/clients.ts'
-import { startRedisServer } from '../test/redis-server.ts'
+import { connectIoredis, connectNodeRedis } from '@onbehalf/test-kit/redis-clients'
+import type { TestClient } from '@onbehalf/test-kit/redis-clients'
+import { startRedisServer } from '@onbehalf/test-kit/redis-server'
 
 const keys = [{ id: 'bench', key: new Uint8Array(randomBytes(32)) }]
 const timeoutMs = 50

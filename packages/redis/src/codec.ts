@@ -79,7 +79,8 @@ export function createTokenCodec(keys: readonly CacheEncryptionKey[]): TokenCode
     throw new TypeError('keys must list at least one { id, key } encryption key.')
   }
   const material = new Map<string, Buffer>()
-  for (const entry of keys) {
+  // Array.isArray widened `keys` to any[]: the checks below are for callers from JavaScript.
+  for (const entry of keys as readonly CacheEncryptionKey[]) {
     if (typeof entry !== 'object' || entry === null || typeof entry.id !== 'string' || !keyIdPattern.test(entry.id)) {
       throw new TypeError('keys: every key id must be 1-64 characters of A-Z, a-z, 0-9, _ or -.')
     }

@@ -43,7 +43,7 @@ export async function subscribe(
   }
   let subscribed = false
   if ('isOpen' in client && typeof client.isOpen === 'boolean') {
-    const nodeRedis = client as NodeRedisSubscriberLike
+    const nodeRedis = client
     nodeRedis.on('ready', () => {
       if (subscribed) onResubscribed()
     })

@@ -164,14 +164,14 @@ describe('a master killed mid-run', () => {
       const written = Array.from({ length: 60 }, () => [newKey(), token()] as const)
       for (const [key, value] of written) await cache.set(key, value, 3_600_000, context)
       // Reads and writes in flight while the master holding a third of the slots dies.
-      const inFlight = written.flatMap(([key, value]) => [
-        cache.get(key, context),
-        cache.set(key, value, 3_600_000, context),
+      const inFlight: Promise<unknown>[] = written.flatMap(([key, value]): Promise<unknown>[] => [
+        Promise.resolve(cache.get(key, context)),
+        Promise.resolve(cache.set(key, value, 3_600_000, context)),
       ])
       await cluster.nodes[2]!.kill()
       const settled = await Promise.allSettled(inFlight)
       expect(settled.filter((outcome) => outcome.status === 'rejected')).toEqual([])
-      const after = await Promise.allSettled(written.map(([key]) => cache.get(key, context)))
+      const after = await Promise.allSettled(written.map(([key]) => Promise.resolve(cache.get(key, context))))
       expect(after.every((outcome) => outcome.status === 'fulfilled')).toBe(true)
       const served = after.filter((outcome) => outcome.status === 'fulfilled' && outcome.value !== undefined).length
       // The two surviving masters still serve their share; the dead one's are misses, never errors.

@@ -4,10 +4,10 @@ import type { CachedToken } from '@onbehalf/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisTokenCache } from '../src/index.ts'
 import type { RedisCacheEvent, RedisTokenCache } from '../src/index.ts'
-import { clientKinds } from './clients.ts'
-import type { TestClient } from './clients.ts'
-import { startRedisServer } from './redis-server.ts'
-import type { RedisServer } from './redis-server.ts'
+import { clientKinds } from '@onbehalf/test-kit/redis-clients'
+import type { TestClient } from '@onbehalf/test-kit/redis-clients'
+import { startRedisServer } from '@onbehalf/test-kit/redis-server'
+import type { RedisServer } from '@onbehalf/test-kit/redis-server'
 
 const keys = [{ id: 'k1', key: new Uint8Array(randomBytes(32)) }]
 const newKey = (): string => sha256Hex(randomBytes(16).toString('hex'))
@@ -147,7 +147,7 @@ describe.each(clientKinds)('failure policy with %s', (_kind, connect) => {
     server.freeze()
     events.length = 0
     try {
-      const reads = await Promise.all(Array.from({ length: 5 }, () => bounded.get(newKey())))
+      const reads = await Promise.all(Array.from({ length: 5 }, () => Promise.resolve(bounded.get(newKey()))))
       expect(reads).toEqual([undefined, undefined, undefined, undefined, undefined])
       const reasons = events.map((event) => event.reason).sort()
       expect(reasons).toEqual(['overloaded', 'overloaded', 'overloaded', 'timeout', 'timeout'])

@@ -8,11 +8,11 @@ import type { CachedToken, TokenCacheContext } from '@onbehalf/core'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisTokenCache } from '../src/index.ts'
-import type { RedisSubscriberLike, RedisTokenCache } from '../src/index.ts'
-import { clientKinds, inspector } from './clients.ts'
-import type { TestClient } from './clients.ts'
-import { startRedisServer } from './redis-server.ts'
-import type { RedisServer } from './redis-server.ts'
+import type { RedisTokenCache } from '../src/index.ts'
+import { clientKinds, inspector } from '@onbehalf/test-kit/redis-clients'
+import type { TestClient } from '@onbehalf/test-kit/redis-clients'
+import { startRedisServer } from '@onbehalf/test-kit/redis-server'
+import type { RedisServer } from '@onbehalf/test-kit/redis-server'
 import { until } from './until.ts'
 
 const keys = [{ id: 'k1', key: new Uint8Array(randomBytes(32)) }]
@@ -54,7 +54,7 @@ describe.each(clientKinds)('with %s', (kind, connect) => {
     clients.push(commands, subscriber)
     const cache = createRedisTokenCache({
       redis: commands.client,
-      subscriber: subscriber.client as RedisSubscriberLike,
+      subscriber: subscriber.client,
       keys,
       keyPrefix: prefix,
       timeoutMs: 2_000,

@@ -14,11 +14,11 @@ import { createJoseEngine } from '@onbehalf/jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisTokenCache } from '../src/index.ts'
 import type { RedisCacheEvent, RedisTokenCache } from '../src/index.ts'
-import { clientKinds, connectIoredis, inspector } from './clients.ts'
-import type { TestClient } from './clients.ts'
+import { clientKinds, connectIoredis, inspector } from '@onbehalf/test-kit/redis-clients'
+import type { TestClient } from '@onbehalf/test-kit/redis-clients'
 import type { InstanceConfig, InstanceReport } from './fixtures/instance.ts'
-import { startRedisServer } from './redis-server.ts'
-import type { RedisServer } from './redis-server.ts'
+import { startRedisServer } from '@onbehalf/test-kit/redis-server'
+import type { RedisServer } from '@onbehalf/test-kit/redis-server'
 
 const keyId = 'it-1'
 const keyBytes = randomBytes(32)
@@ -55,7 +55,7 @@ function provider(cache: RedisTokenCache): TokenProvider {
     credential: { kind: 'secret', secret: emu.defaults.middleTier.clientSecret },
     authorityHost: emu.authorityHost,
     disableInstanceDiscovery: true,
-    fetch: emu.fetch as typeof fetch,
+    fetch: emu.fetch,
   })
   return createTokenProvider({ engine, cache })
 }
@@ -228,7 +228,7 @@ describe('with OnBehalfOfCredential', () => {
         clientSecret: emu.defaults.middleTier.clientSecret,
         authority: emu.authorityHost,
         disableInstanceDiscovery: true,
-        fetch: emu.fetch as typeof fetch,
+        fetch: emu.fetch,
         cache,
       })
     try {

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
-import { freePort, launch, redisServerBinary } from './redis-server.ts'
+import { freePort, launch, redisServerBinary } from '@onbehalf/test-kit/redis-server'
 
 const run = promisify(execFile)
 const redisCli = process.env['REDIS_CLI_BIN'] ?? join(dirname(redisServerBinary), 'redis-cli')

@@ -7,10 +7,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createTokenCodec } from '../src/codec.ts'
 import { createRedisTokenCache, fromIoredis } from '../src/index.ts'
 import type { RedisCacheEvent, RedisTokenCacheOptions } from '../src/index.ts'
-import { clientKinds, inspector } from './clients.ts'
-import type { TestClient } from './clients.ts'
-import { startRedisServer } from './redis-server.ts'
-import type { RedisServer } from './redis-server.ts'
+import { clientKinds, inspector } from '@onbehalf/test-kit/redis-clients'
+import type { TestClient } from '@onbehalf/test-kit/redis-clients'
+import { startRedisServer } from '@onbehalf/test-kit/redis-server'
+import type { RedisServer } from '@onbehalf/test-kit/redis-server'
 
 const k1 = { id: 'k1', key: new Uint8Array(randomBytes(32)) }
 const k2 = { id: 'k2', key: new Uint8Array(randomBytes(32)) }

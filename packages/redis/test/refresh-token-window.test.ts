@@ -9,10 +9,10 @@ import { createMemoryTokenCache, createTokenProvider, OAuthError } from '@onbeha
 import type { OboEngine, TokenCache, TokenResult } from '@onbehalf/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisTokenCache } from '../src/index.ts'
-import { connectIoredis } from './clients.ts'
-import type { TestClient } from './clients.ts'
-import { startRedisServer } from './redis-server.ts'
-import type { RedisServer } from './redis-server.ts'
+import { connectIoredis } from '@onbehalf/test-kit/redis-clients'
+import type { TestClient } from '@onbehalf/test-kit/redis-clients'
+import { startRedisServer } from '@onbehalf/test-kit/redis-server'
+import type { RedisServer } from '@onbehalf/test-kit/redis-server'
 
 const hourMs = 3_600_000
 const start = 1_900_000_000_000
@@ -80,7 +80,11 @@ type CacheKind = 'memory' | 'redis'
  * The cache under test, and a way to wait for its writes: the provider does not wait for a distributed write
  * (it must not delay the caller), but the next call of this test must find what the previous one stored.
  */
-function cacheOf(kind: CacheKind, now: () => number, prefix: string): { cache: TokenCache; settled(): Promise<void> } {
+function cacheOf(
+  kind: CacheKind,
+  now: () => number,
+  prefix: string,
+): { cache: TokenCache; settled: () => Promise<void> } {
   const inner =
     kind === 'memory'
       ? createMemoryTokenCache({ now })
@@ -88,7 +92,7 @@ function cacheOf(kind: CacheKind, now: () => number, prefix: string): { cache: T
   return withSettledWrites(inner)
 }
 
-function withSettledWrites(inner: TokenCache): { cache: TokenCache; settled(): Promise<void> } {
+function withSettledWrites(inner: TokenCache): { cache: TokenCache; settled: () => Promise<void> } {
   const writes: Promise<unknown>[] = []
   return {
     cache: {

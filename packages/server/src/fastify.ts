@@ -40,6 +40,8 @@ function send(reply: FastifyReply, error: ApiAuthError): FastifyReply {
  * ```
  */
 export function authenticate(api: ProtectedApi, ...requirements: Requirement[]): onRequestHookHandler {
+  // Fastify awaits a hook that returns a promise; its hook type lists the callback form only.
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises
   return async function authenticateHook(request: FastifyRequest, reply: FastifyReply) {
     try {
       request.caller = await api.authenticate(request, ...requirements)

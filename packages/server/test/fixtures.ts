@@ -32,7 +32,7 @@ export async function startDownstream(): Promise<Downstream> {
       res.writeHead(401, { 'WWW-Authenticate': 'Bearer' }).end()
       return
     }
-    received.push(decodeJwt(token) as Record<string, unknown>)
+    received.push(decodeJwt(token))
     if (challenge !== undefined) {
       const claims = Buffer.from(challenge).toString('base64')
       challenge = undefined
@@ -111,7 +111,7 @@ export async function startWorld(): Promise<World> {
     clientId: app.clientId,
     clientSecret: app.clientSecret as string,
     authority: emu.authorityHost,
-    fetch: emu.fetch as typeof fetch,
+    fetch: emu.fetch,
     cache: createMemoryTokenCache(),
     downstreamApis: {
       docs: { baseUrl: downstream.url, scopes: [emu.defaults.downstream.scopes[0] as string] },

@@ -185,9 +185,10 @@ describe('token validation', () => {
     expect((await refusal(api, none)).message).toMatch(/RS256/)
     const jwks = (await (await world.emu.fetch(world.emu.jwksUri())).json()) as { keys: Record<string, string>[] }
     const jwk = jwks.keys[0] as { n: string; e: string; kid: string }
-    const publicPem = await exportSPKI(
-      (await importJWK({ kty: 'RSA', n: jwk.n, e: jwk.e }, 'RS256', { extractable: true })) as CryptoKey,
-    )
+    const publicKey = await importJWK({ kty: 'RSA', n: jwk.n, e: jwk.e }, 'RS256', { extractable: true })
+    // tsc 7 types importJWK as CryptoKey | Uint8Array; the lint compiler (5.9) already narrows it.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+    const publicPem = await exportSPKI(publicKey as CryptoKey)
     const hs256 = await new SignJWT(
       JSON.parse(Buffer.from(valid.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>,
     )
@@ -283,7 +284,7 @@ describe('metadata and keys', () => {
     const paths: string[] = []
     let failed = false
     const flaky = (async (input: string | URL | Request, init?: RequestInit) => {
-      const url = String(input)
+      const url = input instanceof Request ? input.url : input.toString()
       paths.push(new URL(url).pathname)
       if (!failed && url.endsWith('/discovery/v2.0/keys')) {
         failed = true
@@ -291,7 +292,7 @@ describe('metadata and keys', () => {
           cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
         })
       }
-      return world.emu.fetch(url, init as Parameters<World['emu']['fetch']>[1])
+      return world.emu.fetch(url, init)
     }) as typeof fetch
     const api = world.api({ fetch: flaky })
     await api.authenticate(request(world.userToken()))
@@ -301,10 +302,10 @@ describe('metadata and keys', () => {
   it('answers 503 METADATA_UNAVAILABLE when Entra cannot be reached, and recovers', async () => {
     let down = true
     const api = world.api({
-      fetch: ((input: string | URL | Request, init?: RequestInit) =>
+      fetch: (input: string | URL | Request, init?: RequestInit) =>
         down
           ? Promise.reject(new TypeError('fetch failed'))
-          : world.emu.fetch(String(input), init as Parameters<World['emu']['fetch']>[1])) as typeof fetch,
+          : world.emu.fetch(input instanceof Request ? input.url : input.toString(), init),
     })
     const token = world.userToken()
     const refused = await refusal(api, token)

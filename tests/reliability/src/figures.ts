@@ -42,7 +42,8 @@ export function createFigureTable(section: string): FigureTable {
     print() {
       if (rows.length === 0) return
       const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))]
-      const cell = (value: unknown): string => (value === undefined ? '' : String(value).replace(/\|/g, '\\|'))
+      const cell = (value: unknown): string =>
+        value === undefined ? '' : (typeof value === 'string' ? value : JSON.stringify(value)).replace(/\|/g, '\\|')
       const lines = [
         `\n### ${section}`,
         `| ${columns.join(' | ')} |`,

@@ -89,7 +89,7 @@ export async function startSuiteEmulator(
 ): Promise<SuiteEmulator> {
   const { appCertificatePem, scanner, maxTokenCanaries, ...emulatorOptions } = options
   const emu = await startEmulator(emulatorOptions)
-  const emuFetch = emu.fetch as typeof globalThis.fetch
+  const emuFetch = emu.fetch
   const fetch =
     scanner === undefined
       ? emuFetch

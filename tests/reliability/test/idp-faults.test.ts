@@ -221,7 +221,7 @@ const rows: readonly FaultRow[] = [
 ]
 
 function pick<T>(value: T | { readonly jose: T; readonly msal: T }, engine: EngineName): T {
-  return typeof value === 'object' && value !== null && 'jose' in value ? value[engine] : (value as T)
+  return typeof value === 'object' && value !== null && 'jose' in value ? value[engine] : value
 }
 
 async function outcomeOf(promise: Promise<unknown>): Promise<{ code: 'token' | OboErrorCode; error?: OboError }> {

@@ -27,7 +27,8 @@ import {
 } from '../src/harness.ts'
 import { createLeakScanner } from '../src/leak-scanner.ts'
 import { settle, watchUnhandledRejections, type RejectionWatch } from '../src/process-guards.ts'
-import { connectIoredis, dumpRedis, startTestRedis, type TestRedis } from '../src/redis-server.ts'
+import { connectIoredis } from '@onbehalf/test-kit/redis-clients'
+import { dumpRedis, startTestRedis, type TestRedis } from '../src/redis-server.ts'
 
 const calls = Number(process.env['ISOLATION_CALLS'] ?? 3_000)
 const concurrency = 64
@@ -99,7 +100,7 @@ beforeAll(async () => {
     { scopes: [`${api}/.default`], scp: 'Read Write' },
   ]
   redis = await startTestRedis()
-  redisClient = await connectIoredis(redis.port)
+  redisClient = (await connectIoredis(redis.port)).client
 }, 60_000)
 
 afterAll(async () => {

@@ -132,7 +132,7 @@ describe.each(engineNames)('%s engine', (engineName) => {
       },
     ],
   ] as const)('INVALID_RESPONSE message says what to do (%s)', async (_name, fault) => {
-    const error = await failureWith(engineName, fault as FaultSpec)
+    const error = await failureWith(engineName, fault)
     expect(error.code).toBe<OboErrorCode>('INVALID_RESPONSE')
     expect(error.message).toMatch(actionable)
   })

@@ -31,7 +31,8 @@ import {
   watchUnhandledRejections,
   type RejectionWatch,
 } from '../src/process-guards.ts'
-import { connectIoredis, dumpRedis, startTestRedis, type TestRedis } from '../src/redis-server.ts'
+import { connectIoredis } from '@onbehalf/test-kit/redis-clients'
+import { dumpRedis, startTestRedis, type TestRedis } from '../src/redis-server.ts'
 
 const soakMs = Number(process.env['SOAK_SECONDS'] ?? 60) * 1000
 const concurrency = 32
@@ -66,7 +67,7 @@ beforeAll(async () => {
   watch = watchUnhandledRejections()
   suite = await startSuiteEmulator(secretA, { scanner, maxTokenCanaries })
   redis = await startTestRedis()
-  redisClient = await connectIoredis(redis.port)
+  redisClient = (await connectIoredis(redis.port)).client
   cache = createRedisTokenCache({
     redis: redisClient,
     keys: [{ id: 'soak', key: new Uint8Array(randomBytes(32)) }],

@@ -316,8 +316,9 @@ function renderMiddle(status, chain) {
       ),
     )
   }
-  if (chain.caeRetried)
+  if (chain.caeRetried) {
     body.append(h('p', { class: 'note' }, 'Downstream CAE challenge → fresh token with claims → retried once.'))
+  }
 }
 
 /** @param {unknown} answer */

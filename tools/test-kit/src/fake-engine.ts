@@ -1,6 +1,15 @@
 /**
- * A scripted engine for unit tests of the credential's own logic (argument rules, tenant rules, sharing, error
- * mapping). Integration tests use the real engines against the emulator.
+ * A scripted engine factory for unit tests of an adapter's own logic (argument rules, tenant rules, sharing,
+ * error mapping): it records every engine config and request. Integration tests use the real engines against
+ * the emulator.
+ *
+ * @example
+ * ```ts
+ * const fake = createFakeEngine()
+ * const credential = new OnBehalfOfCredential(tenantId, clientId, { userAssertion, clientSecret, engine: fake.factory })
+ * await credential.getToken('api://downstream/.default')
+ * expect(fake.exchanges).toHaveLength(1)
+ * ```
  */
 import type {
   EngineConfig,
@@ -55,15 +64,4 @@ export function createFakeEngine(): FakeEngine {
     },
   }
   return fake
-}
-
-/** A promise with its resolve/reject exposed. */
-export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
-  let resolve!: (value: T) => void
-  let reject!: (error: unknown) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  return { promise, resolve, reject }
 }

@@ -1,15 +1,32 @@
-/** Real Redis clients for the tests, configured the way the README recommends (fail fast when offline). */
+/**
+ * Real Redis clients for the tests, configured the way @onbehalf/redis's README recommends (no offline queue,
+ * fail fast, reconnect every 100 ms, errors observed: a stopped server is expected in several suites).
+ *
+ * @module
+ */
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
-import type { IoredisLike, NodeRedisLike } from '../src/index.ts'
 
-export interface TestClient {
+/** A node-redis client as `createClient()` returns it. */
+export type NodeRedisClient = ReturnType<typeof createClient>
+
+/** A connected client and how to close it. */
+export interface TestClient<Client = Redis | NodeRedisClient> {
   readonly kind: 'ioredis' | 'node-redis'
-  readonly client: IoredisLike | NodeRedisLike
+  readonly client: Client
   close(): Promise<void>
 }
 
-export async function connectIoredis(port: number, options: { subscriber?: boolean } = {}): Promise<TestClient> {
+/**
+ * An ioredis connection to the loopback server on `port`.
+ *
+ * @example
+ * ```ts
+ * const { client, close } = await connectIoredis(redis.port) // { subscriber: true } keeps the offline queue
+ * await close()
+ * ```
+ */
+export async function connectIoredis(port: number, options: { subscriber?: boolean } = {}): Promise<TestClient<Redis>> {
   const client = new Redis({
     host: '127.0.0.1',
     port,
@@ -31,7 +48,18 @@ export async function connectIoredis(port: number, options: { subscriber?: boole
   }
 }
 
-export async function connectNodeRedis(port: number, _options: { subscriber?: boolean } = {}): Promise<TestClient> {
+/**
+ * A node-redis connection to the loopback server on `port`.
+ *
+ * @example
+ * ```ts
+ * const { client, close } = await connectNodeRedis(redis.port)
+ * ```
+ */
+export async function connectNodeRedis(
+  port: number,
+  _options: { subscriber?: boolean } = {},
+): Promise<TestClient<NodeRedisClient>> {
   const client = createClient({
     url: `redis://127.0.0.1:${port}`,
     disableOfflineQueue: true,
@@ -49,6 +77,7 @@ export async function connectNodeRedis(port: number, _options: { subscriber?: bo
   }
 }
 
+/** Both client libraries, for suites that run once per client (`describe.each(clientKinds)`). */
 export const clientKinds = [
   ['ioredis', connectIoredis],
   ['node-redis', connectNodeRedis],
