@@ -19,7 +19,7 @@ const deepImports = [
   { regex: '^\\.\\./\\.\\./(?!\\.\\.)[^/]+/(src|test)/', message: deepImportMessage },
 ]
 const nodeOnly =
-  'Web-standard package: no Node-only module in src (only sha256-node.ts, chosen by the `node` condition).'
+  'Web-standard package: no Node-only module in src (only the *-node.ts modules chosen by the `node` condition).'
 const nodeBuiltins = {
   group: ['node:*'],
   message: nodeOnly,
@@ -118,8 +118,8 @@ export default tseslint.config(
     rules: { 'no-restricted-globals': ['error', ...nodeGlobals] },
   },
   {
-    // The one Node-specific module: the `node` condition of core's `#sha256`.
-    files: ['packages/core/src/sha256-node.ts'],
+    // The Node-specific modules: the `node` conditions of core's `#sha256` and `#diagnostics-channel`.
+    files: ['packages/core/src/sha256-node.ts', 'packages/core/src/diagnostics-channel-node.ts'],
     rules: restrictImports({ group: ['@onbehalf/*'], message: 'core imports nothing from the workspace.' }),
   },
   {

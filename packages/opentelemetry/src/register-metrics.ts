@@ -91,11 +91,15 @@ export function registerOnBehalfOfMetrics(options: OnBehalfOfMetricsOptions = {}
     const resource = scopeResource(event.scopes[0])
     const outcomeKey = event.source === 'l2' ? 'hit-l2' : event.outcome
     let byTenant = acquisitions.get(event.engine)
-    if (byTenant === undefined) acquisitions.set(event.engine, (byTenant = new Map()))
+    if (byTenant === undefined) {
+      acquisitions.set(event.engine, (byTenant = new Map<string, Map<string, Map<string, AcquisitionCount>>>()))
+    }
     let byScope = byTenant.get(event.tenantId)
-    if (byScope === undefined) byTenant.set(event.tenantId, (byScope = new Map()))
+    if (byScope === undefined) {
+      byTenant.set(event.tenantId, (byScope = new Map<string, Map<string, AcquisitionCount>>()))
+    }
     let byOutcome = byScope.get(resource)
-    if (byOutcome === undefined) byScope.set(resource, (byOutcome = new Map()))
+    if (byOutcome === undefined) byScope.set(resource, (byOutcome = new Map<string, AcquisitionCount>()))
     const entry = byOutcome.get(outcomeKey)
     if (entry !== undefined) {
       entry.count++

@@ -13,8 +13,8 @@ import { createRedisTokenCache } from '@onbehalf/redis'
 import { trace } from '@opentelemetry/api'
 import type { MetricData } from '@opentelemetry/sdk-metrics'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { connectIoredis, type TestClient } from '../../redis/test/clients.ts'
-import { startRedisServer, type RedisServer } from '../../redis/test/redis-server.ts'
+import { connectIoredis, type TestClient } from '@onbehalf/test-kit/redis-clients'
+import { startRedisServer, type RedisServer } from '@onbehalf/test-kit/redis-server'
 import {
   attributeNames as a,
   metricNames as m,

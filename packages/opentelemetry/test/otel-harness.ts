@@ -47,7 +47,7 @@ export function createMetricsHarness(): MetricsHarness {
 
 /** The data points of `name`, or an empty list. */
 export function points(metrics: MetricData[], name: string): DataPoint<unknown>[] {
-  return (metrics.find((metric) => metric.descriptor.name === name)?.dataPoints ?? []) as DataPoint<unknown>[]
+  return metrics.find((metric) => metric.descriptor.name === name)?.dataPoints ?? []
 }
 
 /** The sum of a counter's points whose attributes include `match`. */
@@ -88,7 +88,7 @@ export function createTracingHarness(): TracingHarness {
       return { span: wrap(span), tracingContext: trace.setSpan(parent, span) }
     },
     withContext(tracingContext, callback, ...args) {
-      return context.with(tracingContext as Context, callback, undefined, ...args)
+      return context.with(tracingContext, callback, undefined, ...args)
     },
     parseTraceparentHeader: () => undefined,
     createRequestHeaders: () => ({}),
