@@ -137,7 +137,9 @@ export async function startDownstreamApi(options: DownstreamApiOptions): Promise
     const claims = await authorize(request, reply)
     if (claims === undefined) return reply
     const oid = String(claims['oid'])
-    const document = documentsFor(oid, String(claims['name'] ?? 'user')).find((d) => d.id === request.params.id)
+    const document = documentsFor(oid, typeof claims['name'] === 'string' ? claims['name'] : 'user').find(
+      (d) => d.id === request.params.id,
+    )
     if (document === undefined) return reply.code(404).send({ error: 'not_found', message: 'No such document.' })
     return { ...document, text: `${document.title}, by ${document.owner} (last changed ${document.modified}).` }
   })

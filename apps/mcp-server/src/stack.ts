@@ -73,7 +73,7 @@ export async function startMcpStack(options: McpStackOptions = {}): Promise<McpS
     const downstream = await startDownstreamApiFor(identity, tls)
     cleanups.push(() => downstream.close())
 
-    const downstreamFetch = createTrustingFetch({ ca: tls.certificatePem }) as typeof fetch
+    const downstreamFetch = createTrustingFetch({ ca: tls.certificatePem })
     const { middleTier } = identity
     const appIdUri = middleTier.audiences.find((a) => a !== middleTier.clientId) ?? `api://${middleTier.clientId}`
     const resource = env['MCP_RESOURCE']?.trim() || appIdUri
