@@ -32,9 +32,16 @@ it('passes every scenario with the msal engine and the Redis cache, storing only
 
   const keys = await redis.keys('onbehalf-demo:*')
   expect(keys.length).toBeGreaterThan(0)
-  for (const key of keys) {
+  const entries = keys.filter((key) => !key.startsWith('onbehalf-demo:user:'))
+  expect(entries.length).toBeGreaterThan(0)
+  for (const key of entries) {
     expect(key).toMatch(/^onbehalf-demo:\{[A-Za-z0-9_-]{43}\}$/)
     const value = (await redis.getBuffer(key)) ?? Buffer.alloc(0)
     expect(value.toString('latin1')).not.toContain('eyJ')
+  }
+  // The per-user index that evictUser reads is named by a keyed hash and holds entry keys only.
+  for (const key of keys.filter((key) => key.startsWith('onbehalf-demo:user:'))) {
+    expect(key).toMatch(/^onbehalf-demo:user:\{[A-Za-z0-9_-]{22,43}\}$/)
+    for (const member of await redis.smembers(key)) expect(member).not.toContain('eyJ')
   }
 })

@@ -148,7 +148,8 @@ async function verifyClientAssertion(app: EmulatorApp, assertion: string, input:
     throw errors.invalidAssertionSignature('The client assertion is not a well-formed JWT.')
   }
   // Entra tells a federated credential from a certificate assertion by its issuer: not the client itself.
-  if (claims.iss !== app.clientId && input.verifyFederated !== undefined) {
+  // An assertion with no issuer at all cannot name a federated credential: it is judged as a certificate's.
+  if (typeof claims.iss === 'string' && claims.iss !== app.clientId && input.verifyFederated !== undefined) {
     await input.verifyFederated(app, assertion, claims, input.nowSeconds)
     return
   }

@@ -23,7 +23,10 @@ export async function dumpRedis(client: Redis): Promise<Map<string, string>> {
     const [next, keys] = await client.scan(cursor, 'COUNT', 500)
     cursor = next
     for (const key of keys) {
-      const value = await client.get(key)
+      // Token entries are strings; a user index (evictUser) is a set of keyed hashes: read each as it is.
+      const type = await client.type(key)
+      const value =
+        type === 'set' ? (await client.smembers(key)).join(' ') : type === 'string' ? await client.get(key) : null
       if (value !== null) entries.set(key, value)
     }
   } while (cursor !== '0')
