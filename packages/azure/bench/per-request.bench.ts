@@ -40,7 +40,7 @@ type Path = 'floor' | 'credentialFor' | 'constructor'
 const paths: readonly Path[] = ['floor', 'credentialFor', 'constructor']
 
 async function run(users: number, calls: number): Promise<Record<Path, number>> {
-  const cache = createMemoryTokenCache({ maxEntries: users })
+  const cache = createMemoryTokenCache({ maxEntries: users, maxBytes: users * 8_192 })
   const obo = createOnBehalfOf({ tenantId, clientId, clientSecret: 'bench-secret', engine, cache })
   const floorMap = new Map<string, string>()
   for (let user = 0; user < users; user++) {

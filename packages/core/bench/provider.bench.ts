@@ -31,7 +31,7 @@ const engine: OboEngine = {
 const assertionFor = (user: number) => `${assertionBase}.${user.toString().padStart(8, '0')}`
 
 async function fill(users: number) {
-  const cache = createMemoryTokenCache({ maxEntries: Math.max(users, 1) })
+  const cache = createMemoryTokenCache({ maxEntries: Math.max(users, 1), maxBytes: Math.max(users, 1) * 8_192 }) // every user held: the entry bound binds, not the byte budget
   const provider = createTokenProvider({ engine, cache })
   for (let user = 0; user < users; user++) {
     await provider.getToken({ tenantId: 'tenant', userAssertion: assertionFor(user), scopes })

@@ -34,7 +34,10 @@ class Reader extends MetricReader {
   }
 }
 
-const provider = createTokenProvider({ engine, cache: createMemoryTokenCache({ maxEntries: users }) })
+const provider = createTokenProvider({
+  engine,
+  cache: createMemoryTokenCache({ maxEntries: users, maxBytes: users * 8_192 }),
+})
 for (let user = 0; user < users; user++) {
   await provider.getToken({ tenantId: 'tenant', userAssertion: assertionFor(user), scopes })
 }
