@@ -6,8 +6,9 @@
  * @module
  */
 import type { AccessToken } from '@azure/core-auth'
-import { OnBehalfOfCredential, type OnBehalfOfCredentialOptions } from '@onbehalf/azure'
+import type { OnBehalfOfCredential } from '@onbehalf/azure'
 import { ApiAuthError } from './api-auth-error.ts'
+import type { CredentialFactory } from './credential-factory.ts'
 import { toApiAuthError, type OboFailureContext } from './obo-failure.ts'
 import type { ResolvedDownstreamApi } from './options.ts'
 import type { AccessTokenClaims, ValidatedToken } from './token-validator.ts'
@@ -69,8 +70,8 @@ export interface CallerContext {
   readonly clientId: string
   readonly authorityHost: string
   readonly downstreamApis: ReadonlyMap<string, ResolvedDownstreamApi>
-  /** The credential options without the assertion (validated once); `undefined` for a validation-only API. */
-  readonly credentialOptions: Omit<OnBehalfOfCredentialOptions, 'userAssertion'> | undefined
+  /** Makes a caller's credential (configuration validated once); `undefined` for a validation-only API. */
+  readonly credentialFor: CredentialFactory | undefined
 }
 
 /**
@@ -119,17 +120,14 @@ class ProtectedCaller implements Caller {
 
   get credential(): OnBehalfOfCredential {
     if (this.#validated.appOnly) throw appOnlyRefusal()
-    const credentialOptions = this.#context.credentialOptions
-    if (credentialOptions === undefined) {
+    const credentialFor = this.#context.credentialFor
+    if (credentialFor === undefined) {
       throw new TypeError(
         'createProtectedApi was given no client credential (clientSecret, clientCertificate, clientCertificatePath or getClientAssertion), so it cannot call downstream APIs.',
       )
     }
     // The caller's own tenant: a multi-tenant API exchanges each user's token in that user's tenant.
-    this.#credential ??= new OnBehalfOfCredential(this.#validated.tenantId, this.#context.clientId, {
-      ...credentialOptions,
-      userAssertion: this.#assertion,
-    })
+    this.#credential ??= credentialFor(this.#validated.tenantId, this.#assertion)
     return this.#credential
   }
 

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { OnBehalfOfCredential, type OnBehalfOfCredentialOptions } from '@onbehalf/azure'
 import { invalidTokenError } from './api-auth-error.ts'
 import { createCaller, type Caller, type CallerContext } from './caller.ts'
+import { createCredentialFactory } from './credential-factory.ts'
 import { resolveOptions, type ProtectedApiOptions } from './options.ts'
 import type { Requirement } from './requirements.ts'
 import { createSigningKeys } from './signing-keys.ts'
@@ -85,39 +85,28 @@ const jwtShape = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
  */
 export function createProtectedApi(options: ProtectedApiOptions): ProtectedApi {
   const settings = resolveOptions(options)
-  const credentialOptions: Omit<OnBehalfOfCredentialOptions, 'userAssertion'> = {
-    ...pick(options, [
-      'clientSecret',
-      'clientCertificate',
-      'clientCertificatePath',
-      'getClientAssertion',
-      'password',
-      'sendCertificateChain',
-      'disableInstanceDiscovery',
-      'cache',
-      'engine',
-      'fetch',
-    ]),
-    authority: settings.authorityHost,
-  }
   // Without a client credential the API only validates tokens (a downstream API that calls nothing further).
   const hasCredential = credentialNames.some((name) => options[name] !== undefined)
-  try {
-    // Validates the client credential (and parses a certificate) once, with the credential's own rules.
-    if (hasCredential) {
-      new OnBehalfOfCredential(settings.tenantId, settings.clientId, {
-        ...credentialOptions,
-        userAssertion: 'configuration-check',
+  // Validates the client credential (and parses a certificate) once, with the credential's own rules.
+  const credentialFor = hasCredential
+    ? createCredentialFactory({
+        ...pick(options, [
+          'clientSecret',
+          'clientCertificate',
+          'clientCertificatePath',
+          'getClientAssertion',
+          'password',
+          'sendCertificateChain',
+          'disableInstanceDiscovery',
+          'cache',
+          'engine',
+          'fetch',
+        ]),
+        tenantId: settings.tenantId,
+        clientId: settings.clientId,
+        authority: settings.authorityHost,
       })
-    }
-  } catch (error) {
-    if (error instanceof TypeError) {
-      throw new TypeError(`createProtectedApi: ${error.message.replace(/^OnBehalfOfCredential: /, '')}`, {
-        cause: error,
-      })
-    }
-    throw error
-  }
+    : undefined
   const keys = createSigningKeys({
     authorityHost: settings.authorityHost,
     tenant: settings.metadataTenant,
@@ -131,7 +120,7 @@ export function createProtectedApi(options: ProtectedApiOptions): ProtectedApi {
     clientId: settings.clientId,
     authorityHost: settings.authorityHost,
     downstreamApis: settings.downstreamApis,
-    credentialOptions: hasCredential ? credentialOptions : undefined,
+    credentialFor,
   }
   const appIdUri = settings.appIdUris[0] as string
 
