@@ -22,6 +22,9 @@ const ours: readonly ContenderId[] = ['ours-jose', 'ours-msal']
  */
 const engineNoise = { low: 0.87, high: 1.15 } as const
 
+/** SPEC §7, protected API: what validating a cached-valid token plus an OBO cache hit may add to a request. */
+const protectedApiBudgetUs = 20
+
 function hitAt(result: CacheHitResult | NotApplicable | undefined, users: number): HitPoint | undefined {
   if (result === undefined || isNotApplicable(result)) return undefined
   const point = result.points.find((p) => p.users === users)
@@ -146,6 +149,31 @@ export function computeBars(
         pass: ratio >= engineNoise.low && ratio <= engineNoise.high,
       })
     }
+  }
+  const handWritten = results.protectedApi?.['azure-identity']
+  for (const id of ours) {
+    const server = results.protectedApi?.[id]
+    if (server === undefined) continue
+    const measured = isNotApplicable(server) ? undefined : server
+    const reference =
+      handWritten === undefined || isNotApplicable(handWritten)
+        ? ''
+        : `; hand-written jose + @azure/identity: ${handWritten.requestUs.median.toFixed(1)} µs`
+    bars.push({
+      name: `${id} protected API: validate a cached-valid token + OBO cache hit, per request (median)`,
+      value: measured === undefined ? 'not measured' : `${measured.requestUs.median.toFixed(2)} µs${reference}`,
+      threshold: `≤ ${protectedApiBudgetUs} µs`,
+      pass: measured !== undefined && measured.requestUs.median <= protectedApiBudgetUs,
+    })
+    bars.push({
+      name: `${id} protected API: hits are hits (sanity)`,
+      value:
+        measured === undefined
+          ? 'not measured'
+          : `${measured.requestsDuringMeasure.token} token request(s), ${measured.wrongUsers} token(s) for another user while measuring`,
+      threshold: '0 and 0',
+      pass: measured !== undefined && measured.requestsDuringMeasure.token === 0 && measured.wrongUsers === 0,
+    })
   }
   for (const [id, result] of Object.entries(results.cacheHits)) {
     if (result === undefined || isNotApplicable(result)) continue

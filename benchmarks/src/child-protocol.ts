@@ -17,6 +17,10 @@ export interface EmulatorAccess {
   readonly clientSecret: string
   /** The downstream scope every contender asks for. */
   readonly scope: string
+  /** The issuer (`iss`) of the tenant's v2.0 access tokens, which the user assertions are. */
+  readonly issuer: string
+  /** The tenant's JWKS URL (signing keys of those tokens). */
+  readonly jwksUri: string
 }
 
 /** Everything a scenario process needs. */

@@ -12,6 +12,7 @@ import { runCold } from './scenarios/cold.ts'
 import { runHerd } from './scenarios/herd.ts'
 import { runMemory } from './scenarios/memory.ts'
 import { runPerRequest } from './scenarios/per-request.ts'
+import { runProtectedApi } from './scenarios/protected-api.ts'
 
 function numberParam(spec: ChildSpec, name: string): number {
   const value = spec.params[name]
@@ -27,6 +28,16 @@ function listParam(spec: ChildSpec, name: string): readonly number[] {
 
 async function run(spec: ChildSpec): Promise<unknown> {
   const parent = connectToParent()
+  if (spec.scenario === 'protected-api') {
+    const { createProtectedTier } = await import('./contenders/protected-tier.ts')
+    return runProtectedApi(await createProtectedTier(spec.contender, spec.emulator), parent, {
+      users: numberParam(spec, 'users'),
+      maxSamples: numberParam(spec, 'maxSamples'),
+      minSamples: numberParam(spec, 'minSamples'),
+      budgetMs: numberParam(spec, 'budgetMs'),
+      warmupMs: numberParam(spec, 'warmupMs'),
+    })
+  }
   const contender = await createContender(spec.contender, spec.emulator, {
     maxEntries: numberParam(spec, 'maxEntries'),
   })

@@ -50,6 +50,8 @@ export async function startLane(dir: string, index: number): Promise<EmulatorLan
       // `<resource>/.default`, what Azure SDK clients ask for. The emulator answers it as Entra does (granted scopes
       // plus the `.default` itself), so msal-node and @azure/identity find their own cache entries for it.
       scope: downstream.defaultScope,
+      issuer: emu.issuer(),
+      jwksUri: emu.jwksUri(),
     },
     caFile,
     users: (count) => {

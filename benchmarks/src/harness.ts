@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { computeBars } from './bars.ts'
 import type { ChildSpec } from './child-protocol.ts'
+import { protectedTierIds } from './contenders/protected-tier.ts'
 import { startLane, type EmulatorLane } from './emulator-lane.ts'
 import { machineInfo, versionInfo } from './machine.ts'
 import {
@@ -21,6 +22,7 @@ import {
   type MemoryResult,
   type NotApplicable,
   type PerRequestResult,
+  type ProtectedApiResult,
   type ScenarioId,
   type Skipped,
 } from './results.ts'
@@ -44,6 +46,10 @@ interface Job {
 /** Why `@azure/identity` takes no part in the shared-cache scenarios. */
 const identityHasNoSharedCache =
   'A credential is built per request (the user assertion is a constructor argument) and each instance owns a private MSAL cache, so no cache outlives a request: scenario 2 shows the consequence.'
+
+/** Why msal-node takes no part in the protected-API scenario. */
+const protectedApiHandWritten =
+  'the hand-written middle tier of the protected-API scenario is jose + `@azure/identity`, the way Node APIs are written today (see the `@azure/identity` row)'
 
 function notApplicable(reason: string): NotApplicable {
   return { notApplicable: reason }
@@ -84,6 +90,21 @@ function planJobs(settings: ComparisonSettings): Job[] {
                 maxSamples: settings.hitMaxSamples,
                 minSamples: settings.hitMinSamples,
                 budgetMs: settings.hitBudgetMs,
+                warmupMs: settings.hitWarmupMs,
+              },
+            })
+          }
+          break
+        case 'protected-api':
+          if (protectedTierIds.includes(contender)) {
+            jobs.push({
+              scenario,
+              contender,
+              params: {
+                users: settings.protectedApiUsers,
+                maxSamples: settings.hitMaxSamples,
+                minSamples: settings.hitMinSamples,
+                budgetMs: settings.protectedApiBudgetMs,
                 warmupMs: settings.hitWarmupMs,
               },
             })
@@ -169,6 +190,8 @@ export async function runComparison(
     const herd = {} as Record<ContenderId, HerdResult | NotApplicable>
     const cold = {} as Record<ContenderId, ColdResult | NotApplicable>
     const memory = {} as Record<ContenderId, MemoryResult | NotApplicable>
+    const protectedApi: Partial<Record<ContenderId, ProtectedApiResult | NotApplicable>> = {}
+    const protectedApis = byScenario<ProtectedApiResult>('protected-api')
     const hits = byScenario<CacheHitResult>('cache-hits')
     const perRequests = byScenario<PerRequestResult>('per-request')
     const herds = byScenario<HerdResult>('herd')
@@ -203,6 +226,9 @@ export async function runComparison(
       } else if (has('cold') && allRuns[0] !== undefined) {
         cold[id] = allRuns[0] as unknown as NotApplicable
       }
+      if (has('protected-api')) {
+        protectedApi[id] = protectedApis.get(id)?.[0] ?? notApplicable(protectedApiHandWritten)
+      }
       if (has('memory')) {
         const measured = memories.get(id)?.[0]
         if (measured === undefined) memory[id] = notApplicable(identityHasNoSharedCache)
@@ -230,6 +256,7 @@ export async function runComparison(
       herd,
       cold,
       memory,
+      ...(settings.scenarios.includes('protected-api') ? { protectedApi } : {}),
     }
     return { ...partial, bars: computeBars(partial, settings) }
   } finally {

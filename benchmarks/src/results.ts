@@ -20,7 +20,7 @@ export const contenderLabels: Readonly<Record<ContenderId, string>> = {
 }
 
 /** The scenarios; each runs in its own process per contender. */
-export type ScenarioId = 'cache-hits' | 'per-request' | 'herd' | 'cold' | 'memory'
+export type ScenarioId = 'cache-hits' | 'per-request' | 'herd' | 'cold' | 'memory' | 'protected-api'
 
 /** Requests the emulator received, by endpoint kind. */
 export interface RequestCounts {
@@ -106,6 +106,27 @@ export interface MemoryResult {
   readonly points: readonly (MemoryPoint | Skipped)[]
 }
 
+/**
+ * Scenario 6: a protected API's work per request for a returning caller: validate the incoming access token
+ * (already verified once) and get an OBO token that is already cached. Times in microseconds.
+ */
+export interface ProtectedApiResult {
+  /** How the middle tier is written (the library call or the hand-written code). */
+  readonly pattern: string
+  /** Distinct callers (real emulator users), each seen once before measuring. */
+  readonly users: number
+  /** The whole request: validation and OBO token. */
+  readonly requestUs: Summary
+  /** The validation part (bearer header to validated claims). */
+  readonly validateUs: Summary
+  /** The OBO token part. */
+  readonly tokenUs: Summary
+  /** What the emulator received while measuring (token requests must be 0 for a cache hit). */
+  readonly requestsDuringMeasure: RequestCounts
+  /** Requests whose OBO token was for another user than the caller (must be 0). */
+  readonly wrongUsers: number
+}
+
 /** A scenario a contender does not take part in, and why. */
 export interface NotApplicable {
   readonly notApplicable: string
@@ -143,6 +164,8 @@ export interface ComparisonResults {
   readonly herd: Readonly<Record<ContenderId, HerdResult | NotApplicable>>
   readonly cold: Readonly<Record<ContenderId, ColdResult | NotApplicable>>
   readonly memory: Readonly<Record<ContenderId, MemoryResult | NotApplicable>>
+  /** Absent in results written before the scenario existed. */
+  readonly protectedApi?: Readonly<Partial<Record<ContenderId, ProtectedApiResult | NotApplicable>>>
   readonly bars: readonly Bar[]
 }
 

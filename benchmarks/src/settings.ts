@@ -31,6 +31,10 @@ export interface ComparisonSettings {
   readonly msalMemoryMaxUsers: number
   /** Users per pre-fill call. */
   readonly prefillBatch: number
+  /** Scenario 6: distinct callers of the protected API (real emulator users). */
+  readonly protectedApiUsers: number
+  /** Scenario 6: measuring time per contender (ms); samples bounded as in scenario 1. */
+  readonly protectedApiBudgetMs: number
   /** `maxEntries` of onbehalf's memory cache (above the largest size, so nothing is evicted). */
   readonly maxEntries: number
   /** The size of the "vs msal-node" bar. */
@@ -64,12 +68,14 @@ export const fullSettings: ComparisonSettings = {
   memorySizes: [10_000, 100_000],
   msalMemoryMaxUsers: 10_000,
   prefillBatch: 5_000,
+  protectedApiUsers: 1_000,
+  protectedApiBudgetMs: 3_000,
   maxEntries: 250_000,
   barUsers: 4_000,
   lanes: 1,
   childTimeoutMs: 300_000,
   contenders: ['ours-jose', 'ours-msal', 'msal-node', 'azure-identity'],
-  scenarios: ['cold', 'per-request', 'herd', 'cache-hits', 'memory'],
+  scenarios: ['cold', 'per-request', 'herd', 'cache-hits', 'memory', 'protected-api'],
 }
 
 /**
@@ -94,6 +100,8 @@ export const quickSettings: ComparisonSettings = {
   memorySizes: [50, 200],
   msalMemoryMaxUsers: 50,
   prefillBatch: 100,
+  protectedApiUsers: 5,
+  protectedApiBudgetMs: 50,
   maxEntries: 1_000,
   barUsers: 10,
   lanes: 3,
