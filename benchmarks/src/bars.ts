@@ -23,7 +23,7 @@ const ours: readonly ContenderId[] = ['ours-jose', 'ours-msal']
 const engineNoise = { low: 0.87, high: 1.15 } as const
 
 /** SPEC §7, protected API: what validating a cached-valid token plus an OBO cache hit may add to a request. */
-const protectedApiBudgetUs = 20
+export const protectedApiBudgetUs = 20
 
 function hitAt(result: CacheHitResult | NotApplicable | undefined, users: number): HitPoint | undefined {
   if (result === undefined || isNotApplicable(result)) return undefined

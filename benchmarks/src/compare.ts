@@ -59,7 +59,7 @@ if (!args.has('--no-write')) {
         }
   const written = await writeOutputs(results, settings, target)
   process.stdout.write(
-    `\nWrote ${written.json}\n      ${written.markdown}\n      ${written.latencyChart}\n      ${written.requestsChart}\n`,
+    `\nWrote ${[written.json, written.markdown, written.latencyChart, written.requestsChart, written.protectedApiChart].filter((f) => f !== undefined).join('\n      ')}\n`,
   )
   process.stdout.write(`\nSnippet for the root README:\n\n${readmeSnippet(results, settings)}\n`)
 }

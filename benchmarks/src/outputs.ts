@@ -7,7 +7,9 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
 import { headline, headlineBullets, renderMarkdown } from './report/markdown.ts'
-import { latencyChart, requestsChart } from './report/svg.ts'
+import { protectedApiBudgetUs } from './bars.ts'
+import { latencyChartSpec, protectedApiChartSpec, requestsChartSpec } from './report/charts.ts'
+import { renderSvg } from './report/vega.ts'
 import type { ComparisonResults } from './results.ts'
 import type { ComparisonSettings } from './settings.ts'
 
@@ -25,10 +27,12 @@ export interface WrittenOutputs {
   readonly markdown: string
   readonly latencyChart: string
   readonly requestsChart: string
+  /** Absent when the results have no protected-API scenario. */
+  readonly protectedApiChart?: string
 }
 
 /**
- * Writes the JSON results, both charts and the Markdown page (which links the charts relatively).
+ * Writes the JSON results, the charts and the Markdown page (which links the charts relatively).
  *
  * @example
  * ```ts
@@ -42,6 +46,8 @@ export async function writeOutputs(
 ): Promise<WrittenOutputs> {
   const latencyFile = join(paths.chartsDir, 'cache-hit-latency.svg')
   const requestsFile = join(paths.chartsDir, 'token-requests.svg')
+  const protectedApiFile = join(paths.chartsDir, 'protected-api.svg')
+  const withProtectedApi = results.protectedApi !== undefined
   await Promise.all([
     mkdir(dirname(paths.json), { recursive: true }),
     mkdir(dirname(paths.markdown), { recursive: true }),
@@ -50,14 +56,18 @@ export async function writeOutputs(
   const link = (file: string): string => relative(dirname(paths.markdown), file).split('\\').join('/')
   await Promise.all([
     writeFile(paths.json, `${JSON.stringify(results, null, 2)}\n`),
-    writeFile(latencyFile, latencyChart(results, settings.barUsers, settings.hitCapMs)),
-    writeFile(requestsFile, requestsChart(results)),
+    writeFile(latencyFile, await renderSvg(latencyChartSpec(results, settings.barUsers, settings.hitCapMs))),
+    writeFile(requestsFile, await renderSvg(requestsChartSpec(results))),
+    withProtectedApi
+      ? writeFile(protectedApiFile, await renderSvg(protectedApiChartSpec(results, protectedApiBudgetUs)))
+      : undefined,
     writeFile(
       paths.markdown,
       await formatMarkdown(
         renderMarkdown(results, settings, {
           latency: link(latencyFile),
           requests: link(requestsFile),
+          protectedApi: link(protectedApiFile),
         }),
         paths.markdown,
       ),
@@ -68,6 +78,7 @@ export async function writeOutputs(
     markdown: paths.markdown,
     latencyChart: latencyFile,
     requestsChart: requestsFile,
+    ...(withProtectedApi ? { protectedApiChart: protectedApiFile } : {}),
   }
 }
 

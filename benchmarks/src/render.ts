@@ -22,5 +22,5 @@ const written = await writeOutputs(results, settings, {
   chartsDir: join(repoRoot, 'docs', 'benchmarks'),
 })
 process.stdout.write(
-  `Rewrote ${written.markdown}, ${written.latencyChart}, ${written.requestsChart}\n\n${readmeSnippet(results, settings)}\n`,
+  `Rewrote ${[written.markdown, written.latencyChart, written.requestsChart, written.protectedApiChart].filter((f) => f !== undefined).join(', ')}\n\n${readmeSnippet(results, settings)}\n`,
 )

@@ -19,6 +19,14 @@ export const contenderLabels: Readonly<Record<ContenderId, string>> = {
   'azure-identity': '@azure/identity OBO credential',
 }
 
+/** How each contender's middle tier is named in the protected-API scenario. */
+export const protectedTierLabels: Readonly<Record<ContenderId, string>> = {
+  'ours-jose': '@onbehalf/server (jose engine)',
+  'ours-msal': '@onbehalf/server (msal engine)',
+  'msal-node': 'msal-node',
+  'azure-identity': 'hand-written: jose + @azure/identity',
+}
+
 /** The scenarios; each runs in its own process per contender. */
 export type ScenarioId = 'cache-hits' | 'per-request' | 'herd' | 'cold' | 'memory' | 'protected-api'
 

@@ -86,7 +86,25 @@ describe('benchmark harness (tiny run)', () => {
     }
   }, 180_000)
 
-  it('measures memory and cold calls, and writes the JSON, the page and both charts', async () => {
+  it('measures the protected API: hits for @onbehalf/server, an exchange per request for the hand-written tier', async () => {
+    const { protectedApi } = await run()
+    const ours = protectedApi?.['ours-jose']
+    const handWritten = protectedApi?.['azure-identity']
+    if (ours === undefined || isNotApplicable(ours) || handWritten === undefined || isNotApplicable(handWritten)) {
+      throw new Error('protected-API results missing')
+    }
+    expect(isNotApplicable(protectedApi?.['msal-node'])).toBe(true)
+    expect(ours.users).toBe(settings.protectedApiUsers)
+    expect(ours.requestsDuringMeasure.token).toBe(0)
+    expect(ours.wrongUsers).toBe(0)
+    expect(ours.requestUs.count).toBeGreaterThanOrEqual(settings.hitMinSamples)
+    expect(ours.validateUs.count).toBe(ours.requestUs.count)
+    // @azure/identity's credential per request has no shared cache: every request is a token exchange.
+    expect(handWritten.requestsDuringMeasure.token).toBe(handWritten.requestUs.count)
+    expect(handWritten.wrongUsers).toBe(0)
+  }, 180_000)
+
+  it('measures memory and cold calls, and writes the JSON, the page and the charts', async () => {
     const r = await run()
     const memory = r.memory['ours-jose']
     if (memory === undefined || isNotApplicable(memory)) throw new Error('memory result missing')
@@ -115,7 +133,9 @@ describe('benchmark harness (tiny run)', () => {
     const page = await readFile(written.markdown, 'utf8')
     expect(page).toContain('](benchmarks/cache-hit-latency.svg)')
     expect(page).toContain('## 5. Memory per cached user')
-    for (const chart of [written.latencyChart, written.requestsChart]) {
+    expect(page).toContain('](benchmarks/protected-api.svg)')
+    expect(written.protectedApiChart).toBe(join(dir, 'docs', 'benchmarks', 'protected-api.svg'))
+    for (const chart of [written.latencyChart, written.requestsChart, written.protectedApiChart ?? '']) {
       const svg = await readFile(chart, 'utf8')
       expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true)
       expect(svg).not.toContain('NaN')

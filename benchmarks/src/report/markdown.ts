@@ -12,14 +12,18 @@ import {
   type ComparisonResults,
   type ContenderId,
   type HitPoint,
+  protectedTierLabels,
 } from '../results.ts'
 import type { ComparisonSettings } from '../settings.ts'
+import { protectedApiBudgetUs } from '../bars.ts'
 import { formatBytes, formatCount, formatMicros, formatMillis, formatRatio } from './format.ts'
+import { contenderRows, markdownTable, type Column } from './table.ts'
 
 /** Where the charts are, relative to the Markdown file. */
 export interface ChartLinks {
   readonly latency: string
   readonly requests: string
+  readonly protectedApi: string
 }
 
 function hitPoint(results: ComparisonResults, id: ContenderId, users: number): HitPoint | undefined {
@@ -47,6 +51,8 @@ export interface Headline {
     readonly msal: number | undefined
     readonly identity: number | undefined
   }
+  /** Median per request of scenario 6 (µs): `@onbehalf/server` (jose engine) and the hand-written tier. */
+  readonly protectedApi: { readonly oursUs: number | undefined; readonly handWrittenUs: number | undefined }
 }
 
 /**
@@ -68,6 +74,10 @@ export function headline(results: ComparisonResults, barUsers: number): Headline
     const r = results.herd[id]
     return r === undefined || isNotApplicable(r) ? undefined : r.requests.token
   }
+  const tier = (id: ContenderId): number | undefined => {
+    const r = results.protectedApi?.[id]
+    return r === undefined || isNotApplicable(r) ? undefined : r.requestUs.median
+  }
   const anyPerRequest = Object.values(results.perRequest).find((r) => r !== undefined && !isNotApplicable(r))
   const anyHerd = Object.values(results.herd).find((r) => r !== undefined && !isNotApplicable(r))
   return {
@@ -87,6 +97,7 @@ export function headline(results: ComparisonResults, barUsers: number): Headline
       msal: hd('msal-node'),
       identity: hd('azure-identity'),
     },
+    protectedApi: { oursUs: tier('ours-jose'), handWrittenUs: tier('azure-identity') },
   }
 }
 
@@ -117,21 +128,24 @@ export function headlineBullets(h: Headline): string[] {
       `- **${n(h.herd.ours)} token request for ${formatCount(h.herd.concurrency)} concurrent cold calls** for one user; msal-node made ${n(h.herd.msal)}, \`@azure/identity\` ${n(h.herd.identity)}.`,
     )
   }
+  const { oursUs, handWrittenUs } = h.protectedApi
+  if (oursUs !== undefined && handWrittenUs !== undefined) {
+    lines.push(
+      `- **${formatMicros(oursUs)} per request to validate a returning caller's token and get its OBO token** with \`@onbehalf/server\`, vs ${formatMicros(handWrittenUs)} for a hand-written \`jose\` + \`@azure/identity\` middle tier (median, same run).`,
+    )
+  }
   return lines
 }
 
-function table(
-  header: readonly string[],
-  rows: readonly (readonly string[])[],
-  align?: readonly ('l' | 'r')[],
-): string {
-  const sep = header.map((_, i) => ((align?.[i] ?? 'l') === 'r' ? '---:' : '---'))
-  return [`| ${header.join(' | ')} |`, `| ${sep.join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
-}
+const right = (header: string): Column => ({ header, align: 'right' })
+const left = (header: string): Column => ({ header })
+const medianP99 = (summary: { median: number; p99: number }, unit: (v: number) => string = formatMicros): string =>
+  `${unit(summary.median)} / ${unit(summary.p99)}`
 
-function requestsBreakdown(byEndpoint: Readonly<Record<string, number>>): string {
-  const parts = Object.entries(byEndpoint).map(([kind, count]) => `${kind} ${formatCount(count)}`)
-  return parts.length === 0 ? 'none' : parts.join(', ')
+/** `total (endpoint n, …)`: every request the emulator received, by endpoint. */
+function allRequests(requests: { total: number; byEndpoint: Readonly<Record<string, number>> }): string {
+  const parts = Object.entries(requests.byEndpoint).map(([kind, count]) => `${kind} ${formatCount(count)}`)
+  return `${formatCount(requests.total)} (${parts.length === 0 ? 'none' : parts.join(', ')})`
 }
 
 /**
@@ -158,14 +172,18 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
   out.push('')
   out.push(`![Token requests per scenario](${charts.requests})`)
   out.push('')
+  if (results.protectedApi !== undefined) {
+    out.push(`![Protected API: validate + OBO token per request](${charts.protectedApi})`)
+    out.push('')
+  }
 
   out.push('## Bars')
   out.push('')
   out.push('The bars of the specification (§7) that this run can decide, computed from its own figures.')
   out.push('')
   out.push(
-    table(
-      ['bar', 'measured', 'threshold', 'result'],
+    markdownTable(
+      [left('bar'), left('measured'), left('threshold'), left('result')],
       results.bars.map((b) => [b.name, b.value, b.threshold, b.pass ? '**PASS**' : '**FAIL**']),
     ),
   )
@@ -189,10 +207,10 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
       else if (isSkipped(p)) {
         row.push('skipped¹')
         skippedNotes.push(`${contenderLabels[id]} at ${formatCount(users)} users: ${p.skipped}.`)
-      } else row.push(`${formatMicros(p.hitUs.median)} / ${formatMicros(p.hitUs.p99)}`)
+      } else row.push(medianP99(p.hitUs))
     }
     const floor = hitPoint(results, 'ours-jose', users)?.floorUs ?? hitPoint(results, 'ours-msal', users)?.floorUs
-    row.push(floor === undefined ? '–' : `${formatMicros(floor.median)} / ${formatMicros(floor.p99)}`)
+    row.push(floor === undefined ? '–' : medianP99(floor))
     if (hitIds.includes('msal-node')) {
       const msal = hitPoint(results, 'msal-node', users)
       const ours = hitPoint(results, 'ours-jose', users)
@@ -206,13 +224,7 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
     'floor: SHA-256 + map lookup<br>median / p99',
   ]
   if (hitIds.includes('msal-node')) hitHeader.push('msal-node ÷ onbehalf (jose)')
-  out.push(
-    table(
-      hitHeader,
-      hitRows,
-      hitHeader.map((_, i) => (i === 0 ? 'r' : 'r')),
-    ),
-  )
+  out.push(markdownTable(hitHeader.map(right), hitRows))
   out.push('')
   if (skippedNotes.length > 0) {
     out.push(`¹ ${skippedNotes.join(' ')}`)
@@ -244,23 +256,20 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
   )
   out.push('')
   out.push(
-    table(
-      ['contender', 'pattern', 'token requests', 'all requests', 'median / p99 per call'],
-      ids.flatMap((id) => {
-        const r = results.perRequest[id]
-        if (r === undefined) return []
-        if (isNotApplicable(r)) return [[contenderLabels[id], r.notApplicable, '–', '–', '–']]
-        return [
-          [
-            contenderLabels[id],
-            r.pattern,
-            `${formatCount(r.requests.token)} per ${formatCount(r.calls)} calls`,
-            `${formatCount(r.requests.total)} (${requestsBreakdown(r.requests.byEndpoint)})`,
-            `${formatMillis(r.latencyMs.median)} / ${formatMillis(r.latencyMs.p99)}`,
-          ],
-        ]
-      }),
-      ['l', 'l', 'r', 'l', 'r'],
+    markdownTable(
+      [
+        left('contender'),
+        left('pattern'),
+        right('token requests'),
+        left('all requests'),
+        right('median / p99 per call'),
+      ],
+      contenderRows(ids, results.perRequest, 5, (r) => [
+        r.pattern,
+        `${formatCount(r.requests.token)} per ${formatCount(r.calls)} calls`,
+        allRequests(r.requests),
+        medianP99(r.latencyMs, formatMillis),
+      ]),
     ),
   )
   out.push('')
@@ -272,35 +281,24 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
   )
   out.push('')
   out.push(
-    table(
+    markdownTable(
       [
-        'contender',
-        'concurrent calls',
-        'token requests',
-        'all requests',
-        'until all served',
-        'failed',
-        'distinct tokens',
+        left('contender'),
+        right('concurrent calls'),
+        right('token requests'),
+        left('all requests'),
+        right('until all served'),
+        right('failed'),
+        right('distinct tokens'),
       ],
-      ids.flatMap((id) => {
-        const r = results.herd[id]
-        if (r === undefined) return []
-        if (isNotApplicable(r)) {
-          return [[contenderLabels[id], r.notApplicable, '–', '–', '–', '–', '–']]
-        }
-        return [
-          [
-            contenderLabels[id],
-            formatCount(r.concurrency),
-            formatCount(r.requests.token),
-            `${formatCount(r.requests.total)} (${requestsBreakdown(r.requests.byEndpoint)})`,
-            formatMillis(r.totalMs),
-            formatCount(r.failed),
-            formatCount(r.distinctTokens),
-          ],
-        ]
-      }),
-      ['l', 'r', 'r', 'l', 'r', 'r', 'r'],
+      contenderRows(ids, results.herd, 7, (r) => [
+        formatCount(r.concurrency),
+        formatCount(r.requests.token),
+        allRequests(r.requests),
+        formatMillis(r.totalMs),
+        formatCount(r.failed),
+        formatCount(r.distinctTokens),
+      ]),
     ),
   )
   out.push('')
@@ -321,23 +319,14 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
   )
   out.push('')
   out.push(
-    table(
-      ['contender', 'first call (median)', 'runs', 'token requests', 'all requests'],
-      ids.flatMap((id) => {
-        const r = results.cold[id]
-        if (r === undefined) return []
-        if (isNotApplicable(r)) return [[contenderLabels[id], r.notApplicable, '–', '–', '–']]
-        return [
-          [
-            contenderLabels[id],
-            formatMillis(r.medianMs),
-            r.firstCallMs.map((ms) => formatMillis(ms)).join(', '),
-            formatCount(r.requests.token),
-            `${formatCount(r.requests.total)} (${requestsBreakdown(r.requests.byEndpoint)})`,
-          ],
-        ]
-      }),
-      ['l', 'r', 'l', 'r', 'l'],
+    markdownTable(
+      [left('contender'), right('first call (median)'), left('runs'), right('token requests'), left('all requests')],
+      contenderRows(ids, results.cold, 5, (r) => [
+        formatMillis(r.medianMs),
+        r.firstCallMs.map((ms) => formatMillis(ms)).join(', '),
+        formatCount(r.requests.token),
+        allRequests(r.requests),
+      ]),
     ),
   )
   out.push('')
@@ -373,7 +362,10 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
     }
   }
   out.push(
-    table(['contender', 'cached users', 'heap per user', 'tokens', 'overhead'], memoryRows, ['l', 'r', 'r', 'r', 'r']),
+    markdownTable(
+      [left('contender'), right('cached users'), right('heap per user'), right('tokens'), right('overhead')],
+      memoryRows,
+    ),
   )
   out.push('')
   if (memoryNotes.length > 0) {
@@ -381,12 +373,52 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
     out.push('')
   }
 
+  const protectedApi = results.protectedApi
+  if (protectedApi !== undefined) {
+    out.push('## 6. Protected API: validate the caller and get an OBO token, per request')
+    out.push('')
+    out.push(
+      `A protected API's own work per request for a returning caller, without an HTTP server so the figure is the library's cost: take the bearer token from the request's headers, validate it (a token the tier has verified before), then get an OBO token for the downstream API. \`@onbehalf/server\`: \`createProtectedApi\` once, then per request \`api.authenticate(request)\` and \`caller.getToken(name)\`, the framework-neutral core every adapter calls; it remembers a verified token until its expiry and the OBO token is a cache hit. Hand-written, the way Node APIs are written today: \`jose\`'s \`jwtVerify\` against the tenant's JWKS (\`createRemoteJWKSet\`, keys fetched once), then \`@azure/identity\`'s \`OnBehalfOfCredential\` built per request (the assertion is a constructor argument, and each instance has its own cache, so every request exchanges the token). ${formatCount(settings.protectedApiUsers)} real callers from the emulator, each seen once first; then requests from random callers, sequentially, for up to ${formatCount(settings.protectedApiBudgetMs / 1000)} s. The OBO token of every request is checked to be the caller's own, and the emulator counts what it received while measuring. The bar: onbehalf adds ≤ ${formatCount(protectedApiBudgetUs)} µs median per request.`,
+    )
+    out.push('')
+    out.push(
+      markdownTable(
+        [
+          left('middle tier'),
+          left('how it is written'),
+          right('per request<br>median / p99'),
+          right('validation<br>median / p99'),
+          right('OBO token<br>median / p99'),
+          left('emulator requests while measuring'),
+          right('requests measured'),
+          right('wrong user'),
+        ],
+        contenderRows(
+          ids,
+          protectedApi,
+          8,
+          (r) => [
+            r.pattern,
+            medianP99(r.requestUs),
+            medianP99(r.validateUs),
+            medianP99(r.tokenUs),
+            allRequests(r.requestsDuringMeasure),
+            formatCount(r.requestUs.count),
+            formatCount(r.wrongUsers),
+          ],
+          protectedTierLabels,
+        ),
+      ),
+    )
+    out.push('')
+  }
+
   out.push('## Machine and versions')
   out.push('')
   const m = results.machine
   out.push(
-    table(
-      ['', ''],
+    markdownTable(
+      [left(''), left('')],
       [
         ['date', results.date],
         ['CPU', `${m.cpuModel}, ${m.cores} cores`],
