@@ -73,7 +73,7 @@ export const fullSettings: ComparisonSettings = {
   maxEntries: 250_000,
   barUsers: 4_000,
   lanes: 1,
-  childTimeoutMs: 300_000,
+  childTimeoutMs: 900_000,
   contenders: ['ours-jose', 'ours-msal', 'msal-node', 'azure-identity'],
   scenarios: ['cold', 'per-request', 'herd', 'cache-hits', 'memory', 'protected-api'],
 }

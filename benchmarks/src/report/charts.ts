@@ -36,6 +36,11 @@ const decades: number[] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]
 const subDecades: number[] = [0.1, ...decades]
 const countTicks: number[] = [0, 1, 10, 100, 1_000, 10_000]
 
+/** A quantitative position channel on a log scale, with one tick per given value. */
+function logAxis(field: string, title: string, values: number[], labelExpr = "format(datum.value, ',')") {
+  return { field, type: 'quantitative', scale: { type: 'log' }, title, axis: { values, labelExpr } } as const
+}
+
 function usersLabel(n: number): string {
   return n >= 1_000 ? `${formatCount(n / 1_000)}k` : String(n)
 }
@@ -97,23 +102,13 @@ export function latencyChartSpec(results: ComparisonResults, barUsers: number, c
           },
         ]
       : []
-  const x = {
-    field: 'users',
-    type: 'quantitative',
-    scale: { type: 'log' },
-    title: 'distinct users in the cache',
-    axis: {
-      values: decades,
-      labelExpr: "datum.value >= 1000 ? format(datum.value / 1000, ',') + 'k' : format(datum.value, ',')",
-    },
-  } as const
-  const y = {
-    field: 'us',
-    type: 'quantitative',
-    scale: { type: 'log' },
-    title: 'time per cache hit (µs)',
-    axis: { values: subDecades, labelExpr: "format(datum.value, ',')" },
-  } as const
+  const x = logAxis(
+    'users',
+    'distinct users in the cache',
+    decades,
+    "datum.value >= 1000 ? format(datum.value / 1000, ',') + 'k' : format(datum.value, ',')",
+  )
+  const y = logAxis('us', 'time per cache hit (µs)', subDecades)
   const color = {
     field: 'series',
     type: 'nominal',
@@ -263,13 +258,7 @@ export function protectedApiChartSpec(results: ComparisonResults, budgetUs: numb
     sort: present.map((id) => protectedTierLabels[id]),
     axis: { labelLimit: 0 },
   } as const
-  const x = {
-    field: 'us',
-    type: 'quantitative',
-    scale: { type: 'log' },
-    title: 'time per request (µs)',
-    axis: { values: decades, labelExpr: "format(datum.value, ',')" },
-  } as const
+  const x = logAxis('us', 'time per request (µs)', decades)
   return {
     width: 520,
     height: { step: 18 },
