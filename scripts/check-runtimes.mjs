@@ -52,10 +52,13 @@ const workerBundle = {
   format: 'esm',
   target: 'es2022',
 }
-/** Workspace packages the runtimes load from their tarballs (jose's dependencies included). */
-const packedPackages = ['core', 'certificate', 'jose']
-/** Registry packages the Workers import besides the tarballs' own dependencies (e.g. `hono`). */
-const registryPackages = []
+/**
+ * Workspace packages the runtimes load from their tarballs (jose's dependencies included; server and its
+ * dependency azure for the Hono Worker).
+ */
+const packedPackages = ['core', 'certificate', 'jose', 'azure', 'server']
+/** Registry packages the Workers import besides the tarballs' own dependencies: the Hono Worker's framework. */
+const registryPackages = ['hono@4.13.19']
 const processTimeoutMs = 60_000
 
 /**
@@ -67,12 +70,9 @@ const processTimeoutMs = 60_000
  * `context.origin` and returns the `ok` line's detail or throws. `context` has `app`, `emu`, `credentials`,
  * `scenarioCheck` and `controlCheck`.
  *
- * Extension point: a Hono app on `@onbehalf/server/hono` joins the same workerd process with one more entry
- * (`workerdWorkers.push({ name: 'hono', entry: 'hono-worker.mjs', compatibilityDate, bindings, checks })`): its
- * file in scripts/runtimes/ (`export default app`), `'server'` and `'azure'` added to `packedPackages`,
- * `'hono@<version>'` to `registryPackages`, its configuration (authority, tenant, client credential from
- * `context.emu` and `context.credentials`) as JSON bindings, and checks that send it requests with
- * `Authorization: Bearer ${context.emu.issueUserToken(…)}` and count the emulator's token requests.
+ * The Hono app on `@onbehalf/server/hono` (scripts/runtimes/hono-worker.mjs) joins the same workerd process: one
+ * Worker per credential, its configuration as the JSON binding `ONBEHALF`, and a control whose outbound network
+ * does not trust the emulator's CA.
  */
 const workerdWorkers = [
   ...workerdCompatibilityDates.map((compatibilityDate) => ({
@@ -104,7 +104,145 @@ const workerdWorkers = [
       { label: 'workerd without the CA', run: () => controlCheck(workerScenario(origin)) },
     ],
   },
+  // @onbehalf/server's Hono adapter with the default (jose) engine, one Worker (one isolate) per credential.
+  ...['secret', 'certificate'].map((credentialLabel) => ({
+    name: `hono${credentialLabel}`,
+    entry: 'hono-worker.mjs',
+    compatibilityDate: workerdCompatibilityDates.at(-1),
+    bindings: (context) => ({ ONBEHALF: honoConfig(context, credentialLabel) }),
+    checks: (context) => [
+      // First: it also checks that this isolate fetched the signing keys exactly once.
+      { label: `workerd hono ${credentialLabel}`, run: () => honoExchangeCheck(context, credentialLabel) },
+      ...(credentialLabel === 'secret' ? honoRefusalChecks(context) : []),
+    ],
+  })),
+  {
+    // The control: the Hono Worker whose outbound network does not trust the emulator's CA cannot read Entra's
+    // metadata, so it must answer 503 METADATA_UNAVAILABLE (the passing lines owe their keys to that trust).
+    name: 'honountrusting',
+    entry: 'hono-worker.mjs',
+    compatibilityDate: workerdCompatibilityDates.at(-1),
+    outbound: 'untrusting-network',
+    bindings: (context) => ({ ONBEHALF: honoConfig(context, 'secret') }),
+    checks: ({ emu, origin }) => [
+      {
+        label: 'workerd hono without the CA',
+        run: async () => {
+          const userToken = emu.issueUserToken({ user: emu.defaults.users.plain })
+          const { status, body } = await honoGet(origin, userToken)
+          if (status !== 503 || body.code !== 'METADATA_UNAVAILABLE') {
+            throw new Error(`expected 503 METADATA_UNAVAILABLE, got ${status} ${JSON.stringify(body)}`)
+          }
+          const sent = emu.requests.filter((r) => r.endpoint === 'token' && r.form['assertion'] === userToken)
+          if (sent.length !== 0) throw new Error(`${sent.length} token requests reached the emulator, expected none`)
+          return '503 METADATA_UNAVAILABLE, no token request reached the emulator'
+        },
+      },
+    ],
+  },
 ]
+
+/** The Hono Worker's configuration (its `ONBEHALF` JSON binding) for the credential labelled `credentialLabel`. */
+function honoConfig({ emu, credentials }, credentialLabel) {
+  return {
+    authorityHost: emu.authorityHost,
+    tenantId: emu.tenantId,
+    clientId: emu.defaults.middleTier.clientId,
+    credential: credentials.find((c) => c.label === credentialLabel).credential,
+    scopes: [emu.defaults.downstream.scopes[0]],
+  }
+}
+
+/** GET /obo from the Hono Worker, with `Authorization: Bearer <userToken>` unless `userToken` is undefined. */
+async function honoGet(origin, userToken) {
+  const headers = userToken === undefined ? {} : { Authorization: `Bearer ${userToken}` }
+  const response = await fetch(`${origin}/obo`, { headers })
+  const text = await response.text()
+  let body
+  try {
+    body = JSON.parse(text)
+  } catch {
+    throw new Error(`the Hono Worker answered ${response.status} with no JSON: ${text.slice(0, 500)}`)
+  }
+  return { status: response.status, challenge: response.headers.get('www-authenticate'), body }
+}
+
+/**
+ * Two requests to the Hono Worker with one emulator-issued user token: the first validates it (keys fetched from
+ * the emulator) and exchanges it, the second is served from the caches. Checked against what the emulator saw.
+ */
+async function honoExchangeCheck({ emu, credentials, origin }, credentialLabel) {
+  const { wire } = credentials.find((c) => c.label === credentialLabel)
+  const userToken = emu.issueUserToken({ user: emu.defaults.users.plain })
+  const answers = []
+  for (let i = 0; i < 2; i++) {
+    const { status, body } = await honoGet(origin, userToken)
+    if (status !== 200) throw new Error(`request ${i + 1} answered ${status}: ${JSON.stringify(body)}`)
+    answers.push(body)
+  }
+  const [first, second] = answers
+  const claimsOf = (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'))
+  if (first.oid !== claimsOf(userToken).oid) throw new Error(`the caller's oid is ${first.oid}, not the user's`)
+  const sent = emu.requests.filter((r) => r.endpoint === 'token' && r.form['assertion'] === userToken)
+  if (sent.length !== 1) throw new Error(`${sent.length} token requests reached the emulator, expected 1`)
+  if (sent[0].status !== 200) throw new Error(`the emulator answered ${sent[0].status} (${sent[0].error})`)
+  if (sent[0].form[wire] === undefined) throw new Error(`the token request carried no ${wire}`)
+  if (first.token !== second.token) throw new Error('the second request did not get the cached token')
+  const audience = claimsOf(first.token).aud
+  if (audience !== emu.defaults.downstream.clientId) throw new Error(`the token is for ${audience}, not downstream`)
+  const expect = (what, actual, expected) => {
+    if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+      throw new Error(`${what}: ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`)
+    }
+  }
+  // Each request's caller made its own credential; both shared this isolate's one engine (and so its cache).
+  expect('OBO engines created after request 2', second.credentialStats.enginesCreated, 1)
+  // Keys fetched once by this isolate (from the emulator: it recorded the JWKS request), the token verified once.
+  expect('key fetches after request 2', second.apiStats.jwksFetches, 1)
+  expect('verified tokens after request 2', second.apiStats.verifiedTokens, 1)
+  if (!emu.requests.some((r) => r.endpoint === 'jwks' && r.status === 200)) {
+    throw new Error('the emulator served no JWKS request')
+  }
+  return `token validated with keys from the emulator, 1 token request with ${wire}, second request from the cache`
+}
+
+/** The adapter's refusals: no token, and a token whose signature is not its own. 401 with the Bearer challenge. */
+function honoRefusalChecks({ emu, origin }) {
+  const refusal = (label, makeToken, code) => ({
+    label: `workerd hono ${label}`,
+    run: async () => {
+      const userToken = makeToken()
+      const { status, challenge, body } = await honoGet(origin, userToken)
+      if (status !== 401 || body.code !== code) {
+        throw new Error(`expected 401 ${code}, got ${status} ${JSON.stringify(body)}`)
+      }
+      if (!/^Bearer error="invalid_token", error_description="[^"]+"$/.test(challenge ?? '')) {
+        throw new Error(`WWW-Authenticate is ${JSON.stringify(challenge)}, not a Bearer invalid_token challenge`)
+      }
+      if (
+        userToken !== undefined &&
+        emu.requests.some((r) => r.endpoint === 'token' && r.form['assertion'] === userToken)
+      ) {
+        throw new Error('a token request reached the emulator for a refused token')
+      }
+      return `401 ${code}, WWW-Authenticate: ${challenge}`
+    },
+  })
+  return [
+    refusal('without a token', () => undefined, 'MISSING_TOKEN'),
+    refusal(
+      'with a forged signature',
+      () => {
+        // A real user token's header and claims with another real token's signature: only RS256 verification
+        // against the emulator's keys can tell.
+        const [header, payload] = emu.issueUserToken({ user: emu.defaults.users.plain }).split('.')
+        const signature = emu.issueUserToken({ user: emu.defaults.users.plain, lifetimeSeconds: 120 }).split('.')[2]
+        return `${header}.${payload}.${signature}`
+      },
+      'INVALID_TOKEN',
+    ),
+  ]
+}
 
 /** Sends the scenario to a Worker serving worker.mjs: its first call, then its second in a later request. */
 function workerScenario(origin) {
