@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// @onbehalf/core and the jose engine in the real Web-standard runtimes, from the packed tarballs.
+// @onbehalf/core and the jose engine, and @onbehalf/server's Hono adapter, in the real Web-standard runtimes, from
+// the packed tarballs.
 //
 // Installs Deno, Bun and Cloudflare's workerd from npm (their packages ship the binaries) into a temp prefix,
-// packs core, certificate and jose with pnpm, installs the tarballs into an empty project, starts the Entra
-// emulator over HTTPS from Node, and in each runtime × credential (a client secret, a PEM certificate) runs
-// scripts/runtimes/scenario.mjs: an OBO exchange, then the same request served from the provider's cache (in
+// packs core, certificate, jose, azure and server with pnpm, installs the tarballs (and hono) into an empty
+// project, starts the Entra emulator over HTTPS from Node, and in each runtime × credential (a client secret, a
+// PEM certificate) runs scripts/runtimes/scenario.mjs: an OBO exchange, then the same request served from the provider's cache (in
 // workerd, by a later request to the Worker, the provider at module scope as a real Worker keeps it).
 // Node checks every answer: both tokens equal and for the downstream API, exactly one token request reached
 // the emulator (its recorded requests), with the credential expected, and core's SHA-256 gave the right digests.
@@ -18,6 +19,13 @@
 //            `node` condition): the bundle's inputs are checked for it, and the digests prove it right.
 //
 // A control per runtime runs without that trust and must fail with NETWORK_ERROR before reaching the emulator.
+//
+// Then a Hono app on @onbehalf/server/hono with the jose engine (scripts/runtimes/hono-worker.mjs), as a Worker in
+// the same workerd process (one per credential and compatibility date) and served by Deno's and Bun's own HTTP
+// servers (serve-hono.mjs): a request with an emulator-issued user token is validated (keys fetched from the
+// emulator) and exchanged On-Behalf-Of, a second request with it is served from the cache (one token request in
+// all), and a missing token and a forged signature get 401 with the Bearer challenge. workerd's control: without
+// the CA, 503 METADATA_UNAVAILABLE.
 //
 // Prints one line per runtime × credential (`runtime deno secret: ok …`) and per control, and exits non-zero on
 // any failure.
@@ -60,6 +68,17 @@ const packedPackages = ['core', 'certificate', 'jose', 'azure', 'server']
 /** Registry packages the Workers import besides the tarballs' own dependencies: the Hono Worker's framework. */
 const registryPackages = ['hono@4.13.19']
 const processTimeoutMs = 60_000
+/**
+ * The environment variables a Deno server on `@onbehalf/server` reads (its README lists them): the Azure SDK's
+ * logger at import, `@onbehalf/azure` for its default authority and multi-tenant switch.
+ */
+const denoEnv = [
+  'DEBUG',
+  'AZURE_LOG_LEVEL',
+  'TYPESPEC_RUNTIME_LOG_LEVEL',
+  'AZURE_AUTHORITY_HOST',
+  'AZURE_IDENTITY_DISABLE_MULTITENANTAUTH',
+].join(',')
 
 /**
  * The Workers that one workerd process serves, each on its own socket. Each entry: `name`; `entry`, a file in
@@ -104,18 +123,26 @@ const workerdWorkers = [
       { label: 'workerd without the CA', run: () => controlCheck(workerScenario(origin)) },
     ],
   },
-  // @onbehalf/server's Hono adapter with the default (jose) engine, one Worker (one isolate) per credential.
-  ...['secret', 'certificate'].map((credentialLabel) => ({
-    name: `hono${credentialLabel}`,
-    entry: 'hono-worker.mjs',
-    compatibilityDate: workerdCompatibilityDates.at(-1),
-    bindings: (context) => ({ ONBEHALF: honoConfig(context, credentialLabel) }),
-    checks: (context) => [
-      // First: it also checks that this isolate fetched the signing keys exactly once.
-      { label: `workerd hono ${credentialLabel}`, run: () => honoExchangeCheck(context, credentialLabel) },
-      ...(credentialLabel === 'secret' ? honoRefusalChecks(context) : []),
-    ],
-  })),
+  // @onbehalf/server's Hono adapter with the default (jose) engine: one Worker (one isolate) per credential at each
+  // compatibility date; the refusals on one of them.
+  ...workerdCompatibilityDates.flatMap((compatibilityDate) =>
+    ['secret', 'certificate'].map((credentialLabel) => ({
+      name: `hono${credentialLabel}${compatibilityDate.replaceAll('-', '')}`,
+      entry: 'hono-worker.mjs',
+      compatibilityDate,
+      bindings: (context) => ({ ONBEHALF: honoConfig(context, credentialLabel) }),
+      checks: (context) => [
+        // First: it also checks that this isolate fetched the signing keys exactly once.
+        {
+          label: `workerd@${compatibilityDate} hono ${credentialLabel}`,
+          run: () => honoExchangeCheck(context, credentialLabel),
+        },
+        ...(credentialLabel === 'secret' && compatibilityDate === workerdCompatibilityDates.at(-1)
+          ? honoRefusalChecks(context)
+          : []),
+      ],
+    })),
+  ),
   {
     // The control: the Hono Worker whose outbound network does not trust the emulator's CA cannot read Entra's
     // metadata, so it must answer 503 METADATA_UNAVAILABLE (the passing lines owe their keys to that trust).
@@ -207,10 +234,11 @@ async function honoExchangeCheck({ emu, credentials, origin }, credentialLabel) 
 }
 
 /** The adapter's refusals: no token, and a token whose signature is not its own. 401 with the Bearer challenge. */
-function honoRefusalChecks({ emu, origin }) {
+function honoRefusalChecks(context) {
+  const { emu } = context
   const refusal = (label, makeToken, code) => ({
     label: `workerd hono ${label}`,
-    run: async () => {
+    run: async ({ origin } = context) => {
       const userToken = makeToken()
       const { status, challenge, body } = await honoGet(origin, userToken)
       if (status !== 401 || body.code !== code) {
@@ -263,6 +291,8 @@ const { startEmulator } = await import(join(root, 'packages', 'entra-emulator', 
 const work = mkdtempSync(join(tmpdir(), 'onbehalf-runtimes-'))
 let emu
 let workerd
+/** Deno's and Bun's Hono servers started so far (promises of `{ origin, stop }`). */
+const servers = []
 let failures = 0
 
 try {
@@ -316,10 +346,20 @@ try {
       name: 'deno',
       command: bin('deno'),
       args: ['run', '--no-lock', '--node-modules-dir=manual', `--allow-net=127.0.0.1:${port}`],
+      // serve-hono.mjs also listens, on an ephemeral port of 127.0.0.1, and reads the environment variables the
+      // server package's README lists for Deno (the Azure SDK's logger reads three at import).
+      serveArgs: ['run', '--no-lock', '--node-modules-dir=manual', '--allow-net=127.0.0.1', `--allow-env=${denoEnv}`],
       env: { ...env, DENO_DIR: join(work, 'deno-cache'), DENO_NO_UPDATE_CHECK: '1' },
       trust: { args: [`--cert=${caFile}`], env: {} },
     },
-    { name: 'bun', command: bin('bun'), args: ['run'], env, trust: { args: [], env: { NODE_EXTRA_CA_CERTS: caFile } } },
+    {
+      name: 'bun',
+      command: bin('bun'),
+      args: ['run'],
+      serveArgs: ['run'],
+      env,
+      trust: { args: [], env: { NODE_EXTRA_CA_CERTS: caFile } },
+    },
   ]
   /** Runs the scenario in a fresh process of `runtime`, trusting the emulator's CA or not. */
   const processScenario = (runtime, trusted) => async (input) => {
@@ -341,6 +381,20 @@ try {
       })
     }
     checks.push({ label: `${runtime.name} without the CA`, run: () => controlCheck(processScenario(runtime, false)) })
+    // The Hono app of the workerd check, served by the runtime's own HTTP server: one process per credential.
+    for (const credential of credentials) {
+      const server = lazyHonoServer(runtime, credential.label)
+      const withOrigin = (check) => async () => check({ ...context, origin: await server.origin() })
+      checks.push({
+        label: `${runtime.name} hono ${credential.label}`,
+        run: withOrigin((honoContext) => honoExchangeCheck(honoContext, credential.label)),
+      })
+      if (credential.label === 'secret') {
+        for (const refusal of honoRefusalChecks(context)) {
+          checks.push({ label: refusal.label.replace(/^workerd/, runtime.name), run: withOrigin(refusal.run) })
+        }
+      }
+    }
   }
 
   try {
@@ -351,6 +405,25 @@ try {
   } catch (error) {
     // Bundling or starting failed: one failing line, and Deno and Bun still run.
     checks.push({ label: 'workerd', run: () => Promise.reject(error) })
+  }
+
+  /**
+   * The Hono app served by `runtime` (serve-hono.mjs) with `credentialLabel`'s configuration, trusting the
+   * emulator's CA the runtime's way; started by the first check that asks for its origin, stopped at the end.
+   */
+  function lazyHonoServer(runtime, credentialLabel) {
+    let started
+    return {
+      origin() {
+        started ??= startServer(runtime.command, [...runtime.serveArgs, ...runtime.trust.args, 'serve-hono.mjs'], {
+          cwd: app,
+          env: { ...runtime.env, ...runtime.trust.env },
+          input: JSON.stringify(honoConfig(context, credentialLabel)),
+        })
+        servers.push(started)
+        return started.then(({ origin }) => origin)
+      },
+    }
   }
 
   for (const check of checks) {
@@ -427,6 +500,12 @@ try {
   if (error && typeof error === 'object' && 'stderr' in error) console.log(String(error.stderr).slice(0, 2000))
 } finally {
   await workerd?.stop()
+  for (const server of servers) {
+    await server.then(
+      ({ stop }) => stop(),
+      () => undefined,
+    )
+  }
   await emu?.close()
   rmSync(work, { recursive: true, force: true })
 }
@@ -548,6 +627,44 @@ function knownHashInputs(userAssertion) {
     'é€😀 onbehalf',
     userAssertion,
   ]
+}
+
+/**
+ * Starts a server process with `input` on stdin; resolves with `{ origin, stop }` once it prints `{"port":N}`,
+ * rejects if it exits first or does not listen within the timeout.
+ */
+function startServer(command, args, { cwd, env, input }) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    const exited = new Promise((resolveExit) => child.once('exit', resolveExit))
+    const stop = async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill('SIGKILL')
+      await exited
+    }
+    const timer = setTimeout(() => {
+      void stop()
+      reject(
+        new Error(`${command} ${args.join(' ')} did not listen within ${processTimeoutMs} ms: ${stderr.slice(-2000)}`),
+      )
+    }, processTimeoutMs)
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk
+      const line = stdout.split('\n').find((text) => text.startsWith('{"port":'))
+      if (line === undefined) return
+      clearTimeout(timer)
+      resolve({ origin: `http://127.0.0.1:${JSON.parse(line).port}`, stop })
+    })
+    child.once('error', reject)
+    void exited.then((code) => {
+      clearTimeout(timer)
+      reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`))
+    })
+    child.stdin.end(input)
+  })
 }
 
 /** Runs a process with `input` on stdin; resolves with its output, rejects on a non-zero exit or the timeout. */
