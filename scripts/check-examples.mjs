@@ -158,7 +158,9 @@ function compilerOptions() {
     checkJs: true,
     types: ['node'],
     typeRoots: [join(workDir, 'node_modules', '@types')],
-    // An example may show a value without using it (`const credential = …`): that is not a user's mistake.
+    // Style rules, not mistakes: an example may show a value without using it (`const credential = …`), and
+    // `process.env.CLIENT_ID` is how every user writes it.
+    noPropertyAccessFromIndexSignature: false,
     noUnusedLocals: false,
     noUnusedParameters: false,
   }
