@@ -127,7 +127,8 @@ function linkModules() {
   for (const group of ['packages', 'apps', 'tools', 'tests']) {
     const dir = join(root, group)
     if (!existsSync(dir)) continue
-    for (const entry of readdirSync(dir)) if (existsSync(join(dir, entry, 'package.json'))) projects.push(join(dir, entry))
+    for (const entry of readdirSync(dir))
+      if (existsSync(join(dir, entry, 'package.json'))) projects.push(join(dir, entry))
   }
   // Workspace packages first: `@onbehalf/azure` is the package directory, resolved through its `exports`.
   for (const dir of projects) {
