@@ -30,19 +30,29 @@
 //   declare const emu: Emulator
 //   -->
 //
-// Blocks are written to a temporary directory inside the repository (`.examples-check/`, removed afterwards)
+// Blocks are written to a temporary directory inside the repository (`.examples-check-*/`, removed afterwards)
 // whose node_modules links the workspace packages and the third-party packages the workspace depends on.
 // Prints one line per block (file:line, language, verdict) and a summary; exits 1 on any failure.
 //
 // Run after `pnpm build`:  node scripts/check-examples.mjs [file.md …]   (no arguments: every README and doc)
 import { execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { createRequire } from 'node:module'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const workDir = join(root, '.examples-check')
+/** Inside the repository, so the links below resolve like an installed app's; one per run. */
+let workDir = ''
 /** TypeScript 5.9 with its compiler API, the one typescript-eslint uses (the root `typescript` is 7, native). */
 const ts = createRequire(join(root, 'tools', 'eslint-config', 'package.json'))('typescript')
 const runTimeoutMs = 60_000
@@ -127,8 +137,9 @@ function linkModules() {
   for (const group of ['packages', 'apps', 'tools', 'tests']) {
     const dir = join(root, group)
     if (!existsSync(dir)) continue
-    for (const entry of readdirSync(dir))
+    for (const entry of readdirSync(dir)) {
       if (existsSync(join(dir, entry, 'package.json'))) projects.push(join(dir, entry))
+    }
   }
   // Workspace packages first: `@onbehalf/azure` is the package directory, resolved through its `exports`.
   for (const dir of projects) {
@@ -210,8 +221,7 @@ function syntaxCheck(file) {
 async function main() {
   const args = process.argv.slice(2)
   const files = args.length > 0 ? args.map((f) => resolve(f)) : markdownFiles()
-  rmSync(workDir, { recursive: true, force: true })
-  mkdirSync(workDir, { recursive: true })
+  workDir = mkdtempSync(join(root, '.examples-check-'))
   writeFileSync(join(workDir, 'package.json'), JSON.stringify({ private: true, type: 'module' }))
   // For tsx: an app's settings (no source condition).
   writeFileSync(
