@@ -71,10 +71,14 @@ function markdownFiles() {
   const tracked = execFileSync('git', ['ls-files', '-z', '--', '*.md'], { cwd: root, encoding: 'utf8' })
     .split('\0')
     .filter(Boolean)
-  return tracked
-    .filter((file) => basename(file) === 'README.md' || file.startsWith('docs/'))
-    .filter((file) => !/(^|\/)(node_modules|\.changeset)\//.test(file) && basename(file) !== 'CHANGELOG.md')
-    .map((file) => join(root, file))
+  return (
+    tracked
+      .filter((file) => basename(file) === 'README.md' || file.startsWith('docs/'))
+      // docs/api is generated from the TSDoc comments (TypeDoc), whose examples are excerpts by design.
+      .filter((file) => !/(^|\/)(node_modules|\.changeset)\//.test(file) && !file.startsWith('docs/api/'))
+      .filter((file) => basename(file) !== 'CHANGELOG.md')
+      .map((file) => join(root, file))
+  )
 }
 
 /**
