@@ -98,6 +98,12 @@ export interface RequestChain {
   readonly obo: JWTPayload | undefined
   /** Outcome of the first token lookup: `hit`, `miss`, `coalesced`, … */
   readonly cache: string | undefined
+  /**
+   * Where the token of the last downstream attempt came from: `claims-bypass` when the downstream challenged
+   * (CAE) and the retry got a new token with the claims, else the last lookup's outcome. Differs from `cache`
+   * (the first lookup) exactly in that case.
+   */
+  readonly token: string | undefined
   readonly cacheEvents: readonly { readonly type: string; readonly durationMs: number }[]
   readonly attempts: readonly {
     readonly status: number
@@ -362,6 +368,10 @@ function summarize(input: {
     caller: input.caller,
     obo: last?.tokenClaims,
     cache: input.cacheEvents.find((e) => cacheOutcomes.has(e.type))?.type,
+    // A claims bypass is followed by the new token's own `miss`: name the reason, not just the lookup.
+    token: input.cacheEvents.some((e) => e.type === 'claims-bypass')
+      ? 'claims-bypass'
+      : input.cacheEvents.findLast((e) => cacheOutcomes.has(e.type))?.type,
     cacheEvents: input.cacheEvents.map((e) => ({ type: e.type, durationMs: e.durationMs })),
     attempts: attempts.map((a) => ({
       status: a.status,
