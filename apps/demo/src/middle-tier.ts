@@ -288,6 +288,16 @@ export function createMiddleTier(options: MiddleTierOptions): MiddleTier {
           )
         return reply.send({ ...base, error: 'invalid_token', chain: chain() })
       }
+      if (error.code === 'NETWORK_ERROR' || error.code === 'TIMEOUT') {
+        // No answer at all (offline, proxy, firewall): say so and how to run without a network.
+        reply.code(502)
+        return reply.send({
+          ...base,
+          error: 'identity_provider_unreachable',
+          message: `The middle tier could not reach ${hostOf(config.authorityHost)} for the token exchange (${error.message}). No network, or a proxy or firewall in the way? To try the demo offline, run it against the local Entra emulator: \`pnpm demo\` without the real-tenant variables.`,
+          chain: chain(),
+        })
+      }
       if (error.code === 'THROTTLED' && error.retryAfterMs !== undefined) {
         reply.code(503).header('Retry-After', String(Math.ceil(error.retryAfterMs / 1000)))
         return reply.send({ ...base, error: 'throttled', chain: chain() })
@@ -331,6 +341,10 @@ function count(
   else if (type === 'coalesced') counts.coalesced++
   else if (type === 'claims-bypass') counts.claimsBypass++
   else if (type === 'refresh') counts.refreshes++
+}
+
+function hostOf(authorityHost: string): string {
+  return URL.canParse(authorityHost) ? new URL(authorityHost).host : authorityHost
 }
 
 function consentKind(error: AuthenticationError): string {
