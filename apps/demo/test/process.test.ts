@@ -129,6 +129,22 @@ describe('pnpm demo', () => {
     await expect(fetch(`${url}/demo/config`)).rejects.toThrow()
   }, 180_000)
 
+  it('stops quietly on Ctrl+C when started as the README shows it (npx -y pnpm@10.34.9 demo)', async () => {
+    const run = start('npx', ['-y', 'pnpm@10.34.9', 'demo'], {
+      cwd: repoRoot,
+      env: cleanEnv({ DEMO_PORT: '0', DEMO_DOWNSTREAM_PORT: '0' }),
+    })
+    const url = pageUrl(await run.printed('Press Ctrl+C to stop.'))
+    run.signalGroup('SIGINT')
+    const { code, signal, output } = await run.exit
+    expect(output).not.toContain('ELIFECYCLE')
+    expect(output).not.toContain('Command failed')
+    // pnpm and the demo exit 0; npm's own `sh -c` between npx and pnpm dies of the SIGINT, and npx then
+    // re-raises it on itself (npm's run-script does so on purpose), so npx itself ends by the signal.
+    expect(code === 0 || signal === 'SIGINT').toBe(true)
+    await expect(fetch(`${url}/demo/config`)).rejects.toThrow()
+  }, 180_000)
+
   it('stops on SIGTERM with exit code 0', async () => {
     const run = startMain({ DEMO_PORT: '0', DEMO_DOWNSTREAM_PORT: '0' })
     await run.printed('Press Ctrl+C to stop.')
