@@ -109,6 +109,7 @@ async function main() {
   if (config.mode === 'entra') {
     $('#paste').hidden = false
     $('#new-token').hidden = true
+    $('#burst').hidden = true
   } else if (config.users[0] !== undefined) {
     selectUser(config.users[0])
   }
