@@ -22,7 +22,7 @@ let stopping = false
 const stop = (): void => {
   if (stopping) return
   stopping = true
-  // With a start-up still running, `start` sees `stopping` and closes what it started.
+  // With the start-up still running, the code after it sees `stopping` and closes what was started.
   if (stack === undefined && !starting) process.exit(0)
   if (stack !== undefined) void shutdown(stack)
 }
