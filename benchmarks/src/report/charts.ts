@@ -259,7 +259,10 @@ export function protectedApiChartSpec(results: ComparisonResults, budgetUs: numb
     axis: { labelLimit: 0 },
   } as const
   // Bars start at 1 µs: a log axis has no zero to start them from.
-  const x = { ...logAxis('us', 'time per request (µs)', decades), scale: { type: 'log', domainMin: 1, nice: true } } as const
+  const x = {
+    ...logAxis('us', 'time per request (µs)', decades),
+    scale: { type: 'log', domainMin: 1, nice: true },
+  } as const
   return {
     width: 520,
     height: { step: 18 },
