@@ -55,7 +55,7 @@ export async function writeOutputs(
   ])
   const link = (file: string): string => relative(dirname(paths.markdown), file).split('\\').join('/')
   await Promise.all([
-    writeFile(paths.json, `${JSON.stringify(results, null, 2)}\n`),
+    writeFile(paths.json, await formatWithPrettier(JSON.stringify(results, null, 2), paths.json, 'json')),
     writeFile(latencyFile, await renderSvg(latencyChartSpec(results, settings.barUsers, settings.hitCapMs))),
     writeFile(requestsFile, await renderSvg(requestsChartSpec(results))),
     withProtectedApi
@@ -63,13 +63,14 @@ export async function writeOutputs(
       : undefined,
     writeFile(
       paths.markdown,
-      await formatMarkdown(
+      await formatWithPrettier(
         renderMarkdown(results, settings, {
           latency: link(latencyFile),
           requests: link(requestsFile),
           protectedApi: link(protectedApiFile),
         }),
         paths.markdown,
+        'markdown',
       ),
     ),
   ])
@@ -83,21 +84,21 @@ export async function writeOutputs(
 }
 
 /**
- * Formats Markdown with the repository's Prettier settings (so `prettier --check` accepts the generated page);
- * returns it unchanged when Prettier is not installed.
+ * Formats generated text with the repository's Prettier settings (so `prettier --check` accepts the generated
+ * page and results); returns it unchanged (with a final newline) when Prettier is not installed.
  *
  * @example
  * ```ts
- * const text = await formatMarkdown('| a |\n|---|\n| b |', 'docs/benchmarks.md')
+ * const text = await formatWithPrettier('| a |\n|---|\n| b |', 'docs/benchmarks.md', 'markdown')
  * ```
  */
-export async function formatMarkdown(markdown: string, filePath: string): Promise<string> {
+export async function formatWithPrettier(text: string, filePath: string, parser: 'markdown' | 'json'): Promise<string> {
   try {
     const prettier = await import('prettier')
     const config = (await prettier.resolveConfig(filePath)) ?? {}
-    return await prettier.format(markdown, { ...config, parser: 'markdown' })
+    return await prettier.format(text, { ...config, parser })
   } catch {
-    return markdown
+    return text.endsWith('\n') ? text : `${text}\n`
   }
 }
 
