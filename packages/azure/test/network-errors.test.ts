@@ -10,7 +10,7 @@ import { startEmulator, type EntraEmulator } from '@onbehalf/entra-emulator'
 import { createJoseEngine } from '@onbehalf/jose'
 import { createMsalEngine } from '@onbehalf/msal'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AuthenticationError, OnBehalfOfCredential, type OnBehalfOfCredentialOptions } from '../src/index.ts'
+import { AuthenticationError, OnBehalfOfCredential } from '../src/index.ts'
 
 let emu: EntraEmulator
 /** An emulator already closed: its `fetch` still routes login.microsoftonline.com to its (now closed) port. */
@@ -36,14 +36,21 @@ const engines: ReadonlyArray<readonly [string, EngineFactory]> = [
   ['msal', createMsalEngine()],
 ]
 
-async function failure(options: Partial<OnBehalfOfCredentialOptions>, engine: EngineFactory): Promise<Error> {
+/** Where the credential goes: the options under test. */
+interface Target {
+  readonly authority: string
+  readonly disableInstanceDiscovery?: boolean
+  readonly fetch?: typeof globalThis.fetch
+}
+
+async function failure(target: Target, engine: EngineFactory): Promise<Error> {
   const credential = new OnBehalfOfCredential(emu.tenantId, emu.defaults.middleTier.clientId, {
     userAssertion: emu.issueUserToken({ user: emu.defaults.users.plain }),
     clientSecret: emu.defaults.middleTier.clientSecret,
     cache: createMemoryTokenCache(),
     engine,
-    ...options,
-  } as OnBehalfOfCredentialOptions)
+    ...target,
+  })
   try {
     const error = await credential.getToken(emu.defaults.downstream.defaultScope).then(
       () => undefined,
