@@ -106,8 +106,8 @@ ensure_permission() {
   fi
 }
 
-log "tenant: $(az account show --query tenantId -o tsv)"
 TENANT_ID="$(az account show --query tenantId -o tsv)"
+log "tenant: $TENANT_ID"
 
 # 2. The downstream API first: the middle tier's permission refers to its scope.
 DOWNSTREAM_ID="$(ensure_app "$PREFIX-documents-api")"
