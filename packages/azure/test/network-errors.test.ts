@@ -63,7 +63,9 @@ async function failure(target: Target, engine: EngineFactory): Promise<Error> {
   }
 }
 
-describe.each(engines)('NETWORK_ERROR messages name the way out (%s engine)', (_name, engine) => {
+// Each case waits out the engine's retries of a refused connection: generous time, so a loaded machine cannot
+// turn a right answer into a timeout.
+describe.each(engines)('NETWORK_ERROR messages name the way out (%s engine)', { timeout: 60_000 }, (_name, engine) => {
   it('an authority host on a closed port: unreachable, set authorityHost and disableInstanceDiscovery', async () => {
     const error = await failure(
       { authority: `https://127.0.0.1:${closedPort}`, disableInstanceDiscovery: true, fetch: emu.fetch },
