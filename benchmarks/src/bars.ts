@@ -1,5 +1,5 @@
 /**
- * The bars (SPEC §7) that this run can decide, computed from its own figures only.
+ * The performance targets (bars) that this run can decide, computed from its own figures only.
  *
  * @module
  */
@@ -22,7 +22,7 @@ const ours: readonly ContenderId[] = ['ours-jose', 'ours-msal']
  */
 const engineNoise = { low: 0.87, high: 1.15 } as const
 
-/** SPEC §7, protected API: what validating a cached-valid token plus an OBO cache hit may add to a request. */
+/** Protected API target: what validating a cached-valid token plus an OBO cache hit may add to a request. */
 export const protectedApiBudgetUs = 20
 
 function hitAt(result: CacheHitResult | NotApplicable | undefined, users: number): HitPoint | undefined {

@@ -257,7 +257,7 @@ describe('the charts (Vega-Lite rendered to SVG)', () => {
     expect(labels).toEqual(expect.arrayContaining(['47', '100', 'Returning user (100 calls)']))
   })
 
-  it('shows both middle tiers against the 20 µs bar', async () => {
+  it('shows both middle tiers against the 20 µs target', async () => {
     const labels = texts(await renderSvg(protectedApiChartSpec(results, protectedApiBudgetUs)))
     expect(labels).toEqual(
       expect.arrayContaining([
@@ -265,7 +265,7 @@ describe('the charts (Vega-Lite rendered to SVG)', () => {
         'hand-written: jose + @azure/identity',
         '12.5 µs',
         '2.50 ms',
-        'bar: ≤ 20 µs',
+        'target: ≤ 20 µs',
       ]),
     )
   })

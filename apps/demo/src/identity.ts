@@ -371,7 +371,7 @@ async function readRealTenantConfig(env: EntraEnvironment): Promise<RealTenantCo
       [
         `The demo cannot start against a real Entra tenant (real-tenant mode, because ${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set):`,
         ...problems.map((problem) => `  - ${problem}`),
-        `How to register the two apps and set these variables: ${realTenantGuide} (and apps/demo/README.md).`,
+        `How to register the apps (middle tier, downstream API, client) and set these variables: ${realTenantGuide} (and apps/demo/README.md).`,
         'To use the local Entra emulator instead, unset the MIDDLE_TIER_* and DOWNSTREAM_* variables and run `pnpm demo`.',
       ].join('\n'),
     )

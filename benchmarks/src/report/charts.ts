@@ -1,7 +1,7 @@
 /**
  * The page's charts as Vega-Lite specifications, built from one results object: cache-hit latency vs users
  * (log-log, with the floor), token requests per scenario (symlog bars) and the protected API's cost per request
- * (log bars, with the bar of SPEC §7). Rendered to SVG by `vega.ts`.
+ * (log bars, with its target). Rendered to SVG by `vega.ts`.
  *
  * @module
  */
@@ -234,7 +234,7 @@ export function requestsChartSpec(results: ComparisonResults): TopLevelSpec {
 
 /**
  * The protected API's cost per request for a returning caller (validate + OBO token): median and p99 per middle
- * tier on a log axis, with SPEC §7's bar for onbehalf (≤ `budgetUs` added per request).
+ * tier on a log axis, with the target for onbehalf (≤ `budgetUs` added per request).
  *
  * @example
  * ```ts
@@ -272,7 +272,7 @@ export function protectedApiChartSpec(results: ComparisonResults, budgetUs: numb
     height: { step: 18 },
     title: {
       text: 'Protected API: validate the caller’s token + OBO token, per request',
-      subtitle: `returning callers · median and p99 · log scale · dashed rule: the bar for onbehalf, ≤ ${formatCount(budgetUs)} µs`,
+      subtitle: `returning callers · median and p99 · log scale · dashed rule: the target for onbehalf, ≤ ${formatCount(budgetUs)} µs`,
     },
     layer: [
       {
@@ -302,7 +302,7 @@ export function protectedApiChartSpec(results: ComparisonResults, budgetUs: numb
         ],
       },
       {
-        data: { values: [{ us: budgetUs, text: `bar: ≤ ${formatCount(budgetUs)} µs` }] },
+        data: { values: [{ us: budgetUs, text: `target: ≤ ${formatCount(budgetUs)} µs` }] },
         layer: [
           { mark: { type: 'rule', color: '#111827', strokeDash: [4, 3] }, encoding: { x } },
           {

@@ -177,13 +177,13 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
     out.push('')
   }
 
-  out.push('## Bars')
+  out.push('## Targets')
   out.push('')
-  out.push('The bars of the specification (§7) that this run can decide, computed from its own figures.')
+  out.push("The project's performance targets that this run can decide, computed from its own figures.")
   out.push('')
   out.push(
     markdownTable(
-      [left('bar'), left('measured'), left('threshold'), left('result')],
+      [left('target'), left('measured'), left('threshold'), left('result')],
       results.bars.map((b) => [b.name, b.value, b.threshold, b.pass ? '**PASS**' : '**FAIL**']),
     ),
   )
@@ -378,7 +378,7 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
     out.push('## 6. Protected API: validate the caller and get an OBO token, per request')
     out.push('')
     out.push(
-      `A protected API's own work per request for a returning caller, without an HTTP server so the figure is the library's cost: take the bearer token from the request's headers, validate it (a token the tier has verified before), then get an OBO token for the downstream API. \`@onbehalf/server\`: \`createProtectedApi\` once, then per request \`api.authenticate(request)\` and \`caller.getToken(name)\`, the framework-neutral core every adapter calls; it remembers a verified token until its expiry and the OBO token is a cache hit. Hand-written, the way Node APIs are written today: \`jose\`'s \`jwtVerify\` against the tenant's JWKS (\`createRemoteJWKSet\`, keys fetched once), then \`@azure/identity\`'s \`OnBehalfOfCredential\` built per request (the assertion is a constructor argument, and each instance has its own cache, so every request exchanges the token). ${formatCount(settings.protectedApiUsers)} real callers from the emulator, each seen once first; then requests from random callers, sequentially, for up to ${formatCount(settings.protectedApiBudgetMs / 1000)} s. The OBO token of every request is checked to be the caller's own, and the emulator counts what it received while measuring. The bar: onbehalf adds ≤ ${formatCount(protectedApiBudgetUs)} µs median per request.`,
+      `A protected API's own work per request for a returning caller, without an HTTP server so the figure is the library's cost: take the bearer token from the request's headers, validate it (a token the tier has verified before), then get an OBO token for the downstream API. \`@onbehalf/server\`: \`createProtectedApi\` once, then per request \`api.authenticate(request)\` and \`caller.getToken(name)\`, the framework-neutral core every adapter calls; it remembers a verified token until its expiry and the OBO token is a cache hit. Hand-written, the way Node APIs are written today: \`jose\`'s \`jwtVerify\` against the tenant's JWKS (\`createRemoteJWKSet\`, keys fetched once), then \`@azure/identity\`'s \`OnBehalfOfCredential\` built per request (the assertion is a constructor argument, and each instance has its own cache, so every request exchanges the token). ${formatCount(settings.protectedApiUsers)} real callers from the emulator, each seen once first; then requests from random callers, sequentially, for up to ${formatCount(settings.protectedApiBudgetMs / 1000)} s. The OBO token of every request is checked to be the caller's own, and the emulator counts what it received while measuring. The target: onbehalf adds ≤ ${formatCount(protectedApiBudgetUs)} µs median per request.`,
     )
     out.push('')
     out.push(
