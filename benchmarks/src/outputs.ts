@@ -4,8 +4,10 @@
  *
  * @module
  */
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
+import { fleetSection, spliceFleetSection } from './fleet/markdown.ts'
+import type { FleetResults } from './fleet/results.ts'
 import { headline, headlineBullets, renderMarkdown } from './report/markdown.ts'
 import { latencyChart, requestsChart } from './report/svg.ts'
 import type { ComparisonResults } from './results.ts'
@@ -48,19 +50,16 @@ export async function writeOutputs(
     mkdir(paths.chartsDir, { recursive: true }),
   ])
   const link = (file: string): string => relative(dirname(paths.markdown), file).split('\\').join('/')
+  // The fleet section comes from its own benchmark (`bench:fleet`, results beside this run's): kept, not lost.
+  const fleet = await readFleetResults(join(dirname(paths.json), 'fleet.json'))
+  const page = renderMarkdown(results, settings, { latency: link(latencyFile), requests: link(requestsFile) })
   await Promise.all([
     writeFile(paths.json, `${JSON.stringify(results, null, 2)}\n`),
     writeFile(latencyFile, latencyChart(results, settings.barUsers, settings.hitCapMs)),
     writeFile(requestsFile, requestsChart(results)),
     writeFile(
       paths.markdown,
-      await formatMarkdown(
-        renderMarkdown(results, settings, {
-          latency: link(latencyFile),
-          requests: link(requestsFile),
-        }),
-        paths.markdown,
-      ),
+      await formatMarkdown(fleet === undefined ? page : spliceFleetSection(page, fleetSection(fleet)), paths.markdown),
     ),
   ])
   return {
@@ -68,6 +67,14 @@ export async function writeOutputs(
     markdown: paths.markdown,
     latencyChart: latencyFile,
     requestsChart: requestsFile,
+  }
+}
+
+async function readFleetResults(file: string): Promise<FleetResults | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as FleetResults
+  } catch {
+    return undefined
   }
 }
 
