@@ -59,6 +59,7 @@ async function open(spec: CacheSpec): Promise<void> {
     keys: [{ id: 'fleet-1', key: keyBytes }],
     keyPrefix: spec.keyPrefix,
     timeoutMs: fleetCacheSettings.timeoutMs,
+    failureThreshold: fleetCacheSettings.failureThreshold,
     maxPendingCommands: fleetCacheSettings.maxPendingCommands,
     ...(spec.lock ? { singleFlight: fleetCacheSettings.singleFlight } : {}),
   })
@@ -126,6 +127,8 @@ async function burst(name: string, assertions: readonly string[]): Promise<Burst
     singleFlightWaits: stats.singleFlightWaits,
     singleFlightHits: stats.singleFlightHits,
     l2Hits: stats.l2Hits,
+    readFailures: stats.readFailures,
+    circuitOpens: stats.circuitOpens,
   }
 }
 

@@ -16,7 +16,7 @@ const spread = (summary: Summary): string =>
   `p50 ${ms(summary.median)}, p99 ${ms(summary.p99)}, worst ${ms(summary.max)}`
 
 function burstRow(label: string, burst: FleetBurst): string {
-  return `| ${label} | ${count(burst.tokenRequests)} | ${burst.engineCallsPerInstance.map(count).join(' + ')} | ${count(burst.singleFlightHits)} | ${count(burst.failed)} | ${ms(burst.durationMs)} |`
+  return `| ${label} | ${count(burst.tokenRequests)} | ${burst.engineCallsPerInstance.map(count).join(' + ')} | ${count(burst.singleFlightHits)} | ${count(burst.readFailures)} | ${count(burst.failed)} | ${ms(burst.durationMs)} |`
 }
 
 /**
@@ -34,7 +34,7 @@ export function fleetSection(results: FleetResults): string {
     '',
     `## 6. Fleet: ${instances} processes on one Redis`,
     '',
-    `\`pnpm bench:fleet\`, ${results.startedAt.slice(0, 10)}: ${instances} Node processes (\`child_process.fork\`), each with \`createOnBehalfOf\` credentials over an \`@onbehalf/redis\` cache (L1 memory, L2 a real \`redis-server\` ${results.machine.redis} on loopback, entries sealed per user, pub/sub invalidation), against the emulator over HTTPS. ${results.machine.cpuModel}, ${results.machine.cores} cores, Node ${results.machine.node}; the run took ${(results.durationMs / 1000).toFixed(0)} s.`,
+    `\`pnpm bench:fleet\`, ${results.startedAt.slice(0, 10)}: ${instances} Node processes (\`child_process.fork\`), each with \`createOnBehalfOf\` credentials over an \`@onbehalf/redis\` cache (L1 memory, L2 a real \`redis-server\` ${results.machine.redis} on loopback, entries sealed per user, pub/sub invalidation), against the emulator over HTTPS. ${results.machine.cpuModel}, ${results.machine.cores} cores (load average ${results.machine.loadAverageAtStart} at the start: the machine is shared), Node ${results.machine.node}; the run took ${(results.durationMs / 1000).toFixed(0)} s.`,
     '',
     '| bar | measured | bar value | verdict |',
     '| --- | --- | --- | --- |',
@@ -44,8 +44,8 @@ export function fleetSection(results: FleetResults): string {
     '',
     `Every process calls \`getToken\` for the same ${count(users)} users at the same moment (${count(users * instances)} calls), on an empty cache; token requests are counted at the emulator.`,
     '',
-    '| cross-instance lock | token requests (emulator) | per process | waits served by another process | failed | burst took |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| cross-instance lock | token requests (emulator) | per process | waits served by another process | Redis reads failed | getToken failed | burst took |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     burstRow('on (`singleFlight`)', results.withLock),
     burstRow('off', results.withoutLock),
     '',

@@ -64,6 +64,9 @@ export interface BurstReply {
   readonly singleFlightWaits: number
   readonly singleFlightHits: number
   readonly l2Hits: number
+  /** Redis reads that failed, timed out or were skipped (each one a miss), and how often the circuit opened. */
+  readonly readFailures: number
+  readonly circuitOpens: number
 }
 
 /** Timed reads. */
@@ -107,14 +110,15 @@ export type FleetReply =
 
 /**
  * The instances' cache settings. A cold burst puts a thousand reads, locks and writes in flight at once per
- * process on a shared, loaded machine: the defaults (100 ms, 1,000 pending) are for steady traffic and would turn
- * the burst's own queueing into misses. A waiting instance gives up after `maxWaitMs` and asks the IdP itself: in
+ * process on a shared, loaded machine: the defaults (100 ms, 5 failures open the circuit, 1,000 pending) are for
+ * steady traffic and would turn the burst's own queueing into misses. A waiting instance gives up after `maxWaitMs` and asks the IdP itself: in
  * a cold burst the lock holder's requests queue behind a thousand others, so the wait covers the whole burst.
  */
 export const fleetCacheSettings = {
-  timeoutMs: 2_000,
+  timeoutMs: 10_000,
+  failureThreshold: 1_000,
   maxPendingCommands: 20_000,
-  singleFlight: { maxWaitMs: 300_000, lockTtlMs: 300_000 },
+  singleFlight: { maxWaitMs: 900_000, lockTtlMs: 900_000 },
 } as const
 
 /**
@@ -122,7 +126,7 @@ export const fleetCacheSettings = {
  * as a production HTTP agent has; a thousand simultaneous TLS handshakes per process only time out), and an
  * engine deadline that covers a request's wait in that pool behind the rest of the burst.
  */
-export const fleetHttpSettings = { connections: 16, engineTimeoutMs: 300_000 } as const
+export const fleetHttpSettings = { connections: 16, engineTimeoutMs: 900_000 } as const
 
 /** The environment variable that carries the {@link FleetInstanceConfig} as JSON. */
 export const fleetConfigVariable = 'ONBEHALF_FLEET_CONFIG'

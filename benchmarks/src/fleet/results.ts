@@ -16,6 +16,9 @@ export interface FleetBurst {
   /** Misses that waited for another instance's token, and how many of those got it. */
   readonly singleFlightWaits: number
   readonly singleFlightHits: number
+  /** Redis reads that failed or timed out (each one a miss), and circuit openings, all instances. */
+  readonly readFailures: number
+  readonly circuitOpens: number
   readonly durationMs: number
 }
 
@@ -36,7 +39,14 @@ export interface FleetBar {
 export interface FleetResults {
   readonly startedAt: string
   readonly durationMs: number
-  readonly machine: { readonly cpuModel: string; readonly cores: number; readonly node: string; readonly redis: string }
+  readonly machine: {
+    readonly cpuModel: string
+    readonly cores: number
+    readonly node: string
+    readonly redis: string
+    /** The 1-minute load average when the run started (the machine may be shared). */
+    readonly loadAverageAtStart: number
+  }
   readonly instances: number
   readonly users: number
   readonly settings: Readonly<Record<string, string | number>>
