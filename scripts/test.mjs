@@ -121,5 +121,13 @@ if (existsSync(jsonPath)) {
 } else {
   failed = 1
 }
+// Vitest also exits non-zero on errors outside any test (an unhandled rejection, an error thrown after a test
+// ended): every test passed, yet the run is not clean. Say so, and count it, rather than end on "0 failed".
+if (run.status !== 0 && failed === 0) {
+  console.log(
+    `${label}: vitest exited with ${run.status ?? run.signal} although no test failed: see "Unhandled Errors" above`,
+  )
+  failed = 1
+}
 console.log(`${label}: ${passed} passed, ${failed} failed, ${skipped} skipped`)
 process.exit(run.status === 0 && failed === 0 && passed > 0 ? 0 : 1)

@@ -12,6 +12,7 @@ export type {
   RedisCacheEvent,
   RedisCacheEventType,
   RedisCacheStats,
+  RedisCommandsTokenCacheOptions,
   RedisFailureReason,
   RedisTokenCache,
   RedisTokenCacheOptions,

@@ -65,6 +65,9 @@ export interface IoredisLike {
   eval?(script: string, numKeys: number, ...args: string[]): Promise<unknown>
   smembers?(key: string): Promise<string[]>
   publish?(channel: string, message: string): Promise<unknown>
+  /** ioredis's `EventEmitter`: a command sent while the first connection is being made waits for `'ready'`. */
+  once?(event: 'ready' | 'close' | 'end', listener: () => void): unknown
+  off?(event: 'ready' | 'close' | 'end', listener: () => void): unknown
 }
 
 /**
@@ -99,19 +102,56 @@ export type RedisClientLike = IoredisLike | NodeRedisLike | RedisCommands
  * ```
  */
 export function fromIoredis(client: IoredisLike): RedisCommands {
+  const ready = readiness(client)
+  /** Runs `command` now, or once the first connection is up (see {@link readiness}). */
+  const send = <T>(command: () => Promise<T>): Promise<T> => {
+    const waiting = ready()
+    return waiting === undefined ? command() : waiting.then(command)
+  }
   const evalScript = client.eval?.bind(client)
   const smembers = client.smembers?.bind(client)
   const publish = client.publish?.bind(client)
   return {
-    get: (key) => client.get(key),
-    set: (key, value, ttlMs) => client.set(key, value, 'PX', ttlMs),
-    del: (key) => client.del(key),
-    setIfAbsent: async (key, value, ttlMs) => (await client.set(key, value, 'PX', ttlMs, 'NX')) === 'OK',
+    get: (key) => send(() => client.get(key)),
+    set: (key, value, ttlMs) => send(() => client.set(key, value, 'PX', ttlMs)),
+    del: (key) => send(() => client.del(key)),
+    setIfAbsent: async (key, value, ttlMs) => (await send(() => client.set(key, value, 'PX', ttlMs, 'NX'))) === 'OK',
     ...(evalScript === undefined
       ? {}
-      : { indexAdd: (key, member, ttlMs) => evalScript(indexAddScript, 1, key, member, String(ttlMs)) }),
-    ...(smembers === undefined ? {} : { indexMembers: (key) => smembers(key) }),
-    ...(publish === undefined ? {} : { publish }),
+      : {
+          indexAdd: (key, member, ttlMs) => send(() => evalScript(indexAddScript, 1, key, member, String(ttlMs))),
+        }),
+    ...(smembers === undefined ? {} : { indexMembers: (key) => send(() => smembers(key)) }),
+    ...(publish === undefined ? {} : { publish: (channel, message) => send(() => publish(channel, message)) }),
+  }
+}
+
+/** ioredis's states while its first connection is being made; a later outage is `'reconnecting'`. */
+const connectingStates = new Set(['connecting', 'connect'])
+
+/**
+ * With `enableOfflineQueue: false` (the recommended setting), ioredis rejects every command sent before its first
+ * connection is ready, so the first reads after start would fail and be reported although nothing is wrong.
+ * While the client is still connecting, commands wait for `'ready'` (or for the attempt to fail: `'close'`,
+ * `'end'`), within the cache's command deadline. One shared wait per connection attempt, so a burst of commands
+ * adds three listeners, not three per command. A reconnecting client is not waited for: an outage fails fast.
+ */
+function readiness(client: IoredisLike): () => Promise<void> | undefined {
+  let waiting: Promise<void> | undefined
+  return () => {
+    if (waiting !== undefined) return waiting
+    const once = client.once?.bind(client)
+    const off = client.off?.bind(client)
+    if (!connectingStates.has(client.status) || once === undefined || off === undefined) return undefined
+    waiting = new Promise<void>((resolve) => {
+      const settle = (): void => {
+        for (const event of ['ready', 'close', 'end'] as const) off(event, settle)
+        waiting = undefined
+        resolve()
+      }
+      for (const event of ['ready', 'close', 'end'] as const) once(event, settle)
+    })
+    return waiting
   }
 }
 

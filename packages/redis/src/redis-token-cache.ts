@@ -20,7 +20,7 @@ import { subscribe } from './invalidation.ts'
 import type { RedisSubscriberLike } from './invalidation.ts'
 import { positive } from './positive-option.ts'
 import { toRedisCommands } from './redis-client.ts'
-import type { RedisClientLike } from './redis-client.ts'
+import type { RedisClientLike, RedisCommands } from './redis-client.ts'
 import { createUserIndex } from './user-index.ts'
 import type { CachedUser } from './user-index.ts'
 
@@ -201,6 +201,23 @@ export interface RedisTokenCache extends TokenCache {
   readonly listening: Promise<boolean>
 }
 
+/**
+ * {@link RedisTokenCacheOptions} with a hand-written adapter as `redis`. It is the first overload of
+ * {@link createRedisTokenCache}, so the adapter's functions get their parameter types from {@link RedisCommands}
+ * (against the union of the three client shapes, TypeScript could type none of them).
+ *
+ * @example
+ * ```ts
+ * createRedisTokenCache({
+ *   redis: { get: (key) => my.get(key), set: (key, value, ttlMs) => my.setPx(key, value, ttlMs), del: (key) => my.del(key) },
+ *   keys,
+ * })
+ * ```
+ */
+export interface RedisCommandsTokenCacheOptions extends Omit<RedisTokenCacheOptions, 'redis'> {
+  readonly redis: RedisCommands
+}
+
 /** Core's cache keys: 43 base64url characters of a SHA-256. */
 const coreKey = /^[A-Za-z0-9_-]{43}$/
 /** L1's default byte budget: 32 MiB, about 10,000 entries of 3 KB (L2 holds the rest). */
@@ -225,6 +242,8 @@ const maxVersionsTracked = 10_000
  * const provider = createTokenProvider({ engine, cache })
  * ```
  */
+export function createRedisTokenCache(options: RedisCommandsTokenCacheOptions): RedisTokenCache
+export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTokenCache
 export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTokenCache {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object.')
   const commands = toRedisCommands(options.redis)

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { estimateEntryBytes } from '@onbehalf/core'
 import { sha256Base64Url } from '@onbehalf/core/engine'
 import type { CachedToken, TokenCacheContext } from '@onbehalf/core'
-import type { Redis } from 'ioredis'
+import { Redis } from 'ioredis'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createTokenCodec } from '../src/codec.ts'
 import { createRedisTokenCache, fromIoredis } from '../src/index.ts'
@@ -333,5 +333,81 @@ describe.each(clientKinds)('with %s', (kind, connect) => {
     await rotated.set(key, value, 3_600_000, context)
     expect(await raw.get(name)).toMatch(/^v2\.k2\./)
     expect(await cache({ keys: [k2] }).get(key, context)).toEqual(value)
+  })
+})
+
+describe('as the README shows it', () => {
+  it('types a hand-written { get, set, del } adapter from the option itself (no annotations)', async () => {
+    // This block is the README's adapter example: it compiles under `strict` only if createRedisTokenCache gives
+    // the functions their parameter types (against the union of client shapes they were implicitly `any`).
+    const events: RedisCacheEvent[] = []
+    const viaAdapter = createRedisTokenCache({
+      redis: {
+        get: (key) => raw.get(key),
+        set: (key, value, ttlMs) => raw.set(key, value, 'PX', ttlMs),
+        del: (key) => raw.del(key),
+      },
+      keys: [k1],
+      keyPrefix: 'test:adapter:',
+      l1: false,
+      onEvent: (event) => events.push(event),
+    })
+    const key = newKey()
+    const value = token()
+    await viaAdapter.set(key, value, 3_600_000)
+    expect(await viaAdapter.get(key)).toEqual(value)
+    expect(await raw.pttl(viaAdapter.keyName(key))).toBeGreaterThan(0)
+    expect(events.filter((event) => event.type.endsWith('-failed'))).toEqual([])
+  })
+
+  it('with the recommended ioredis settings, the first commands after start wait for the connection: no failure', async () => {
+    // enableOfflineQueue: false makes ioredis reject commands sent before its first connection is ready; the
+    // cache is created and used at once, as an application does at startup. Before the fix, the first read was
+    // a `read-failed` event (a warning in the README's logging) and a miss.
+    const client = new Redis(`redis://127.0.0.1:${server.port}`, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+    client.on('error', () => undefined)
+    try {
+      expect(client.status).toBe('connecting')
+      const events: RedisCacheEvent[] = []
+      // A generous deadline: the verdict must not depend on how fast a loaded machine connects.
+      const options = { redis: client, keys: [k1], keyPrefix: 'test:startup:', l1: false, timeoutMs: 10_000 } as const
+      const writer = createRedisTokenCache({ ...options, onEvent: (event) => events.push(event) })
+      const reader = createRedisTokenCache({ ...options, onEvent: (event) => events.push(event) })
+      const key = newKey()
+      const value = token()
+      const [missed] = await Promise.all([reader.get(key), writer.set(key, value, 3_600_000)])
+      expect(missed).toBeUndefined()
+      expect(await reader.get(key)).toEqual(value)
+      expect(events.filter((event) => event.type.endsWith('-failed') || event.type === 'circuit')).toEqual([])
+      expect(reader.stats()).toMatchObject({ l2Hits: 1 })
+    } finally {
+      client.disconnect()
+    }
+  })
+
+  it('a client that never connects still fails fast: the wait ends with the failed attempt, as a miss', async () => {
+    const stopped = await startRedisServer()
+    const port = stopped.port
+    await stopped.stop()
+    const client = new Redis(`redis://127.0.0.1:${port}`, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => 60_000,
+    })
+    client.on('error', () => undefined)
+    try {
+      const events: RedisCacheEvent[] = []
+      const cache = createRedisTokenCache({
+        redis: client,
+        keys: [k1],
+        l1: false,
+        timeoutMs: 10_000,
+        onEvent: (event) => events.push(event),
+      })
+      expect(await cache.get(newKey())).toBeUndefined()
+      expect(events).toEqual([expect.objectContaining({ type: 'read-failed', reason: 'error' })])
+    } finally {
+      client.disconnect()
+    }
   })
 })
