@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { fleetSection, spliceFleetSection } from './fleet/markdown.ts'
 import { runFleet } from './fleet/run-fleet.ts'
-import { formatMarkdown } from './outputs.ts'
+import { formatMarkdown, formatText } from './outputs.ts'
 
 const argv = process.argv.slice(2)
 const numberFlag = (name: string, fallback: number): number => {
@@ -36,7 +36,7 @@ for (const bar of results.bars) log(`${bar.pass ? 'PASS' : 'FAIL'}  ${bar.name}:
 if (!argv.includes('--no-write')) {
   const json = join(packageDir, 'results', 'fleet.json')
   const markdown = join(repoRoot, 'docs', 'benchmarks.md')
-  await writeFile(json, `${JSON.stringify(results, null, 2)}\n`)
+  await writeFile(json, await formatText(JSON.stringify(results, null, 2), json, 'json'))
   const page = await readFile(markdown, 'utf8')
   await writeFile(markdown, await formatMarkdown(spliceFleetSection(page, fleetSection(results)), markdown))
   log(`\nWrote ${json}\n      ${markdown} (fleet section)`)

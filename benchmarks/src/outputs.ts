@@ -88,12 +88,25 @@ async function readFleetResults(file: string): Promise<FleetResults | undefined>
  * ```
  */
 export async function formatMarkdown(markdown: string, filePath: string): Promise<string> {
+  return formatText(markdown, filePath, 'markdown')
+}
+
+/**
+ * Formats text with the repository's Prettier settings and the given parser; returns it unchanged when Prettier
+ * is not installed.
+ *
+ * @example
+ * ```ts
+ * const json = await formatText(JSON.stringify(results), 'benchmarks/results/fleet.json', 'json')
+ * ```
+ */
+export async function formatText(text: string, filePath: string, parser: 'markdown' | 'json'): Promise<string> {
   try {
     const prettier = await import('prettier')
     const config = (await prettier.resolveConfig(filePath)) ?? {}
-    return await prettier.format(markdown, { ...config, parser: 'markdown' })
+    return await prettier.format(text, { ...config, parser })
   } catch {
-    return markdown
+    return text
   }
 }
 

@@ -69,9 +69,9 @@ export function fleetBars(results: Omit<FleetResults, 'bars'>): FleetBar[] {
   const { users, instances } = results
   return [
     {
-      name: `fleet: ${instances} processes × one cold burst of ${users} users, cross-instance lock on`,
+      name: `fleet: ${instances} processes × one cold burst of ${users.toLocaleString('en-US')} users, cross-instance lock on`,
       value: `${results.withLock.tokenRequests} token requests`,
-      threshold: `exactly ${users}`,
+      threshold: `exactly ${users.toLocaleString('en-US')}`,
       pass: results.withLock.tokenRequests === users,
     },
     {
