@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// @onbehalf/core and the jose engine in the real Web-standard runtimes, from the packed tarballs.
+// @onbehalf/core and the jose engine, and @onbehalf/server's Hono adapter, in the real Web-standard runtimes, from
+// the packed tarballs.
 //
 // Installs Deno, Bun and Cloudflare's workerd from npm (their packages ship the binaries) into a temp prefix,
-// packs core, certificate and jose with pnpm, installs the tarballs into an empty project, starts the Entra
-// emulator over HTTPS from Node, and in each runtime × credential (a client secret, a PEM certificate) runs
-// scripts/runtimes/scenario.mjs: an OBO exchange, then the same request served from the provider's cache (in
+// packs core, certificate, jose, azure and server with pnpm, installs the tarballs (and hono) into an empty
+// project, starts the Entra emulator over HTTPS from Node, and in each runtime × credential (a client secret, a
+// PEM certificate) runs scripts/runtimes/scenario.mjs: an OBO exchange, then the same request served from the provider's cache (in
 // workerd, by a later request to the Worker, the provider at module scope as a real Worker keeps it).
 // Node checks every answer: both tokens equal and for the downstream API, exactly one token request reached
 // the emulator (its recorded requests), with the credential expected, and core's SHA-256 gave the right digests.
@@ -18,6 +19,13 @@
 //            `node` condition): the bundle's inputs are checked for it, and the digests prove it right.
 //
 // A control per runtime runs without that trust and must fail with NETWORK_ERROR before reaching the emulator.
+//
+// Then a Hono app on @onbehalf/server/hono with the jose engine (scripts/runtimes/hono-worker.mjs), as a Worker in
+// the same workerd process (one per credential and compatibility date) and served by Deno's and Bun's own HTTP
+// servers (serve-hono.mjs): a request with an emulator-issued user token is validated (keys fetched from the
+// emulator) and exchanged On-Behalf-Of, a second request with it is served from the cache (one token request in
+// all), and a missing token and a forged signature get 401 with the Bearer challenge. workerd's control: without
+// the CA, 503 METADATA_UNAVAILABLE.
 //
 // Prints one line per runtime × credential (`runtime deno secret: ok …`) and per control, and exits non-zero on
 // any failure.
@@ -52,11 +60,25 @@ const workerBundle = {
   format: 'esm',
   target: 'es2022',
 }
-/** Workspace packages the runtimes load from their tarballs (jose's dependencies included). */
-const packedPackages = ['core', 'certificate', 'jose']
-/** Registry packages the Workers import besides the tarballs' own dependencies (e.g. `hono`). */
-const registryPackages = []
+/**
+ * Workspace packages the runtimes load from their tarballs (jose's dependencies included; server and its
+ * dependency azure for the Hono Worker).
+ */
+const packedPackages = ['core', 'certificate', 'jose', 'azure', 'server']
+/** Registry packages the Workers import besides the tarballs' own dependencies: the Hono Worker's framework. */
+const registryPackages = ['hono@4.13.19']
 const processTimeoutMs = 60_000
+/**
+ * The environment variables a Deno server on `@onbehalf/server` reads (its README lists them): the Azure SDK's
+ * logger at import, `@onbehalf/azure` for its default authority and multi-tenant switch.
+ */
+const denoEnv = [
+  'DEBUG',
+  'AZURE_LOG_LEVEL',
+  'TYPESPEC_RUNTIME_LOG_LEVEL',
+  'AZURE_AUTHORITY_HOST',
+  'AZURE_IDENTITY_DISABLE_MULTITENANTAUTH',
+].join(',')
 
 /**
  * The Workers that one workerd process serves, each on its own socket. Each entry: `name`; `entry`, a file in
@@ -67,12 +89,9 @@ const processTimeoutMs = 60_000
  * `context.origin` and returns the `ok` line's detail or throws. `context` has `app`, `emu`, `credentials`,
  * `scenarioCheck` and `controlCheck`.
  *
- * Extension point: a Hono app on `@onbehalf/server/hono` joins the same workerd process with one more entry
- * (`workerdWorkers.push({ name: 'hono', entry: 'hono-worker.mjs', compatibilityDate, bindings, checks })`): its
- * file in scripts/runtimes/ (`export default app`), `'server'` and `'azure'` added to `packedPackages`,
- * `'hono@<version>'` to `registryPackages`, its configuration (authority, tenant, client credential from
- * `context.emu` and `context.credentials`) as JSON bindings, and checks that send it requests with
- * `Authorization: Bearer ${context.emu.issueUserToken(…)}` and count the emulator's token requests.
+ * The Hono app on `@onbehalf/server/hono` (scripts/runtimes/hono-worker.mjs) joins the same workerd process: one
+ * Worker per credential, its configuration as the JSON binding `ONBEHALF`, and a control whose outbound network
+ * does not trust the emulator's CA.
  */
 const workerdWorkers = [
   ...workerdCompatibilityDates.map((compatibilityDate) => ({
@@ -104,7 +123,154 @@ const workerdWorkers = [
       { label: 'workerd without the CA', run: () => controlCheck(workerScenario(origin)) },
     ],
   },
+  // @onbehalf/server's Hono adapter with the default (jose) engine: one Worker (one isolate) per credential at each
+  // compatibility date; the refusals on one of them.
+  ...workerdCompatibilityDates.flatMap((compatibilityDate) =>
+    ['secret', 'certificate'].map((credentialLabel) => ({
+      name: `hono${credentialLabel}${compatibilityDate.replaceAll('-', '')}`,
+      entry: 'hono-worker.mjs',
+      compatibilityDate,
+      bindings: (context) => ({ ONBEHALF: honoConfig(context, credentialLabel) }),
+      checks: (context) => [
+        // First: it also checks that this isolate fetched the signing keys exactly once.
+        {
+          label: `workerd@${compatibilityDate} hono ${credentialLabel}`,
+          run: () => honoExchangeCheck(context, credentialLabel),
+        },
+        ...(credentialLabel === 'secret' && compatibilityDate === workerdCompatibilityDates.at(-1)
+          ? honoRefusalChecks(context)
+          : []),
+      ],
+    })),
+  ),
+  {
+    // The control: the Hono Worker whose outbound network does not trust the emulator's CA cannot read Entra's
+    // metadata, so it must answer 503 METADATA_UNAVAILABLE (the passing lines owe their keys to that trust).
+    name: 'honountrusting',
+    entry: 'hono-worker.mjs',
+    compatibilityDate: workerdCompatibilityDates.at(-1),
+    outbound: 'untrusting-network',
+    bindings: (context) => ({ ONBEHALF: honoConfig(context, 'secret') }),
+    checks: ({ emu, origin }) => [
+      {
+        label: 'workerd hono without the CA',
+        run: async () => {
+          const userToken = emu.issueUserToken({ user: emu.defaults.users.plain })
+          const { status, body } = await honoGet(origin, userToken)
+          if (status !== 503 || body.code !== 'METADATA_UNAVAILABLE') {
+            throw new Error(`expected 503 METADATA_UNAVAILABLE, got ${status} ${JSON.stringify(body)}`)
+          }
+          const sent = emu.requests.filter((r) => r.endpoint === 'token' && r.form['assertion'] === userToken)
+          if (sent.length !== 0) throw new Error(`${sent.length} token requests reached the emulator, expected none`)
+          return '503 METADATA_UNAVAILABLE, no token request reached the emulator'
+        },
+      },
+    ],
+  },
 ]
+
+/** The Hono Worker's configuration (its `ONBEHALF` JSON binding) for the credential labelled `credentialLabel`. */
+function honoConfig({ emu, credentials }, credentialLabel) {
+  return {
+    authorityHost: emu.authorityHost,
+    tenantId: emu.tenantId,
+    clientId: emu.defaults.middleTier.clientId,
+    credential: credentials.find((c) => c.label === credentialLabel).credential,
+    scopes: [emu.defaults.downstream.scopes[0]],
+  }
+}
+
+/** GET /obo from the Hono Worker, with `Authorization: Bearer <userToken>` unless `userToken` is undefined. */
+async function honoGet(origin, userToken) {
+  const headers = userToken === undefined ? {} : { Authorization: `Bearer ${userToken}` }
+  const response = await fetch(`${origin}/obo`, { headers })
+  const text = await response.text()
+  let body
+  try {
+    body = JSON.parse(text)
+  } catch {
+    throw new Error(`the Hono Worker answered ${response.status} with no JSON: ${text.slice(0, 500)}`)
+  }
+  return { status: response.status, challenge: response.headers.get('www-authenticate'), body }
+}
+
+/**
+ * Two requests to the Hono Worker with one emulator-issued user token: the first validates it (keys fetched from
+ * the emulator) and exchanges it, the second is served from the caches. Checked against what the emulator saw.
+ */
+async function honoExchangeCheck({ emu, credentials, origin }, credentialLabel) {
+  const { wire } = credentials.find((c) => c.label === credentialLabel)
+  const userToken = emu.issueUserToken({ user: emu.defaults.users.plain })
+  const answers = []
+  for (let i = 0; i < 2; i++) {
+    const { status, body } = await honoGet(origin, userToken)
+    if (status !== 200) throw new Error(`request ${i + 1} answered ${status}: ${JSON.stringify(body)}`)
+    answers.push(body)
+  }
+  const [first, second] = answers
+  const claimsOf = (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'))
+  if (first.oid !== claimsOf(userToken).oid) throw new Error(`the caller's oid is ${first.oid}, not the user's`)
+  const sent = emu.requests.filter((r) => r.endpoint === 'token' && r.form['assertion'] === userToken)
+  if (sent.length !== 1) throw new Error(`${sent.length} token requests reached the emulator, expected 1`)
+  if (sent[0].status !== 200) throw new Error(`the emulator answered ${sent[0].status} (${sent[0].error})`)
+  if (sent[0].form[wire] === undefined) throw new Error(`the token request carried no ${wire}`)
+  if (first.token !== second.token) throw new Error('the second request did not get the cached token')
+  const audience = claimsOf(first.token).aud
+  if (audience !== emu.defaults.downstream.clientId) throw new Error(`the token is for ${audience}, not downstream`)
+  const expect = (what, actual, expected) => {
+    if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+      throw new Error(`${what}: ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`)
+    }
+  }
+  // Each request's caller made its own credential; both shared this isolate's one engine (and so its cache).
+  expect('OBO engines created after request 2', second.credentialStats.enginesCreated, 1)
+  // Keys fetched once by this isolate (from the emulator: it recorded the JWKS request), the token verified once.
+  expect('key fetches after request 2', second.apiStats.jwksFetches, 1)
+  expect('verified tokens after request 2', second.apiStats.verifiedTokens, 1)
+  if (!emu.requests.some((r) => r.endpoint === 'jwks' && r.status === 200)) {
+    throw new Error('the emulator served no JWKS request')
+  }
+  return `token validated with keys from the emulator, 1 token request with ${wire}, second request from the cache`
+}
+
+/** The adapter's refusals: no token, and a token whose signature is not its own. 401 with the Bearer challenge. */
+function honoRefusalChecks(context) {
+  const { emu } = context
+  const refusal = (label, makeToken, code) => ({
+    label: `workerd hono ${label}`,
+    run: async ({ origin } = context) => {
+      const userToken = makeToken()
+      const { status, challenge, body } = await honoGet(origin, userToken)
+      if (status !== 401 || body.code !== code) {
+        throw new Error(`expected 401 ${code}, got ${status} ${JSON.stringify(body)}`)
+      }
+      if (!/^Bearer error="invalid_token", error_description="[^"]+"$/.test(challenge ?? '')) {
+        throw new Error(`WWW-Authenticate is ${JSON.stringify(challenge)}, not a Bearer invalid_token challenge`)
+      }
+      if (
+        userToken !== undefined &&
+        emu.requests.some((r) => r.endpoint === 'token' && r.form['assertion'] === userToken)
+      ) {
+        throw new Error('a token request reached the emulator for a refused token')
+      }
+      return `401 ${code}, WWW-Authenticate: ${challenge}`
+    },
+  })
+  return [
+    refusal('without a token', () => undefined, 'MISSING_TOKEN'),
+    refusal(
+      'with a forged signature',
+      () => {
+        // A real user token's header and claims with another real token's signature: only RS256 verification
+        // against the emulator's keys can tell.
+        const [header, payload] = emu.issueUserToken({ user: emu.defaults.users.plain }).split('.')
+        const signature = emu.issueUserToken({ user: emu.defaults.users.plain, lifetimeSeconds: 120 }).split('.')[2]
+        return `${header}.${payload}.${signature}`
+      },
+      'INVALID_TOKEN',
+    ),
+  ]
+}
 
 /** Sends the scenario to a Worker serving worker.mjs: its first call, then its second in a later request. */
 function workerScenario(origin) {
@@ -125,6 +291,8 @@ const { startEmulator } = await import(join(root, 'packages', 'entra-emulator', 
 const work = mkdtempSync(join(tmpdir(), 'onbehalf-runtimes-'))
 let emu
 let workerd
+/** Deno's and Bun's Hono servers started so far (promises of `{ origin, stop }`). */
+const servers = []
 let failures = 0
 
 try {
@@ -178,10 +346,20 @@ try {
       name: 'deno',
       command: bin('deno'),
       args: ['run', '--no-lock', '--node-modules-dir=manual', `--allow-net=127.0.0.1:${port}`],
+      // serve-hono.mjs also listens, on an ephemeral port of 127.0.0.1, and reads the environment variables the
+      // server package's README lists for Deno (the Azure SDK's logger reads three at import).
+      serveArgs: ['run', '--no-lock', '--node-modules-dir=manual', '--allow-net=127.0.0.1', `--allow-env=${denoEnv}`],
       env: { ...env, DENO_DIR: join(work, 'deno-cache'), DENO_NO_UPDATE_CHECK: '1' },
       trust: { args: [`--cert=${caFile}`], env: {} },
     },
-    { name: 'bun', command: bin('bun'), args: ['run'], env, trust: { args: [], env: { NODE_EXTRA_CA_CERTS: caFile } } },
+    {
+      name: 'bun',
+      command: bin('bun'),
+      args: ['run'],
+      serveArgs: ['run'],
+      env,
+      trust: { args: [], env: { NODE_EXTRA_CA_CERTS: caFile } },
+    },
   ]
   /** Runs the scenario in a fresh process of `runtime`, trusting the emulator's CA or not. */
   const processScenario = (runtime, trusted) => async (input) => {
@@ -203,6 +381,20 @@ try {
       })
     }
     checks.push({ label: `${runtime.name} without the CA`, run: () => controlCheck(processScenario(runtime, false)) })
+    // The Hono app of the workerd check, served by the runtime's own HTTP server: one process per credential.
+    for (const credential of credentials) {
+      const server = lazyHonoServer(runtime, credential.label)
+      const withOrigin = (check) => async () => check({ ...context, origin: await server.origin() })
+      checks.push({
+        label: `${runtime.name} hono ${credential.label}`,
+        run: withOrigin((honoContext) => honoExchangeCheck(honoContext, credential.label)),
+      })
+      if (credential.label === 'secret') {
+        for (const refusal of honoRefusalChecks(context)) {
+          checks.push({ label: refusal.label.replace(/^workerd/, runtime.name), run: withOrigin(refusal.run) })
+        }
+      }
+    }
   }
 
   try {
@@ -213,6 +405,25 @@ try {
   } catch (error) {
     // Bundling or starting failed: one failing line, and Deno and Bun still run.
     checks.push({ label: 'workerd', run: () => Promise.reject(error) })
+  }
+
+  /**
+   * The Hono app served by `runtime` (serve-hono.mjs) with `credentialLabel`'s configuration, trusting the
+   * emulator's CA the runtime's way; started by the first check that asks for its origin, stopped at the end.
+   */
+  function lazyHonoServer(runtime, credentialLabel) {
+    let started
+    return {
+      origin() {
+        started ??= startServer(runtime.command, [...runtime.serveArgs, ...runtime.trust.args, 'serve-hono.mjs'], {
+          cwd: app,
+          env: { ...runtime.env, ...runtime.trust.env },
+          input: JSON.stringify(honoConfig(context, credentialLabel)),
+        })
+        servers.push(started)
+        return started.then(({ origin }) => origin)
+      },
+    }
   }
 
   for (const check of checks) {
@@ -289,6 +500,12 @@ try {
   if (error && typeof error === 'object' && 'stderr' in error) console.log(String(error.stderr).slice(0, 2000))
 } finally {
   await workerd?.stop()
+  for (const server of servers) {
+    await server.then(
+      ({ stop }) => stop(),
+      () => undefined,
+    )
+  }
   await emu?.close()
   rmSync(work, { recursive: true, force: true })
 }
@@ -410,6 +627,44 @@ function knownHashInputs(userAssertion) {
     'é€😀 onbehalf',
     userAssertion,
   ]
+}
+
+/**
+ * Starts a server process with `input` on stdin; resolves with `{ origin, stop }` once it prints `{"port":N}`,
+ * rejects if it exits first or does not listen within the timeout.
+ */
+function startServer(command, args, { cwd, env, input }) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    const exited = new Promise((resolveExit) => child.once('exit', resolveExit))
+    const stop = async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill('SIGKILL')
+      await exited
+    }
+    const timer = setTimeout(() => {
+      void stop()
+      reject(
+        new Error(`${command} ${args.join(' ')} did not listen within ${processTimeoutMs} ms: ${stderr.slice(-2000)}`),
+      )
+    }, processTimeoutMs)
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk
+      const line = stdout.split('\n').find((text) => text.startsWith('{"port":'))
+      if (line === undefined) return
+      clearTimeout(timer)
+      resolve({ origin: `http://127.0.0.1:${JSON.parse(line).port}`, stop })
+    })
+    child.once('error', reject)
+    void exited.then((code) => {
+      clearTimeout(timer)
+      reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`))
+    })
+    child.stdin.end(input)
+  })
 }
 
 /** Runs a process with `input` on stdin; resolves with its output, rejects on a non-zero exit or the timeout. */

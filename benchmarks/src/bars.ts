@@ -1,5 +1,5 @@
 /**
- * The bars (SPEC §7) that this run can decide, computed from its own figures only.
+ * The performance targets (bars) that this run can decide, computed from its own figures only.
  *
  * @module
  */

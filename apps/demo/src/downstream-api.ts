@@ -10,7 +10,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { renderClaimsChallenge } from '@onbehalf/core'
-import { listenOnLoopback } from './listen.ts'
+import { listenOnLoopback, type PortChoice } from './listen.ts'
 import type { LoopbackTlsIdentity } from './tls.ts'
 import { ApiAuthError, requireScopes, type AccessTokenClaims, type ProtectedApi } from '@onbehalf/server'
 import { validatingApi, type IdentitySetup } from './identity.ts'
@@ -26,7 +26,7 @@ export interface DownstreamApiOptions {
   /** The https identity to serve with (bearer tokens never travel over plain http). */
   readonly tls: LoopbackTlsIdentity
   /** Default 0 (any free port). */
-  readonly port?: number
+  readonly port?: PortChoice
 }
 
 /** A running downstream API. */
@@ -202,7 +202,7 @@ function documentsFor(oid: string, name: string): { id: string; title: string; o
 export function startDownstreamApiFor(
   identity: IdentitySetup,
   tls: LoopbackTlsIdentity,
-  port = 0,
+  port: PortChoice = 0,
 ): Promise<DownstreamApi> {
   return startDownstreamApi({
     api: validatingApi(identity, identity.downstream.audiences, [identity.middleTier.clientId]),

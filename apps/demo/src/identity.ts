@@ -10,6 +10,8 @@ import { managedIdentityAssertion } from '@onbehalf/federated'
 import { startEmulator, type EntraEmulator } from '@onbehalf/entra-emulator'
 import { createMsalEngine } from '@onbehalf/msal'
 import { createProtectedApi, type ProtectedApi } from '@onbehalf/server'
+import { DemoError, realTenantGuide } from './demo-error.ts'
+import { isAddressInUse, portInUse } from './listen.ts'
 
 /** A test user the page offers (emulator mode only). */
 export interface DemoUser {
@@ -20,6 +22,14 @@ export interface DemoUser {
   readonly oid: string
   /** What happens when this user calls the middle tier. */
   readonly scenario: string
+}
+
+/** An app registration the page can name when its client ID or App ID URI shows up in a token (`aud`, `azp`). */
+export interface DemoApp {
+  /** Display name, e.g. `Middle-tier API (emulated)`. */
+  readonly name: string
+  /** Client ID and App ID URIs. */
+  readonly ids: readonly string[]
 }
 
 /** Everything the servers need to know about the identity provider and the two apps. */
@@ -62,6 +72,8 @@ export interface IdentitySetup {
     readonly scope: string
   }
   readonly users: readonly DemoUser[]
+  /** The app registrations the demo knows (front end, middle tier, downstream), to name them on the page. */
+  readonly apps: readonly DemoApp[]
   /**
    * Stands in for the front end's sign-in (MSAL.js in a real SPA): a user access token for the middle tier.
    * `claims` is the claims request of a challenge the user satisfies (e.g. MFA). Emulator mode only.
@@ -95,7 +107,20 @@ export interface EntraEnvironment {
 }
 
 /**
- * `true` when the environment names a real tenant (AZURE_TENANT_ID and MIDDLE_TIER_CLIENT_ID set).
+ * The variables that mean "use a real tenant". `AZURE_TENANT_ID` alone does not: Azure SDK set-ups often have it
+ * for other reasons, and the demo should not leave the emulator because of it.
+ */
+const realTenantSwitches = [
+  'MIDDLE_TIER_CLIENT_ID',
+  'MIDDLE_TIER_CLIENT_SECRET',
+  'MIDDLE_TIER_CERTIFICATE_PATH',
+  'DOWNSTREAM_APP_ID_URI',
+] as const
+
+/**
+ * `true` when the environment asks for a real tenant: any of `MIDDLE_TIER_CLIENT_ID`, `MIDDLE_TIER_CLIENT_SECRET`,
+ * `MIDDLE_TIER_CERTIFICATE_PATH` or `DOWNSTREAM_APP_ID_URI` is set. {@link entraIdentity} then reports every
+ * variable still missing at once.
  *
  * @example
  * ```ts
@@ -103,7 +128,7 @@ export interface EntraEnvironment {
  * ```
  */
 export function usesRealEntra(env: EntraEnvironment): boolean {
-  return nonEmpty(env.AZURE_TENANT_ID) !== undefined && nonEmpty(env.MIDDLE_TIER_CLIENT_ID) !== undefined
+  return realTenantSwitches.some((name) => nonEmpty(env[name]) !== undefined)
 }
 
 /** The middle tier's client credential, as the page shows it. */
@@ -113,14 +138,17 @@ function secretless(env: EntraEnvironment): boolean {
   const name = nonEmpty(env.ONBEHALF_CLIENT_CREDENTIAL)
   if (name === undefined || name === 'secret') return false
   if (name === 'managed-identity') return true
-  throw new TypeError(`ONBEHALF_CLIENT_CREDENTIAL must be 'secret' or 'managed-identity', not '${name}'.`)
+  throw new DemoError(
+    'INVALID_CONFIGURATION',
+    `ONBEHALF_CLIENT_CREDENTIAL must be 'secret' or 'managed-identity', not '${name}'.`,
+  )
 }
 
 function engineFrom(env: EntraEnvironment): EngineFactory | undefined {
   const name = nonEmpty(env.ONBEHALF_ENGINE)
   if (name === undefined || name === 'jose') return undefined
   if (name === 'msal') return createMsalEngine()
-  throw new TypeError(`ONBEHALF_ENGINE must be 'jose' or 'msal', not '${name}'.`)
+  throw new DemoError('INVALID_CONFIGURATION', `ONBEHALF_ENGINE must be 'jose' or 'msal', not '${name}'.`)
 }
 
 /**
@@ -135,9 +163,12 @@ function engineFrom(env: EntraEnvironment): EngineFactory | undefined {
 export async function emulatorIdentity(
   options: { readonly port?: number; readonly env?: EntraEnvironment } = {},
 ): Promise<IdentitySetup> {
-  const emu = await startEmulator({ port: options.port ?? 0, seed: 'onbehalf-demo' })
+  const port = options.port ?? 0
+  const emu = await startEmulator({ port, seed: 'onbehalf-demo' }).catch(async (error: unknown) => {
+    throw isAddressInUse(error) ? await portInUse(port, 'DEMO_EMULATOR_PORT', error) : error
+  })
   try {
-    const { middleTier, downstream, users } = emu.defaults
+    const { middleTier, downstream, users, frontEnd } = emu.defaults
     const demoUsers = [
       { id: 'plain', user: users.plain, scenario: 'OBO succeeds; the second call is a cache hit.' },
       {
@@ -193,6 +224,10 @@ export async function emulatorIdentity(
         oid: user.oid,
         scenario,
       })),
+      apps: [frontEnd.app, middleTier.app, downstream.app].map((app) => ({
+        name: app.displayName,
+        ids: [app.clientId, ...app.identifierUris],
+      })),
       signIn: async (userId, claims) => {
         const entry = demoUsers.find((u) => u.id === userId)
         if (entry === undefined) throw new TypeError(`unknown demo user '${userId}'`)
@@ -223,24 +258,16 @@ export async function entraIdentity(
     readonly fetch?: typeof globalThis.fetch
   } = {},
 ): Promise<IdentitySetup> {
-  const tenantId = need(env, 'AZURE_TENANT_ID')
-  const clientId = need(env, 'MIDDLE_TIER_CLIENT_ID')
-  const downstreamAppIdUri = need(env, 'DOWNSTREAM_APP_ID_URI').replace(/\/+$/, '')
-  const secret = nonEmpty(env.MIDDLE_TIER_CLIENT_SECRET)
-  const certificatePath = nonEmpty(env.MIDDLE_TIER_CERTIFICATE_PATH)
-  const managedIdentity = secretless(env)
-  if ([secret, certificatePath, managedIdentity ? true : undefined].filter((c) => c !== undefined).length !== 1) {
-    throw new TypeError(
-      'Set exactly one of MIDDLE_TIER_CLIENT_SECRET, MIDDLE_TIER_CERTIFICATE_PATH and ONBEHALF_CLIENT_CREDENTIAL=managed-identity.',
-    )
-  }
+  const config = await readRealTenantConfig(env)
+  const { tenantId, clientId, downstreamAppIdUri, secret, certificate, managedIdentity } = config
   const miClientId = nonEmpty(env.MANAGED_IDENTITY_CLIENT_ID)
   const authorityHost = (nonEmpty(env.AZURE_AUTHORITY_HOST) ?? 'https://login.microsoftonline.com').replace(/\/+$/, '')
   const discovery = await discover(authorityHost, tenantId, options.fetch)
   const downstreamScope = nonEmpty(env.DOWNSTREAM_SCOPE) ?? `${downstreamAppIdUri}/Documents.Read`
   const downstreamClientId = nonEmpty(env.DOWNSTREAM_CLIENT_ID)
+  const middleTierAppIdUri = nonEmpty(env.MIDDLE_TIER_APP_ID_URI) ?? `api://${clientId}`
   const password = nonEmpty(env.MIDDLE_TIER_CERTIFICATE_PASSWORD)
-  const engine = engineFrom(env)
+  const downstreamAudiences = [downstreamAppIdUri, ...(downstreamClientId === undefined ? [] : [downstreamClientId])]
   return {
     mode: 'entra',
     authorityHost,
@@ -251,10 +278,10 @@ export async function entraIdentity(
     fetch: options.fetch,
     middleTier: {
       clientId,
-      audiences: [clientId, nonEmpty(env.MIDDLE_TIER_APP_ID_URI) ?? `api://${clientId}`],
+      audiences: [clientId, middleTierAppIdUri],
       scope: nonEmpty(env.MIDDLE_TIER_SCOPE) ?? 'access_as_user',
       ...(secret === undefined ? {} : { clientSecret: secret }),
-      ...(certificatePath === undefined ? {} : { clientCertificate: await readFile(certificatePath) }),
+      ...(certificate === undefined ? {} : { clientCertificate: certificate }),
       ...(managedIdentity
         ? { getClientAssertion: managedIdentityAssertion(miClientId === undefined ? {} : { clientId: miClientId }) }
         : {}),
@@ -262,17 +289,104 @@ export async function entraIdentity(
       ...(password === undefined ? {} : { clientCertificatePassword: password }),
       // Private clouds and Azure Stack have no instance discovery.
       disableInstanceDiscovery: /^(1|true|yes)$/i.test(nonEmpty(env.DISABLE_INSTANCE_DISCOVERY) ?? ''),
-      ...optionalEngine(engine),
+      ...optionalEngine(config.engine),
     },
     downstream: {
-      audiences: [downstreamAppIdUri, ...(downstreamClientId === undefined ? [] : [downstreamClientId])],
+      audiences: downstreamAudiences,
       scopes: [downstreamScope],
       scope: downstreamScope.slice(downstreamScope.lastIndexOf('/') + 1),
     },
     users: [],
+    // The registrations' display names live in the tenant, not in the environment: name them by role.
+    apps: [
+      { name: 'middle tier (MIDDLE_TIER_CLIENT_ID)', ids: [clientId, middleTierAppIdUri] },
+      { name: 'downstream API (DOWNSTREAM_APP_ID_URI)', ids: downstreamAudiences },
+    ],
     signIn: undefined,
     emulator: undefined,
     close: () => Promise.resolve(),
+  }
+}
+
+/** What {@link readRealTenantConfig} read: every required value present and valid. */
+interface RealTenantConfig {
+  readonly tenantId: string
+  readonly clientId: string
+  readonly downstreamAppIdUri: string
+  readonly secret: string | undefined
+  readonly certificate: Uint8Array | undefined
+  readonly managedIdentity: boolean
+  readonly engine: EngineFactory | undefined
+}
+
+/** The variables real-tenant mode requires, with what to put in them. */
+const requiredRealTenantVariables = [
+  ['AZURE_TENANT_ID', "your tenant's ID (GUID) or domain, e.g. contoso.onmicrosoft.com"],
+  ['MIDDLE_TIER_CLIENT_ID', "the middle tier app registration's Application (client) ID"],
+  ['DOWNSTREAM_APP_ID_URI', "the downstream API registration's App ID URI, e.g. api://contoso-documents"],
+] as const
+
+/**
+ * Reads and checks the real-tenant variables, all of them before failing: one {@link DemoError} lists every
+ * missing or wrong variable, so a person fixes them in one go instead of one start-up at a time.
+ */
+async function readRealTenantConfig(env: EntraEnvironment): Promise<RealTenantConfig> {
+  const problems: string[] = []
+  const values = new Map<string, string>()
+  for (const [name, meaning] of requiredRealTenantVariables) {
+    const value = nonEmpty(env[name])
+    if (value === undefined) problems.push(`${name} is not set: ${meaning}.`)
+    else values.set(name, value)
+  }
+  const secret = nonEmpty(env.MIDDLE_TIER_CLIENT_SECRET)
+  const certificatePath = nonEmpty(env.MIDDLE_TIER_CERTIFICATE_PATH)
+  const managedIdentity = attempt(problems, () => secretless(env)) ?? false
+  const engine = attempt(problems, () => engineFrom(env))
+  const credentials = [secret, certificatePath, managedIdentity ? true : undefined].filter((c) => c !== undefined)
+  const credentialNames =
+    'MIDDLE_TIER_CLIENT_SECRET, MIDDLE_TIER_CERTIFICATE_PATH or ONBEHALF_CLIENT_CREDENTIAL=managed-identity'
+  if (credentials.length === 0) {
+    problems.push(`No client credential for the middle tier: set exactly one of ${credentialNames}.`)
+  } else if (credentials.length > 1) {
+    problems.push(`More than one client credential for the middle tier: set exactly one of ${credentialNames}.`)
+  }
+  let certificate: Uint8Array | undefined
+  if (certificatePath !== undefined) {
+    try {
+      certificate = await readFile(certificatePath)
+    } catch (error) {
+      const code = (error as { code?: unknown }).code
+      problems.push(
+        `MIDDLE_TIER_CERTIFICATE_PATH cannot be read (${typeof code === 'string' ? code : 'unreadable'}: ${certificatePath}); it must be a PEM (key + certificate) or PKCS#12 file.`,
+      )
+    }
+  }
+  const tenantId = values.get('AZURE_TENANT_ID')
+  const clientId = values.get('MIDDLE_TIER_CLIENT_ID')
+  const downstreamAppIdUri = values.get('DOWNSTREAM_APP_ID_URI')?.replace(/\/+$/, '')
+  if (problems.length > 0 || tenantId === undefined || clientId === undefined || downstreamAppIdUri === undefined) {
+    const set = realTenantSwitches.filter((name) => nonEmpty(env[name]) !== undefined)
+    throw new DemoError(
+      'INVALID_CONFIGURATION',
+      [
+        `The demo cannot start against a real Entra tenant (real-tenant mode, because ${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set):`,
+        ...problems.map((problem) => `  - ${problem}`),
+        `How to register the apps (middle tier, downstream API, client) and set these variables: ${realTenantGuide} (and apps/demo/README.md).`,
+        'To use the local Entra emulator instead, unset the MIDDLE_TIER_* and DOWNSTREAM_* variables and run `pnpm demo`.',
+      ].join('\n'),
+    )
+  }
+  return { tenantId, clientId, downstreamAppIdUri, secret, certificate, managedIdentity, engine }
+}
+
+/** Runs a check that throws a {@link DemoError}; records its message instead of throwing. */
+function attempt<T>(problems: string[], check: () => T): T | undefined {
+  try {
+    return check()
+  } catch (error) {
+    if (!(error instanceof DemoError)) throw error
+    problems.push(error.message)
+    return undefined
   }
 }
 
@@ -286,8 +400,18 @@ async function discover(
   fetchFn: typeof globalThis.fetch | undefined,
 ): Promise<{ issuer: string; jwksUri: string; authorizationUri: string }> {
   const url = `${authorityHost}/${tenantId}/v2.0/.well-known/openid-configuration`
-  const response = await (fetchFn ?? globalThis.fetch)(url, { signal: AbortSignal.timeout(10_000) })
-  if (!response.ok) throw new Error(`OpenID configuration at ${url} answered HTTP ${String(response.status)}.`)
+  let response: Response
+  try {
+    response = await (fetchFn ?? globalThis.fetch)(url, { signal: AbortSignal.timeout(10_000) })
+  } catch (error) {
+    throw unreachable(authorityHost, error)
+  }
+  if (!response.ok) {
+    throw new DemoError(
+      'INVALID_CONFIGURATION',
+      `The OpenID configuration at ${url} answered HTTP ${String(response.status)}: check AZURE_TENANT_ID${authorityHost === 'https://login.microsoftonline.com' ? '' : ' and AZURE_AUTHORITY_HOST'} (see ${realTenantGuide}).`,
+    )
+  }
   const document = (await response.json()) as Record<string, unknown>
   const issuer = document['issuer']
   const jwksUri = document['jwks_uri']
@@ -303,12 +427,40 @@ async function discover(
   }
 }
 
-function need(env: EntraEnvironment, name: string): string {
-  const value = nonEmpty(env[name])
-  if (value === undefined) {
-    throw new TypeError(`Set ${name} to run the demo against a real Entra tenant (see apps/demo/README.md).`)
+/**
+ * The error for an identity provider that does not answer at all: names the host and the network reason, the
+ * likely causes, and how to run the demo without a network.
+ *
+ * @example
+ * ```ts
+ * throw unreachable('https://login.microsoftonline.com', error)
+ * ```
+ */
+export function unreachable(authorityHost: string, error: unknown): DemoError {
+  const host = URL.canParse(authorityHost) ? new URL(authorityHost).host : authorityHost
+  return new DemoError(
+    'IDENTITY_PROVIDER_UNREACHABLE',
+    [
+      `Cannot reach ${host} (${networkReason(error)}) to read the tenant's OpenID configuration.`,
+      "No network? A proxy or firewall in the way (Node's fetch does not use HTTPS_PROXY by itself)? A wrong AZURE_AUTHORITY_HOST?",
+      'To try the demo offline, use the local Entra emulator: unset the MIDDLE_TIER_* and DOWNSTREAM_* variables and run `pnpm demo`.',
+    ].join('\n'),
+    { cause: error },
+  )
+}
+
+/** `ENOTFOUND`, `ECONNREFUSED`, a timeout…: the innermost reason a `fetch` failed, without a stack. */
+function networkReason(error: unknown): string {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return 'no answer within 10 s'
   }
-  return value
+  let current: unknown = error
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const { code } = current as { code?: unknown }
+    if (typeof code === 'string' && /^(E[A-Z_]+|UND_ERR\w*)$/.test(code)) return code
+    current = current.cause
+  }
+  return error instanceof Error ? error.message : String(error)
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

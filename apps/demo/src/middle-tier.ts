@@ -98,6 +98,12 @@ export interface RequestChain {
   readonly obo: JWTPayload | undefined
   /** Outcome of the first token lookup: `hit`, `miss`, `coalesced`, … */
   readonly cache: string | undefined
+  /**
+   * Where the token of the last downstream attempt came from: `claims-bypass` when the downstream challenged
+   * (CAE) and the retry got a new token with the claims, else the last lookup's outcome. Differs from `cache`
+   * (the first lookup) exactly in that case.
+   */
+  readonly token: string | undefined
   readonly cacheEvents: readonly { readonly type: string; readonly durationMs: number }[]
   readonly attempts: readonly {
     readonly status: number
@@ -282,6 +288,16 @@ export function createMiddleTier(options: MiddleTierOptions): MiddleTier {
           )
         return reply.send({ ...base, error: 'invalid_token', chain: chain() })
       }
+      if (error.code === 'NETWORK_ERROR' || error.code === 'TIMEOUT') {
+        // No answer at all (offline, proxy, firewall): say so and how to run without a network.
+        reply.code(502)
+        return reply.send({
+          ...base,
+          error: 'identity_provider_unreachable',
+          message: `The middle tier could not reach ${hostOf(config.authorityHost)} for the token exchange (${error.message}). No network, or a proxy or firewall in the way? To try the demo offline, run it against the local Entra emulator: \`pnpm demo\` without the real-tenant variables.`,
+          chain: chain(),
+        })
+      }
       if (error.code === 'THROTTLED' && error.retryAfterMs !== undefined) {
         reply.code(503).header('Retry-After', String(Math.ceil(error.retryAfterMs / 1000)))
         return reply.send({ ...base, error: 'throttled', chain: chain() })
@@ -327,6 +343,10 @@ function count(
   else if (type === 'refresh') counts.refreshes++
 }
 
+function hostOf(authorityHost: string): string {
+  return URL.canParse(authorityHost) ? new URL(authorityHost).host : authorityHost
+}
+
 function consentKind(error: AuthenticationError): string {
   return error.errorResponse.errorCodes.includes(65001) || /consent/i.test(error.errorResponse.error)
     ? 'consent_required'
@@ -362,6 +382,10 @@ function summarize(input: {
     caller: input.caller,
     obo: last?.tokenClaims,
     cache: input.cacheEvents.find((e) => cacheOutcomes.has(e.type))?.type,
+    // A claims bypass is followed by the new token's own `miss`: name the reason, not just the lookup.
+    token: input.cacheEvents.some((e) => e.type === 'claims-bypass')
+      ? 'claims-bypass'
+      : input.cacheEvents.findLast((e) => cacheOutcomes.has(e.type))?.type,
     cacheEvents: input.cacheEvents.map((e) => ({ type: e.type, durationMs: e.durationMs })),
     attempts: attempts.map((a) => ({
       status: a.status,

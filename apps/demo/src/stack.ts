@@ -19,7 +19,8 @@ import {
   type EntraEnvironment,
   type IdentitySetup,
 } from './identity.ts'
-import { listenOnLoopback } from './listen.ts'
+import { DemoError } from './demo-error.ts'
+import { listenOnLoopback, type PortChoice } from './listen.ts'
 import { createMiddleTier, type MiddleTier, type MiddleTierOptions } from './middle-tier.ts'
 import { createLoopbackTlsIdentity } from './tls.ts'
 import { registerDemoPage } from './web.ts'
@@ -28,10 +29,10 @@ import { registerDemoPage } from './web.ts'
 export interface DemoStackOptions {
   /** Environment: real-tenant variables, `REDIS_URL`, `TOKEN_CACHE_KEY`, `ONBEHALF_ENGINE`. Default: none (emulator, memory cache). */
   readonly env?: EntraEnvironment
-  /** Port of the middle tier and the page. Default 0; a taken port falls back to a free one. */
-  readonly port?: number
+  /** Port of the middle tier and the page. Default 0 (any free port); a taken port fails unless it allows a fallback. */
+  readonly port?: PortChoice
   /** Port of the downstream API. Default 0. */
-  readonly downstreamPort?: number
+  readonly downstreamPort?: PortChoice
   /** Port of the emulator. Default 0. */
   readonly emulatorPort?: number
   /**
@@ -41,6 +42,11 @@ export interface DemoStackOptions {
   readonly entraFetch?: typeof globalThis.fetch
   /** One line per middle-tier request. */
   readonly log?: (line: string) => void
+  /**
+   * Wraps the `fetch` the middle tier's credential sends token requests with. Tests use it to hold a token
+   * response until concurrent callers have joined the flight, so coalescing is observed without timing.
+   */
+  readonly wrapTokenFetch?: (fetch: typeof globalThis.fetch) => typeof globalThis.fetch
 }
 
 /** The running demo. */
@@ -107,7 +113,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
         ...(mt.clientCertificatePassword === undefined
           ? {}
           : { clientCertificatePassword: mt.clientCertificatePassword }),
-        ...(identity.fetch === undefined ? {} : { fetch: identity.fetch }),
+        ...tokenFetch(identity.fetch, options.wrapTokenFetch),
         disableInstanceDiscovery: mt.disableInstanceDiscovery,
         ...(mt.engine === undefined ? {} : { engine: mt.engine }),
       },
@@ -137,6 +143,14 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
   }
 }
 
+function tokenFetch(
+  fetch: typeof globalThis.fetch | undefined,
+  wrap: DemoStackOptions['wrapTokenFetch'],
+): { fetch?: typeof globalThis.fetch } {
+  if (wrap !== undefined) return { fetch: wrap(fetch ?? globalThis.fetch) }
+  return fetch === undefined ? {} : { fetch }
+}
+
 function createCache(env: EntraEnvironment): {
   cache: TokenCache
   kind: 'memory' | 'redis'
@@ -152,7 +166,12 @@ function createCache(env: EntraEnvironment): {
   const configuredKey = env['TOKEN_CACHE_KEY']
   const key =
     configuredKey === undefined || configuredKey === '' ? randomBytes(32) : Buffer.from(configuredKey, 'base64')
-  if (key.length !== 32) throw new TypeError('TOKEN_CACHE_KEY must be 32 bytes, base64-encoded.')
+  if (key.length !== 32) {
+    throw new DemoError(
+      'INVALID_CONFIGURATION',
+      'TOKEN_CACHE_KEY must be 32 bytes, base64-encoded (e.g. `openssl rand -base64 32`).',
+    )
+  }
   const cache: RedisTokenCache = createRedisTokenCache({
     redis,
     keys: [{ id: 'demo', key }],

@@ -22,7 +22,7 @@ export interface DemoPageOptions {
 const asset = (name: string): string => readFileSync(new URL(`./web/${name}`, import.meta.url), 'utf8')
 
 /**
- * Registers `/`, `/app.js`, `/styles.css`, `GET /demo/config`, `POST /demo/sign-in` and `POST /demo/cae-event`.
+ * Registers `/`, `/app.js`, `/styles.css`, `/favicon.svg`, `GET /demo/config`, `POST /demo/sign-in` and `POST /demo/cae-event`.
  *
  * @example
  * ```ts
@@ -35,11 +35,13 @@ export function registerDemoPage(app: FastifyInstance, options: DemoPageOptions)
     html: asset('index.html'),
     js: asset('app.js'),
     css: asset('styles.css'),
+    icon: asset('favicon.svg'),
   }
   const noStore = { 'cache-control': 'no-store' }
   app.get('/', (_request, reply) => reply.headers(noStore).type('text/html; charset=utf-8').send(files.html))
   app.get('/app.js', (_request, reply) => reply.headers(noStore).type('text/javascript; charset=utf-8').send(files.js))
   app.get('/styles.css', (_request, reply) => reply.headers(noStore).type('text/css; charset=utf-8').send(files.css))
+  app.get('/favicon.svg', (_request, reply) => reply.type('image/svg+xml').send(files.icon))
 
   app.get('/demo/config', () => ({
     mode: identity.mode,
@@ -53,6 +55,7 @@ export function registerDemoPage(app: FastifyInstance, options: DemoPageOptions)
     },
     downstream: { url: downstream.url, scopes: identity.downstream.scopes },
     users: identity.users,
+    apps: identity.apps,
   }))
 
   app.post<{ Body: { user?: unknown; claims?: unknown } }>('/demo/sign-in', async (request, reply) => {

@@ -158,6 +158,27 @@ describe('claims challenges', () => {
   })
 })
 
+describe('identity provider unreachable', () => {
+  it('answers 502 identity_provider_unreachable, naming the host and the offline way out', async () => {
+    const fault = emulator().faults.inject({
+      kind: 'drop',
+      match: { endpoint: 'token', grantType: 'urn:ietf:params:oauth:grant-type:jwt-bearer' },
+    })
+    try {
+      const result = await callDocuments(stack.url, await signIn(stack.url, 'plain'))
+      expect(result.status).toBe(502)
+      expect(result.body.error).toBe('identity_provider_unreachable')
+      const { message } = result.body as { message?: string }
+      expect(message).toContain(`could not reach ${new URL(stack.identity.authorityHost).host}`)
+      expect(message).toContain('pnpm demo')
+      expect(message).not.toMatch(jwtShape)
+      expect(fault.fired).toBeGreaterThan(0)
+    } finally {
+      fault.remove()
+    }
+  })
+})
+
 describe('caller token validation (middle tier)', () => {
   it('refuses a request without a bearer token with 401 invalid_token', async () => {
     const result = await callDocuments(stack.url, undefined)

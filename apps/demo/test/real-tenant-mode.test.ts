@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { startEmulator, type EntraEmulator } from '@onbehalf/entra-emulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callDocuments } from '../src/demo-client.ts'
+import { DemoError } from '../src/demo-error.ts'
 import { entraIdentity, usesRealEntra } from '../src/identity.ts'
 import { startDemoStack, type DemoStack } from '../src/stack.ts'
 
@@ -71,23 +72,48 @@ describe('real-tenant mode', () => {
 })
 
 describe('environment', () => {
-  it('switches to real-tenant mode only when tenant and middle-tier client are both set', () => {
+  it('switches to real-tenant mode on any middle-tier or downstream variable, not on AZURE_TENANT_ID alone', () => {
     expect(usesRealEntra({})).toBe(false)
     expect(usesRealEntra({ AZURE_TENANT_ID: 'contoso.onmicrosoft.com' })).toBe(false)
     expect(usesRealEntra({ AZURE_TENANT_ID: 'contoso.onmicrosoft.com', MIDDLE_TIER_CLIENT_ID: 'x' })).toBe(true)
+    expect(usesRealEntra({ MIDDLE_TIER_CLIENT_ID: 'x' })).toBe(true)
+    expect(usesRealEntra({ DOWNSTREAM_APP_ID_URI: 'api://d' })).toBe(true)
   })
 
-  it('names the missing variable', async () => {
-    await expect(
-      entraIdentity({ AZURE_TENANT_ID: 't', MIDDLE_TIER_CLIENT_ID: 'c', MIDDLE_TIER_CLIENT_SECRET: 's' }),
-    ).rejects.toThrow(/DOWNSTREAM_APP_ID_URI/)
+  it('names every missing variable at once, with the guide', async () => {
+    const error = await entraIdentity({ MIDDLE_TIER_CLIENT_ID: 'c' }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(DemoError)
+    expect(error).toMatchObject({ code: 'INVALID_CONFIGURATION' })
+    const { message } = error as DemoError
+    expect(message).toContain('AZURE_TENANT_ID is not set')
+    expect(message).toContain('DOWNSTREAM_APP_ID_URI is not set')
+    expect(message).toContain('No client credential')
+    expect(message).toContain('docs/real-tenant.md')
   })
 
-  it('wants exactly one client credential', async () => {
+  it('wants exactly one client credential, and a readable certificate file', async () => {
     const base = { AZURE_TENANT_ID: 't', MIDDLE_TIER_CLIENT_ID: 'c', DOWNSTREAM_APP_ID_URI: 'api://d' }
     await expect(entraIdentity(base)).rejects.toThrow(/MIDDLE_TIER_CLIENT_SECRET/)
     await expect(
       entraIdentity({ ...base, MIDDLE_TIER_CLIENT_SECRET: 's', MIDDLE_TIER_CERTIFICATE_PATH: '/x.pem' }),
-    ).rejects.toThrow(/exactly one/)
+    ).rejects.toThrow(/exactly one[\s\S]*MIDDLE_TIER_CERTIFICATE_PATH cannot be read \(ENOENT/)
+  })
+
+  it('explains an identity provider that cannot be reached', async () => {
+    const refused = Object.assign(new TypeError('fetch failed'), {
+      cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+    })
+    const error = await entraIdentity(
+      {
+        AZURE_TENANT_ID: 't',
+        MIDDLE_TIER_CLIENT_ID: 'c',
+        MIDDLE_TIER_CLIENT_SECRET: 's',
+        DOWNSTREAM_APP_ID_URI: 'api://d',
+      },
+      { fetch: () => Promise.reject(refused) },
+    ).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'IDENTITY_PROVIDER_UNREACHABLE' })
+    expect((error as Error).message).toContain('Cannot reach login.microsoftonline.com (ECONNREFUSED)')
+    expect((error as Error).message).toContain('pnpm demo')
   })
 })

@@ -159,13 +159,13 @@ export function renderMarkdown(results: ComparisonResults, settings: ComparisonS
   out.push(`![Token requests per scenario](${charts.requests})`)
   out.push('')
 
-  out.push('## Bars')
+  out.push('## Targets')
   out.push('')
-  out.push('The bars of the specification (§7) that this run can decide, computed from its own figures.')
+  out.push("The project's performance targets that this run can decide, computed from its own figures.")
   out.push('')
   out.push(
     table(
-      ['bar', 'measured', 'threshold', 'result'],
+      ['target', 'measured', 'threshold', 'result'],
       results.bars.map((b) => [b.name, b.value, b.threshold, b.pass ? '**PASS**' : '**FAIL**']),
     ),
   )

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { readFile, stat } from 'node:fs/promises'
 import { OboError } from '@onbehalf/core'
+import { readFileBytes, statFile } from '#file-system'
 
 /** How long a file's last check stands before its size and modification time are looked at again. */
 const recheckIntervalMs = 1_000
@@ -65,13 +65,15 @@ export function certificateFileReads(): number {
 
 async function load(path: string, previous: FileVersion | undefined): Promise<FileVersion> {
   try {
-    const info = await stat(path)
-    if (!info.isFile()) throw new Error('not a regular file')
+    const info = await statFile(path)
+    if (!info.isFile) throw new Error('not a regular file')
     if (previous !== undefined && previous.mtimeMs === info.mtimeMs && previous.size === info.size) return previous
     reads++
-    const bytes = new Uint8Array(await readFile(path))
+    const bytes = await readFileBytes(path)
     return { mtimeMs: info.mtimeMs, size: info.size, bytes }
   } catch (error) {
+    // A runtime without a file system already said what to do instead.
+    if (error instanceof OboError) throw error
     const code = (error as { code?: unknown }).code
     const reason = typeof code === 'string' ? code : error instanceof Error ? error.message : 'unknown error'
     throw new OboError(

@@ -15,8 +15,10 @@ export interface IdentifiedCredential {
   readonly identity: string
 }
 
-// A per-process salt: identities are compared, never published, and must not help anyone guess a secret.
-const salt = globalThis.crypto.randomUUID()
+// A per-process salt: identities are compared, never published, and must not help anyone guess a secret. Made on
+// first use, not at import: Workers refuse random values in global scope (at module evaluation).
+let salt: string | undefined
+const saltOf = (): string => (salt ??= globalThis.crypto.randomUUID())
 const objectIds = new WeakMap<object, number>()
 let nextObjectId = 1
 
@@ -46,7 +48,7 @@ export function objectId(value: object): number {
  * ```
  */
 export function identifySecret(secret: string): IdentifiedCredential {
-  return { credential: { kind: 'secret', secret }, identity: `secret:${sha256Hex(`${salt}\n${secret}`)}` }
+  return { credential: { kind: 'secret', secret }, identity: `secret:${sha256Hex(`${saltOf()}\n${secret}`)}` }
 }
 
 /**
@@ -91,7 +93,7 @@ export function identifyCertificate(
     const passwordKey =
       password === undefined
         ? ''
-        : sha256Hex(`${salt}\n${typeof password === 'string' ? password : String.fromCharCode(...password)}`)
+        : sha256Hex(`${saltOf()}\n${typeof password === 'string' ? password : String.fromCharCode(...password)}`)
     let known = fileIdentities.get(certificate)
     const found = known?.get(passwordKey)
     if (found !== undefined) return { credential, identity: withChain(found, sendCertificateChain) }

@@ -1,6 +1,6 @@
 /**
  * A client configuration, validated once, and the token provider it uses: what `createOnBehalfOf` builds and
- * what every credential of that configuration shares. Per-request constructors of the seed's shape find theirs
+ * what every credential of that configuration shares. Per-request constructors of the positional shape find theirs
  * through {@link configurationFor}, the one memo of the construction path.
  *
  * @module
@@ -67,7 +67,7 @@ let last:
   | undefined
 
 /**
- * The configuration of a seed-shaped constructor call: the last one again when every option holds the same
+ * The configuration of a positional-shape constructor call: the last one again when every option holds the same
  * value (and, without `authority`, `AZURE_AUTHORITY_HOST` is unchanged), else a newly validated one.
  *
  * @throws TypeError naming the argument, as {@link createConfiguration}.

@@ -58,7 +58,8 @@ export class OnBehalfOfCredential implements TokenCredential {
   #closed = false
 
   /**
-   * The seed's shape: tenant and client positional, everything else in `options`.
+   * The positional shape (as in Azure Identity for Python): tenant and client positional, everything else in
+   * `options`.
    *
    * @throws TypeError naming the argument: invalid `tenantId`, empty `clientId`, missing or empty
    *   `userAssertion` or one with the `Bearer ` prefix, none or several client credentials (naming an option

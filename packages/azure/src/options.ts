@@ -59,7 +59,7 @@ export interface OnBehalfOfCredentialOptions extends OnBehalfOfCommonOptions {
 }
 
 /**
- * The configuration of {@link createOnBehalfOf}: the seed's options without the user assertion, plus the tenant
+ * The configuration of {@link createOnBehalfOf}: the positional shape's options without the user assertion, plus the tenant
  * and client. Validated once; each request then costs a closure. Give exactly one of `clientSecret`,
  * `clientCertificate`, `clientCertificatePath`, `getClientAssertion`.
  */
@@ -203,7 +203,7 @@ export interface ReadArguments {
 /**
  * Reads the constructor's arguments in either shape (no validation beyond the shape itself).
  *
- * @throws TypeError when the seed shape's `options` is not an object.
+ * @throws TypeError when the positional shape's `options` is not an object.
  * @example
  * ```ts
  * const { raw, userAssertion } = readArguments([tenantId, clientId, { userAssertion, clientSecret }])

@@ -472,7 +472,7 @@ describe('createTokenProvider: abort plumbing on the hit path', () => {
   })
 })
 
-describe('createTokenProvider: refresh-token redemption window (SPEC §12)', () => {
+describe('createTokenProvider: refresh-token redemption window', () => {
   const hourMs = 3_600_000
 
   function withRefreshTokens(extra: Partial<TokenProviderOptions> = {}) {
@@ -587,7 +587,7 @@ describe('createTokenProvider: refresh-token redemption window (SPEC §12)', () 
   })
 })
 
-describe('createTokenProvider: Retry-After cap (SPEC §12)', () => {
+describe('createTokenProvider: Retry-After cap', () => {
   it('blocks a key at most 1 hour, even for retryAfterMs = Infinity from an engine', async () => {
     const { engine, provider, advance } = setup()
     const ok = engine.behaviour

@@ -369,9 +369,9 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       signal,
       ...(claims === undefined ? {} : { claims }),
     }
-    // The seed redeems the refresh token only once the assertion itself can no longer be exchanged; we do so
-    // only within the window from the first exchange. After it, the expired assertion goes to the IdP, which
-    // refuses it: an expired assertion is never honoured forever.
+    // Azure Identity for Python redeems the refresh token only once the assertion itself can no longer be
+    // exchanged; we do so only within the window from the first exchange. After it, the expired assertion goes to
+    // the IdP, which refuses it: an expired assertion is never honoured forever.
     if (cached?.refreshToken !== undefined && redeemsRefreshToken(request, cached, windowMs)) {
       const result = await engine.redeemRefreshToken({ ...base, refreshToken: cached.refreshToken })
       return { result, redeemed: true }

@@ -161,6 +161,7 @@ export function agentIdentityAssertion(options: AgentIdentityAssertionOptions): 
           deadlineAt,
           timeoutMs,
           maxBytes: maxAnswerBytes,
+          target: 'authority',
         }),
     })
     const body = checkTokenAnswer({

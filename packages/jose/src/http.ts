@@ -48,6 +48,8 @@ export function send(fetchSource: FetchSource, policy: HttpPolicy, request: Http
         deadlineAt,
         timeoutMs: policy.deadlineMs,
         maxBytes: policy.maxResponseBytes,
+        // Every request of this engine goes to the authority (token endpoint, metadata, instance discovery).
+        target: 'authority',
       }),
   })
 }

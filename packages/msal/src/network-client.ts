@@ -67,6 +67,8 @@ export function createNetworkClient(options: NetworkClientOptions): EngineNetwor
       fetch: doFetch,
       timeoutMs: policy.deadlineMs,
       maxBytes: maxBodyBytes,
+      // MSAL sends this module only the authority's requests (token endpoint, metadata, instance discovery).
+      target: 'authority',
     })
     const headers: Record<string, string> = {}
     answer.headers.forEach((value, name) => {

@@ -1,5 +1,5 @@
 /**
- * Turns what the On-Behalf-Of exchange threw into the answer the API's caller needs (reference §3): a claims
+ * Turns what the On-Behalf-Of exchange threw into the answer the API's caller needs: a claims
  * challenge becomes 401 `insufficient_claims` with the base64 claims, missing consent a 403 that says who must
  * consent, throttling a 503 with `Retry-After`, a refused assertion 401 `invalid_token`.
  *

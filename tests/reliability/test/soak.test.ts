@@ -61,6 +61,7 @@ let watch: RejectionWatch
 let redis: TestRedis
 let redisClient: Redis
 let cache: RedisTokenCache
+const cacheKey = new Uint8Array(randomBytes(32))
 
 beforeAll(async () => {
   logs = captureAzureLogs(scanner)
@@ -70,7 +71,7 @@ beforeAll(async () => {
   redisClient = (await connectIoredis(redis.port)).client
   cache = createRedisTokenCache({
     redis: redisClient,
-    keys: [{ id: 'soak', key: new Uint8Array(randomBytes(32)) }],
+    keys: [{ id: 'soak', key: cacheKey }],
     l1: createMemoryTokenCache({ maxEntries: l1MaxEntries }),
     timeoutMs: 100,
     cooldownMs: 1_000,
@@ -257,6 +258,41 @@ describe('soak', () => {
         scanner.record('redis-key', name)
         scanner.record('redis-value', value)
       }
+      // L2 serves again once Redis is back. Whether the run's own traffic hit L2 after the restart depends on how
+      // many calls the machine managed in that window, so it is a figure, and the proof is direct: a new user's
+      // token, exchanged through the fleet cache after the restart, is read from Redis by a second instance whose
+      // L1 is empty (retried while the circuit breaker may still be open after the outage).
+      const reader = createRedisTokenCache({
+        redis: redisClient,
+        keys: [{ id: 'soak', key: cacheKey }],
+        l1: createMemoryTokenCache({ maxEntries: 10 }),
+        timeoutMs: 1_000,
+      })
+      const credentialWith = (through: RedisTokenCache, assertion: string): OnBehalfOfCredential =>
+        new OnBehalfOfCredential(emu.tenantId, apps[0]!.clientId, {
+          userAssertion: assertion,
+          clientSecret: apps[0]!.secret,
+          authority: emu.authorityHost,
+          fetch: suite.fetch,
+          engine: engines[0]!,
+          cache: through,
+        })
+      let l2ServesAgain = false
+      for (const probeUntil = Date.now() + 60_000; !l2ServesAgain && Date.now() < probeUntil;) {
+        const assertion = emu.issueUserToken({ user: emu.addUser({}).oid, audience: apps[0]!.clientId })
+        scanner.addToken('user assertion', assertion)
+        const writesBefore = cache.stats().writes
+        const written = await credentialWith(cache, assertion).getToken(scopes[0]!)
+        // The write to Redis completes after the caller has its token (sealing is asynchronous): wait for it.
+        for (const writeDeadline = Date.now() + 2_000; cache.stats().writes === writesBefore;) {
+          if (Date.now() > writeDeadline) break
+          await settle(10)
+        }
+        const l2HitsBefore = reader.stats().l2Hits
+        const read = await credentialWith(reader, assertion).getToken(scopes[0]!)
+        l2ServesAgain = reader.stats().l2Hits > l2HitsBefore && read.token === written.token
+        if (!l2ServesAgain) await settle(500)
+      }
       const heapGrowthMb = final.heapMb - baseline.heapMb
       // Generous per-entry allowance (token ≈ 1.5 KB + bookkeeping), plus slack for V8 and pooled buffers. The
       // leak scanner's canaries live on the heap being measured too (each canaried token with its encodings, up to
@@ -297,7 +333,7 @@ describe('soak', () => {
       expect(redisOutage.restartedAt).toBeGreaterThan(0)
       expect(stats.readFailures).toBeGreaterThan(0)
       // L2 serves again once Redis is back (the restarted server starts empty, so hits come from new writes).
-      expect(redisOutage.l2HitsAfter).toBeGreaterThan(0)
+      expect(l2ServesAgain).toBe(true)
       expect(watch.rejections).toEqual([])
       expect(logs.lines).toBeGreaterThan(0)
       expect(scanner.leaks()).toEqual([])

@@ -4,10 +4,11 @@
 
 /**
  * @typedef {{ id: string, name: string, username: string, oid: string, scenario: string }} DemoUser
- * @typedef {{ mode: 'emulator' | 'entra', cache: string, users: DemoUser[], middleTier: { clientId: string, scope: string, clientCredential: string } }} DemoConfig
+ * @typedef {{ name: string, ids: string[] }} DemoApp
+ * @typedef {{ mode: 'emulator' | 'entra', cache: string, users: DemoUser[], apps: DemoApp[], middleTier: { clientId: string, scope: string, clientCredential: string } }} DemoConfig
  * @typedef {Record<string, unknown>} Claims
  * @typedef {{ validateMs: number, tokenMs: number, downstreamMs: number, totalMs: number }} Timings
- * @typedef {{ caller?: Claims, obo?: Claims, cache?: string, cacheEvents: { type: string, durationMs: number }[],
+ * @typedef {{ caller?: Claims, obo?: Claims, cache?: string, token?: string, cacheEvents: { type: string, durationMs: number }[],
  *   attempts: { status: number, challenged: boolean, durationMs: number }[], caeRetried: boolean, timings: Timings }} Chain
  */
 
@@ -108,20 +109,14 @@ async function main() {
   if (config.mode === 'entra') {
     $('#paste').hidden = false
     $('#new-token').hidden = true
+    $('#burst').hidden = true
   } else if (config.users[0] !== undefined) {
     selectUser(config.users[0])
   }
   $('#call').addEventListener('click', () => void run(() => callMiddleTier()))
   $('#satisfy').addEventListener('click', () => void run(() => satisfyAndRetry()))
-  $('#new-token').addEventListener(
-    'click',
-    () =>
-      void run(async () => {
-        if (state.user === undefined) return
-        state.tokens.delete(state.user.id)
-        await callMiddleTier()
-      }),
-  )
+  $('#new-token').addEventListener('click', () => void run(() => newSignIn()))
+  $('#burst').addEventListener('click', () => void run(() => burst(10)))
   $('#cae').addEventListener('click', () => void run(() => caeEvent()))
   await refreshStats()
 }
@@ -172,6 +167,64 @@ async function tokenFor(claims) {
   return accessToken
 }
 
+/** Signs the selected user in again (a new token the middle tier has never seen) and shows it; calls nothing. */
+async function newSignIn() {
+  const user = state.user
+  if (user === undefined) throw new Error('pick a user first')
+  state.tokens.delete(user.id)
+  const token = await tokenFor()
+  renderClaims('#step-caller', decodeJwt(token), callerKeys)
+  banner(
+    'neutral',
+    `Signed in again as ${user.name}: a new token, not sent anywhere yet. The next call exchanges it (cache miss), because the cache is keyed by the caller's token.`,
+  )
+}
+
+/**
+ * Signs in again and sends the new token in `count` calls at once. The middle tier makes one token request:
+ * the first call's lookup misses and starts it, the calls that arrive while it runs wait for it (coalesced),
+ * and any call that arrives after it finished is a cache hit.
+ * @param {number} count
+ */
+async function burst(count) {
+  const user = state.user
+  if (user === undefined) throw new Error('pick a user first')
+  state.tokens.delete(user.id)
+  const token = await tokenFor()
+  const startedAt = performance.now()
+  const answers = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const response = await fetch('/api/documents', { headers: { authorization: `Bearer ${token}` } })
+      /** @type {{ chain?: Chain }} */
+      const body = await response.json()
+      return { status: response.status, chain: body.chain }
+    }),
+  )
+  const latencyMs = performance.now() - startedAt
+  const outcomes = { miss: 0, coalesced: 0, hit: 0 }
+  for (const { chain } of answers) {
+    const outcome = chain?.cache
+    if (outcome === 'miss' || outcome === 'coalesced' || outcome === 'hit') outcomes[outcome]++
+  }
+  const ok = answers.filter((a) => a.status === 200).length
+  // Every miss is the one lookup that started a token request; coalesced calls waited for it.
+  const requests = outcomes.miss
+  const first = answers[0]
+  if (first !== undefined) {
+    renderClaims('#step-caller', first.chain?.caller ?? decodeJwt(token), callerKeys)
+    renderObo(first.chain?.obo)
+    renderMiddle(first.status, first.chain)
+  }
+  for (const { status, chain } of answers) addHistory(status, chain, latencyMs)
+  const result = $('#burst-result')
+  result.hidden = false
+  result.textContent = `${count} calls → ${requests} token request${requests === 1 ? '' : 's'} (${outcomes.miss} miss, ${outcomes.coalesced} coalesced, ${outcomes.hit} cache hit${outcomes.hit === 1 ? '' : 's'}; ${ok} of ${count} answered 200)`
+  banner(
+    ok === count ? 'ok' : 'bad',
+    `Burst: ${count} concurrent calls with one new token → ${requests} token request${requests === 1 ? '' : 's'} to Entra, ${fmtMs(latencyMs)} for all.`,
+  )
+}
+
 async function callMiddleTier() {
   const token = await tokenFor()
   await send(token)
@@ -209,16 +262,8 @@ async function send(token) {
   const body = await response.json()
   /** @type {Chain | undefined} */
   const chain = body.chain
-  renderClaims('#step-caller', chain?.caller ?? decodeJwt(token), [
-    'name',
-    'preferred_username',
-    'aud',
-    'azp',
-    'scp',
-    'amr',
-    'exp',
-  ])
-  renderClaims('#step-obo', chain?.obo, ['aud', 'azp', 'scp', 'xms_cc', 'uti', 'exp'])
+  renderClaims('#step-caller', chain?.caller ?? decodeJwt(token), callerKeys)
+  renderObo(chain?.obo)
   renderMiddle(response.status, chain)
   addHistory(response.status, chain, latencyMs)
   const challenge = $('#challenge')
@@ -230,7 +275,7 @@ async function send(token) {
     const retried = chain?.caeRetried
       ? ' The downstream asked for claims (CAE); the pipeline got a fresh token and retried once.'
       : ''
-    banner('ok', `200 OK · OBO token: cache ${chain?.cache ?? 'n/a'} · ${fmtMs(latencyMs)} end to end.${retried}`)
+    banner('ok', `200 OK · OBO token: ${tokenLabel(chain)} · ${fmtMs(latencyMs)} end to end.${retried}`)
     return
   }
   renderDownstream(undefined)
@@ -279,9 +324,56 @@ function renderClaims(selector, claims, keys) {
   for (const key of keys) {
     if (!(key in claims)) continue
     const value = key === 'exp' ? fmtExpiry(Number(claims[key])) : fmtClaim(claims[key])
-    list.append(h('dt', {}, key), h('dd', {}, value))
+    const app = key === 'aud' || key === 'azp' || key === 'appid' ? appName(String(claims[key])) : undefined
+    list.append(
+      h('dt', {}, key),
+      app === undefined ? h('dd', {}, value) : h('dd', {}, value, h('span', { class: 'app-name' }, app)),
+    )
   }
   pre.textContent = JSON.stringify(claims, null, 2)
+}
+
+const callerKeys = ['name', 'preferred_username', 'aud', 'azp', 'scp', 'amr', 'exp']
+
+/** The display name of the app registration a client ID or App ID URI belongs to. @param {string} id */
+function appName(id) {
+  return state.config?.apps.find((app) => app.ids.includes(id))?.name
+}
+
+/** The OBO token's claims, headed by the user it was issued for. @param {Claims | undefined} claims */
+function renderObo(claims) {
+  renderClaims('#step-obo', claims, ['aud', 'azp', 'scp', 'xms_cc', 'uti', 'exp'])
+  const line = $('#step-obo .issued-for')
+  line.replaceChildren()
+  line.hidden = claims === undefined
+  if (claims === undefined) return
+  const name = claims['name']
+  const username = claims['preferred_username'] ?? claims['upn'] ?? claims['unique_name']
+  line.append(
+    'Issued for ',
+    h('strong', {}, typeof name === 'string' ? name : 'the user'),
+    typeof username === 'string' ? ` (${username})` : '',
+    ` · oid ${String(claims['oid'] ?? 'n/a')}`,
+  )
+}
+
+/**
+ * Where the OBO token of the call came from, from the last token lookup: after a downstream claims challenge
+ * the retry's lookup bypasses the cache and gets a new token, whatever the first lookup found.
+ * @param {Chain | undefined} chain
+ */
+function tokenLabel(chain) {
+  const outcome = chain?.token ?? chain?.cache
+  if (outcome === undefined) return 'n/a'
+  if (outcome === 'claims-bypass') return 'new token after claims challenge'
+  if (outcome === 'coalesced') return 'coalesced'
+  return `cache ${outcome}`
+}
+
+/** The pill class of a chain's token outcome. @param {Chain | undefined} chain */
+function tokenPillClass(chain) {
+  const outcome = chain?.token ?? chain?.cache ?? ''
+  return outcome === 'claims-bypass' ? 'new-token' : outcome
 }
 
 /** @param {number} status @param {Chain | undefined} chain */
@@ -293,7 +385,9 @@ function renderMiddle(status, chain) {
     { class: 'row' },
     h('span', { class: `pill ${status === 200 ? 'hit' : 'bad'}` }, `HTTP ${status}`),
   )
-  if (chain?.cache !== undefined) row.append(h('span', { class: `pill ${chain.cache}` }, `cache ${chain.cache}`))
+  if (chain?.cache !== undefined) {
+    row.append(h('span', { class: `pill ${tokenPillClass(chain)}`, 'data-testid': 'token-outcome' }, tokenLabel(chain)))
+  }
   body.append(row)
   if (chain === undefined) return
   const t = chain.timings
@@ -355,7 +449,11 @@ function addHistory(status, chain, latencyMs) {
     h('td', { class: 'num-cell' }, new Date().toLocaleTimeString()),
     h('td', {}, state.user?.name ?? 'pasted token'),
     h('td', {}, h('span', { class: `pill ${status === 200 ? 'hit' : 'bad'}` }, String(status))),
-    h('td', {}, chain?.cache === undefined ? '—' : h('span', { class: `pill ${chain.cache}` }, chain.cache)),
+    h(
+      'td',
+      {},
+      chain?.cache === undefined ? '—' : h('span', { class: `pill ${tokenPillClass(chain)}` }, tokenLabel(chain)),
+    ),
     h('td', { class: 'num-cell' }, chain === undefined ? '—' : fmtMs(chain.timings.tokenMs)),
     h('td', { class: 'num-cell' }, fmtMs(latencyMs)),
   )

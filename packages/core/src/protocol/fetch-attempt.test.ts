@@ -147,5 +147,11 @@ describe('fetchAttempt', () => {
     const error = await rejection(attempt({ url: `http://127.0.0.1:${port}/token` }))
     expect(error.code).toBe('NETWORK_ERROR')
     expect(error.message).toContain('ECONNREFUSED')
+    // Not known to be the authority (e.g. a managed identity endpoint): no authority advice.
+    expect(error.message).not.toContain('disableInstanceDiscovery')
+    const authority = await rejection(attempt({ url: `http://127.0.0.1:${port}/token`, target: 'authority' }))
+    expect(authority.code).toBe('NETWORK_ERROR')
+    expect(authority.message).toContain('The authority is unreachable')
+    expect(authority.message).toContain('`disableInstanceDiscovery: true`')
   })
 })

@@ -7,6 +7,7 @@
 import { OboError } from '../errors.ts'
 import { abortedError } from './caller-abort.ts'
 import { InvalidResponseError } from './invalid-response-error.ts'
+import { networkErrorCode, networkErrorHint, type NetworkErrorTarget } from './network-error-hint.ts'
 import { readBoundedBody } from './read-bounded-body.ts'
 import { parseRetryAfterMs } from './retry-after.ts'
 
@@ -26,6 +27,12 @@ export interface FetchAttemptRequest {
   readonly timeoutMs: number
   /** Larger bodies are refused with `INVALID_RESPONSE`. */
   readonly maxBytes: number
+  /**
+   * `'authority'` when the URL is Entra's (token endpoint, discovery, instance discovery): an unreachable host's
+   * `NETWORK_ERROR` then names `authorityHost` and `disableInstanceDiscovery`. Default `'other'` (e.g. a managed
+   * identity endpoint), where that advice would mislead.
+   */
+  readonly target?: NetworkErrorTarget
 }
 
 /** An answer, whatever its status. */
@@ -72,8 +79,10 @@ export async function fetchAttempt(request: FetchAttemptRequest): Promise<Fetche
     if (callerSignal?.aborted === true) return abortedError(callerSignal)
     if (timedOut) return timeoutError(request)
     if (error instanceof OboError) return error
+    const code = networkErrorCode(error)
+    const hint = networkErrorHint(request.url, code, request.target ?? 'other')
     return new OboError(
-      `Could not reach ${new URL(request.url).host}: ${describeNetworkError(error)}. Check the network and the authority host.`,
+      `Could not reach ${new URL(request.url).host}: ${code ?? describeNetworkError(error)}. ${hint}`,
       {
         code: 'NETWORK_ERROR',
         cause: error,
@@ -147,10 +156,10 @@ function redirectError(request: FetchAttemptRequest, response: Response): Invali
   )
 }
 
+/** The error's words, for a failure without a socket code. */
 function describeNetworkError(error: unknown): string {
-  // undici puts the socket error (ECONNRESET, ECONNREFUSED, certificate problems) in `cause`.
-  const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined
-  if (typeof cause?.code === 'string') return cause.code
+  // undici puts the socket error in `cause`; its message says more than the outer "fetch failed".
+  const cause = error instanceof Error ? (error.cause as { message?: unknown } | undefined) : undefined
   const message = typeof cause?.message === 'string' ? cause.message : error instanceof Error ? error.message : ''
   // Runtimes end their messages with a period or not (workerd does); the sentence around it adds its own.
   return message.replace(/[.\s]+$/, '') || 'fetch failed'
