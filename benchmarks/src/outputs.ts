@@ -4,8 +4,10 @@
  *
  * @module
  */
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
+import { fleetSection, spliceFleetSection } from './fleet/markdown.ts'
+import type { FleetResults } from './fleet/results.ts'
 import { headline, headlineBullets, renderMarkdown } from './report/markdown.ts'
 import { protectedApiBudgetUs } from './bars.ts'
 import { latencyChartSpec, protectedApiChartSpec, requestsChartSpec } from './report/charts.ts'
@@ -54,6 +56,13 @@ export async function writeOutputs(
     mkdir(paths.chartsDir, { recursive: true }),
   ])
   const link = (file: string): string => relative(dirname(paths.markdown), file).split('\\').join('/')
+  // The fleet section comes from its own benchmark (`bench:fleet`, results beside this run's): kept, not lost.
+  const fleet = await readFleetResults(join(dirname(paths.json), 'fleet.json'))
+  const page = renderMarkdown(results, settings, {
+    latency: link(latencyFile),
+    requests: link(requestsFile),
+    protectedApi: link(protectedApiFile),
+  })
   await Promise.all([
     writeFile(paths.json, await formatWithPrettier(JSON.stringify(results, null, 2), paths.json, 'json')),
     writeFile(latencyFile, await renderSvg(latencyChartSpec(results, settings.barUsers, settings.hitCapMs))),
@@ -64,11 +73,7 @@ export async function writeOutputs(
     writeFile(
       paths.markdown,
       await formatWithPrettier(
-        renderMarkdown(results, settings, {
-          latency: link(latencyFile),
-          requests: link(requestsFile),
-          protectedApi: link(protectedApiFile),
-        }),
+        fleet === undefined ? page : spliceFleetSection(page, fleetSection(fleet)),
         paths.markdown,
         'markdown',
       ),
@@ -80,6 +85,14 @@ export async function writeOutputs(
     latencyChart: latencyFile,
     requestsChart: requestsFile,
     ...(withProtectedApi ? { protectedApiChart: protectedApiFile } : {}),
+  }
+}
+
+async function readFleetResults(file: string): Promise<FleetResults | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as FleetResults
+  } catch {
+    return undefined
   }
 }
 

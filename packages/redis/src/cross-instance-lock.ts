@@ -38,6 +38,8 @@ export interface CrossInstanceLock {
   awaitValue(name: string): Promise<string | undefined>
   /** The token for `key` was written: returns whether this instance held its lock (then release it). */
   written(key: string): boolean
+  /** This instance gives up the lock it holds for `key` without fetching (the caller deletes it in Redis). */
+  release(key: string): void
 }
 
 /** Settings after validation. */
@@ -96,6 +98,9 @@ export function createCrossInstanceLock(
         if (text !== undefined) return text
       }
       return undefined
+    },
+    release(key) {
+      locksHeld.delete(key)
     },
     written(key) {
       const lockedAt = locksHeld.get(key)

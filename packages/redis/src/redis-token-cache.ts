@@ -452,7 +452,19 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
     context: TokenCacheContext | undefined,
     startedAt: number,
   ): Promise<{ readonly value: CachedToken | undefined } | undefined> {
-    if (lock === undefined || (await lock.acquire(key, `${name}:lock`)) !== 'other') return undefined
+    if (lock === undefined) return undefined
+    const acquired = await lock.acquire(key, `${name}:lock`)
+    if (acquired === 'held') {
+      // The lock may be free because its last holder has just written the token and released it, after this
+      // instance's read missed: look once more before fetching a second token for the same key.
+      const again = await runner.run(() => commands.get(name))
+      const text = again.ok ? asText(again.value) : undefined
+      if (text === undefined) return undefined
+      lock.release(key)
+      void runner.run(() => commands.del(`${name}:lock`))
+      return { value: use(key, name, text, context, startedAt) }
+    }
+    if (acquired !== 'other') return undefined
     counters.singleFlightWaits++
     emit({ type: 'single-flight-wait', key: name })
     const text = await lock.awaitValue(name)

@@ -1,11 +1,17 @@
 /**
  * The same cache against a real three-master Redis Cluster (started here from `redis-server
  * --cluster-enabled yes` on loopback), through ioredis `Cluster` and node-redis `createCluster`: sharing,
- * the cross-instance lock, eviction with invalidation, and a master killed mid-run.
+ * the cross-instance lock, eviction with invalidation, the slots of the keys in use migrated to another master
+ * under a steady stream of `getToken` (the real token provider and the emulator over HTTPS), and a master
+ * killed mid-run.
  */
 import { randomBytes } from 'node:crypto'
 import { sha256Base64Url } from '@onbehalf/core/engine'
+import { createTokenProvider } from '@onbehalf/core'
 import type { CachedToken, TokenCacheContext } from '@onbehalf/core'
+import { startEmulator } from '@onbehalf/entra-emulator'
+import type { EntraEmulator } from '@onbehalf/entra-emulator'
+import { createJoseEngine } from '@onbehalf/jose'
 import { Cluster, Redis } from 'ioredis'
 import { createCluster } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -62,13 +68,14 @@ const kinds = [
 ] as const
 
 let cluster: RedisCluster
+let emu: EntraEmulator
 
 beforeAll(async () => {
-  cluster = await startRedisCluster(3)
+  ;[cluster, emu] = await Promise.all([startRedisCluster(3), startEmulator()])
 }, 60_000)
 
 afterAll(async () => {
-  await cluster.stop()
+  await Promise.all([cluster.stop(), emu.close()])
 })
 
 describe.each(kinds)('with %s', (kind, connect) => {
@@ -144,6 +151,106 @@ describe.each(kinds)('with %s', (kind, connect) => {
     for (const key of aliceKeys) expect(await b.get(key, alice)).toBeUndefined()
     expect(b.get(bobKey, bob)).not.toBeInstanceOf(Promise)
   })
+})
+
+describe.each(kinds)('slots migrated to another master under a steady stream of getToken, with %s', (kind, connect) => {
+  it('loses no request: every getToken succeeds, and the entries are served from their new master', async () => {
+    const client = await connect(cluster.nodes[0]!.port)
+    const keyPrefix = `migrate:${kind.replace(/\W/g, '')}:`
+    // No L1: every getToken reads Redis, so every one of them crosses the migration.
+    const cache = createRedisTokenCache({ redis: client.client, keys, keyPrefix, timeoutMs: 2_000, l1: false })
+    const engine = createJoseEngine()({
+      clientId: emu.defaults.middleTier.clientId,
+      credential: { kind: 'secret', secret: emu.defaults.middleTier.clientSecret },
+      authorityHost: emu.authorityHost,
+      disableInstanceDiscovery: true,
+      fetch: emu.fetch,
+    })
+    const provider = createTokenProvider({ engine, cache })
+    const scopes = [emu.defaults.downstream.defaultScope]
+    const assertions = Array.from({ length: 6 }, () => emu.issueUserToken({ user: emu.addUser() }))
+    const tokenRequests = (): number => emu.requests.filter((request) => request.endpoint === 'token').length
+    const nodes = await Promise.all(
+      cluster.nodes.map(async ({ port }) => {
+        const direct = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1 })
+        return { port, direct, id: String(await direct.call('CLUSTER', 'MYID')) }
+      }),
+    )
+    try {
+      for (const userAssertion of assertions) await provider.getToken({ tenantId: emu.tenantId, userAssertion, scopes })
+      await until(() => cache.stats().writes === assertions.length)
+
+      // The stream: four callers, round-robin over the users, until the migrations are done.
+      const failures: unknown[] = []
+      let completed = 0
+      let streaming = true
+      const stream = Promise.all(
+        Array.from({ length: 4 }, async (_, caller) => {
+          for (let n = caller; streaming; n++) {
+            const userAssertion = assertions[n % assertions.length] as string
+            try {
+              await provider.getToken({ tenantId: emu.tenantId, userAssertion, scopes })
+            } catch (error) {
+              failures.push(error)
+            }
+            completed++
+          }
+        }),
+      )
+      /** Lets the stream run at least `calls` more getToken through the current state of the migration. */
+      const meanwhile = async (calls: number): Promise<void> => {
+        const mark = completed
+        await until(() => completed >= mark + calls)
+      }
+
+      // Every slot holding this cache's keys (entries and user indexes) moves to the next master. Planned before
+      // any move, so that a key is moved once.
+      const plan: { slot: number; names: string[]; source: (typeof nodes)[number]; target: (typeof nodes)[number] }[] =
+        []
+      for (const [n, source] of nodes.entries()) {
+        const bySlot = new Map<number, string[]>()
+        for (const name of await source.direct.keys(`${keyPrefix}*`)) {
+          const slot = Number(await source.direct.call('CLUSTER', 'KEYSLOT', name))
+          bySlot.set(slot, [...(bySlot.get(slot) ?? []), name])
+        }
+        const target = nodes[(n + 1) % nodes.length]!
+        for (const [slot, names] of bySlot) plan.push({ slot, names, source, target })
+      }
+      for (const { slot, source, target } of plan) {
+        await target.direct.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', source.id)
+        await source.direct.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', target.id)
+        await meanwhile(8) // reads and writes meet a slot that is half-way (ASK redirections)
+        for (;;) {
+          const inSlot = (await source.direct.call('CLUSTER', 'GETKEYSINSLOT', slot, 100)) as string[]
+          if (inSlot.length === 0) break
+          await source.direct.call('MIGRATE', '127.0.0.1', target.port, '', 0, 5_000, 'KEYS', ...inSlot)
+          await meanwhile(8)
+        }
+        for (const node of [target, source, ...nodes.filter((other) => other !== target && other !== source)]) {
+          await node.direct.call('CLUSTER', 'SETSLOT', slot, 'NODE', target.id)
+        }
+        await meanwhile(8) // the old owner now answers MOVED
+      }
+      streaming = false
+      await stream
+
+      expect(failures).toEqual([])
+      expect(completed).toBeGreaterThan(24)
+      // Really moved: each key now lives on the master it was migrated to.
+      expect(plan.flatMap(({ names }) => names).length).toBeGreaterThanOrEqual(assertions.length)
+      for (const { names, target } of plan) {
+        for (const name of names) expect(await target.direct.exists(name), name).toBe(1)
+      }
+      // Every user is still a cache hit after the move: no entry was lost on the way.
+      const before = tokenRequests()
+      for (const userAssertion of assertions) await provider.getToken({ tenantId: emu.tenantId, userAssertion, scopes })
+      expect(tokenRequests()).toBe(before)
+    } finally {
+      await provider.close()
+      for (const { direct } of nodes) direct.disconnect()
+      await client.close()
+    }
+  }, 120_000)
 })
 
 describe('a master killed mid-run', () => {
