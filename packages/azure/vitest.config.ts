@@ -1,7 +1,7 @@
 import { defineProject } from 'vitest/config'
-import { sourceConditions } from '../../vitest.shared.ts'
+import { sourceConditions, typeTests } from '../../vitest.shared.ts'
 
 export default defineProject({
   ...sourceConditions,
-  test: { name: 'azure' },
+  test: { name: 'azure', ...typeTests },
 })

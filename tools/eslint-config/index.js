@@ -49,7 +49,7 @@ const tests = ['**/*.test.ts', '**/test/**/*.ts', '**/bench/**/*.ts', '**/*.benc
 const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url))
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/coverage/**', '**/node_modules/**', '**/.ci/**', 'docs/benchmarks/**'] },
+  { ignores: ['**/dist/**', '**/coverage/**', '**/node_modules/**', '**/.ci/**', 'docs/benchmarks/**', 'docs/api/**'] },
   js.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -5,7 +5,7 @@
  * @module
  */
 import { readFile } from 'node:fs/promises'
-import type { EngineFactory } from '@onbehalf/azure'
+import type { ClientCredentialOptions, EngineFactory } from '@onbehalf/azure'
 import { managedIdentityAssertion } from '@onbehalf/federated'
 import { startEmulator, type EntraEmulator } from '@onbehalf/entra-emulator'
 import { createMsalEngine } from '@onbehalf/msal'
@@ -490,4 +490,37 @@ export function validatingApi(
     ...(identity.fetch === undefined ? {} : { fetch: identity.fetch }),
     ...(allowedClientApps === undefined ? {} : { allowedClientApps }),
   })
+}
+
+/** The middle tier's client credential fields as configurations hold them: each optional, one of them set. */
+export interface MiddleTierCredentialFields {
+  readonly clientSecret?: string | undefined
+  readonly clientCertificate?: string | Uint8Array | undefined
+  readonly clientCertificatePassword?: string | undefined
+  readonly getClientAssertion?: (() => Promise<string>) | undefined
+}
+
+/**
+ * The one client credential a middle-tier configuration holds, in the shape `OnBehalfOfCredential` and
+ * `createProtectedApi` accept (their types take exactly one credential, never a possibly undefined one).
+ *
+ * @throws TypeError when the configuration holds no credential or more than one.
+ * @example
+ * ```ts
+ * new OnBehalfOfCredential(tenantId, clientId, { userAssertion, ...clientCredentialOf(identity.middleTier) })
+ * ```
+ */
+export function clientCredentialOf(
+  fields: MiddleTierCredentialFields,
+): ClientCredentialOptions & { readonly password?: string } {
+  const { clientSecret, clientCertificate, clientCertificatePassword: password, getClientAssertion } = fields
+  const given = [clientSecret, clientCertificate, getClientAssertion].filter((value) => value !== undefined).length
+  if (given === 1 && clientSecret !== undefined) return { clientSecret }
+  if (given === 1 && clientCertificate !== undefined) {
+    return { clientCertificate, ...(password === undefined ? {} : { password }) }
+  }
+  if (given === 1 && getClientAssertion !== undefined) return { getClientAssertion }
+  throw new TypeError(
+    `The middle tier needs exactly one client credential (a client secret, a certificate or a client assertion); it has ${String(given)}.`,
+  )
 }

@@ -29,6 +29,7 @@ import {
   type DownstreamResult,
 } from './downstream-client.ts'
 import { ApiAuthError, requireScopes, type ProtectedApi } from '@onbehalf/server'
+import { clientCredentialOf } from './identity.ts'
 
 /** How the middle tier authenticates to Entra. Exactly one of `clientSecret` / `clientCertificate`. */
 export interface MiddleTierCredentialConfig {
@@ -178,10 +179,7 @@ export function createMiddleTier(options: MiddleTierOptions): MiddleTier {
       options.createCredential?.(userAssertion) ??
       new OnBehalfOfCredential(config.tenantId, config.clientId, {
         userAssertion,
-        ...optional('clientSecret', config.clientSecret),
-        ...optional('clientCertificate', config.clientCertificate),
-        ...optional('password', config.clientCertificatePassword),
-        ...optional('getClientAssertion', config.getClientAssertion),
+        ...clientCredentialOf(config),
         authority: config.authorityHost,
         ...optional('fetch', config.fetch),
         ...optional('disableInstanceDiscovery', config.disableInstanceDiscovery),

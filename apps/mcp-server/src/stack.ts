@@ -7,6 +7,7 @@
  */
 import { startDownstreamApiFor, type DownstreamApi } from '@onbehalf/demo/downstream-api'
 import {
+  clientCredentialOf,
   emulatorIdentity,
   entraIdentity,
   usesRealEntra,
@@ -85,9 +86,7 @@ export async function startMcpStack(options: McpStackOptions = {}): Promise<McpS
       scopes: [middleTier.scope],
       authority: identity.authorityHost,
       disableInstanceDiscovery: middleTier.disableInstanceDiscovery,
-      ...(middleTier.clientSecret === undefined ? {} : { clientSecret: middleTier.clientSecret }),
-      ...(middleTier.clientCertificate === undefined ? {} : { clientCertificate: middleTier.clientCertificate }),
-      ...(middleTier.clientCertificatePassword === undefined ? {} : { password: middleTier.clientCertificatePassword }),
+      ...clientCredentialOf(middleTier),
       ...(middleTier.engine === undefined ? {} : { engine: middleTier.engine }),
       ...(identity.fetch === undefined ? {} : { fetch: identity.fetch }),
       downstreamApis: {

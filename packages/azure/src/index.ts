@@ -10,6 +10,8 @@ export { createOnBehalfOf, OnBehalfOfCredential } from './on-behalf-of-credentia
 export type { OnBehalfOf } from './on-behalf-of-credential.ts'
 export type {
   ClientAssertionCallback,
+  ClientCredentialOptions,
+  IdentityClientCredentialOptions,
   OnBehalfOfCommonOptions,
   OnBehalfOfConfig,
   OnBehalfOfCredentialIdentityOptions,

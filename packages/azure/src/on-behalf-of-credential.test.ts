@@ -199,6 +199,7 @@ describe('createOnBehalfOf: a configuration validated once', () => {
 
   it('refuses a bad configuration at once, naming the option, and a bad assertion per credential', () => {
     expect(() => createOnBehalfOf({ tenantId: 'bad tenant', clientId, clientSecret: secret })).toThrow(/tenantId/)
+    // @ts-expect-error -- no client credential: rejected by the types, and at run time for JavaScript callers.
     expect(() => createOnBehalfOf({ tenantId, clientId })).toThrow(
       /^createOnBehalfOf: either "clientSecret", "clientCertificate", "clientCertificatePath" or "getClientAssertion" must be provided/,
     )
@@ -248,6 +249,7 @@ describe('messages a new user meets (issue 13 item 10)', () => {
     const env: Record<string, string | undefined> = {}
     expect(
       () =>
+        // @ts-expect-error -- a possibly undefined secret: rejected by the types, and at run time for JavaScript.
         new OnBehalfOfCredential(tenantId, clientId, {
           userAssertion: userAssertion('hal'),
           clientSecret: env['SECRET'],

@@ -41,64 +41,150 @@ export interface OnBehalfOfCommonOptions {
 }
 
 /**
- * Options of the positional shape, `new OnBehalfOfCredential(tenantId, clientId, options)`. Give exactly one of
- * `clientSecret`, `clientCertificate`, `clientCertificatePath`, `getClientAssertion`.
+ * The client credential of the positional shape, of {@link createOnBehalfOf}'s configuration and of
+ * `@onbehalf/server`'s `createProtectedApi`: exactly one of `clientSecret`, `clientCertificate`,
+ * `clientCertificatePath` or `getClientAssertion`. None, two, or a value whose type allows `undefined` (an
+ * unchecked `process.env` read) does not compile; the others may be left out or `undefined`. JavaScript callers
+ * get the same rule as a `TypeError` at construction.
+ *
+ * @example
+ * ```ts
+ * const clientSecret = process.env.CLIENT_SECRET
+ * if (!clientSecret) throw new Error('Set CLIENT_SECRET to the client secret of your API app registration.')
+ * const credential: ClientCredentialOptions = { clientSecret }
+ * ```
  */
-export interface OnBehalfOfCredentialOptions extends OnBehalfOfCommonOptions {
-  /** The access token your API received (the user assertion). Required. */
-  readonly userAssertion: string
-  readonly clientSecret?: string | undefined
-  /** PEM (text or bytes: private key + certificate, key possibly encrypted) or PKCS#12 bytes. */
-  readonly clientCertificate?: string | Uint8Array | undefined
-  /** Path of a PEM or PKCS#12 file; read once per file version and shared by every credential. */
-  readonly clientCertificatePath?: string | undefined
-  /** Called once per token request (never for a cached token). */
-  readonly getClientAssertion?: ClientAssertionCallback | undefined
-  /** Entra host or https URL. Default: `AZURE_AUTHORITY_HOST`, else the public cloud. */
-  readonly authority?: string
-}
+export type ClientCredentialOptions =
+  | {
+      /** The client secret of your API's app registration. */
+      readonly clientSecret: string
+      readonly clientCertificate?: undefined
+      readonly clientCertificatePath?: undefined
+      readonly getClientAssertion?: undefined
+    }
+  | {
+      readonly clientSecret?: undefined
+      /** PEM (text or bytes: private key + certificate, key possibly encrypted) or PKCS#12 bytes. */
+      readonly clientCertificate: string | Uint8Array
+      readonly clientCertificatePath?: undefined
+      readonly getClientAssertion?: undefined
+    }
+  | {
+      readonly clientSecret?: undefined
+      readonly clientCertificate?: undefined
+      /** Path of a PEM or PKCS#12 file; read once per file version and shared by every credential. */
+      readonly clientCertificatePath: string
+      readonly getClientAssertion?: undefined
+    }
+  | {
+      readonly clientSecret?: undefined
+      readonly clientCertificate?: undefined
+      readonly clientCertificatePath?: undefined
+      /** Returns a signed client assertion; called once per token request (never for a cached token). */
+      readonly getClientAssertion: ClientAssertionCallback
+    }
 
 /**
- * The configuration of {@link createOnBehalfOf}: the positional shape's options without the user assertion, plus the tenant
- * and client. Validated once; each request then costs a closure. Give exactly one of `clientSecret`,
- * `clientCertificate`, `clientCertificatePath`, `getClientAssertion`.
+ * The client credential of `@azure/identity`'s shape ({@link OnBehalfOfCredentialIdentityOptions}): exactly one
+ * of `clientSecret`, `certificatePath`, `clientCertificate` or `getAssertion`, with the same rule as
+ * {@link ClientCredentialOptions}.
+ *
+ * @example
+ * ```ts
+ * const credential: IdentityClientCredentialOptions = { certificatePath: '/etc/secrets/api.pem' }
+ * ```
  */
-export interface OnBehalfOfConfig extends OnBehalfOfCommonOptions {
-  /** The tenant of your API's app registration (a GUID or domain). */
-  readonly tenantId: string
-  /** The application (client) ID of your API's app registration. */
-  readonly clientId: string
-  readonly clientSecret?: string | undefined
-  /** PEM (text or bytes: private key + certificate, key possibly encrypted) or PKCS#12 bytes. */
-  readonly clientCertificate?: string | Uint8Array | undefined
-  /** Path of a PEM or PKCS#12 file; read once per file version and shared by every credential. */
-  readonly clientCertificatePath?: string | undefined
-  /** Called once per token request (never for a cached token). */
-  readonly getClientAssertion?: ClientAssertionCallback | undefined
-  /** Entra host or https URL. Default: `AZURE_AUTHORITY_HOST`, else the public cloud. */
-  readonly authority?: string
-}
+export type IdentityClientCredentialOptions =
+  | {
+      /** The client secret of your API's app registration. */
+      readonly clientSecret: string
+      readonly certificatePath?: undefined
+      readonly clientCertificate?: undefined
+      readonly getAssertion?: undefined
+    }
+  | {
+      readonly clientSecret?: undefined
+      /** Path of a PEM (or PKCS#12) file holding the private key and certificate. */
+      readonly certificatePath: string
+      readonly clientCertificate?: undefined
+      readonly getAssertion?: undefined
+    }
+  | {
+      readonly clientSecret?: undefined
+      readonly certificatePath?: undefined
+      /** PEM or PKCS#12 content, as in the positional shape. */
+      readonly clientCertificate: string | Uint8Array
+      readonly getAssertion?: undefined
+    }
+  | {
+      readonly clientSecret?: undefined
+      readonly certificatePath?: undefined
+      readonly clientCertificate?: undefined
+      /** Returns a signed client assertion; called once per token request (never for a cached token). */
+      readonly getAssertion: ClientAssertionCallback
+    }
+
+/**
+ * Options of the positional shape, `new OnBehalfOfCredential(tenantId, clientId, options)`: the user assertion,
+ * exactly one client credential ({@link ClientCredentialOptions}) and the {@link OnBehalfOfCommonOptions}.
+ *
+ * @example
+ * ```ts
+ * const options: OnBehalfOfCredentialOptions = { userAssertion, clientCertificatePath: '/etc/secrets/api.pem' }
+ * const credential = new OnBehalfOfCredential(tenantId, clientId, options)
+ * ```
+ */
+export type OnBehalfOfCredentialOptions = OnBehalfOfCommonOptions &
+  ClientCredentialOptions & {
+    /** The access token your API received (the user assertion). Required. */
+    readonly userAssertion: string
+    /** Entra host or https URL. Default: `AZURE_AUTHORITY_HOST`, else the public cloud. */
+    readonly authority?: string
+  }
+
+/**
+ * The configuration of {@link createOnBehalfOf}: the positional shape's options without the user assertion, plus
+ * the tenant and client. Validated once; each request then costs a closure. Exactly one client credential
+ * ({@link ClientCredentialOptions}).
+ *
+ * @example
+ * ```ts
+ * const config: OnBehalfOfConfig = { tenantId, clientId, getClientAssertion: managedIdentityAssertion() }
+ * const obo = createOnBehalfOf(config)
+ * ```
+ */
+export type OnBehalfOfConfig = OnBehalfOfCommonOptions &
+  ClientCredentialOptions & {
+    /** The tenant of your API's app registration (a GUID or domain). */
+    readonly tenantId: string
+    /** The application (client) ID of your API's app registration. */
+    readonly clientId: string
+    /** Entra host or https URL. Default: `AZURE_AUTHORITY_HOST`, else the public cloud. */
+    readonly authority?: string
+  }
 
 /**
  * Options of `@azure/identity`'s shape, `new OnBehalfOfCredential({ tenantId, clientId, userAssertionToken, … })`,
- * so code written for `@azure/identity` switches by changing the import. Give exactly one of `clientSecret`,
- * `certificatePath`, `getAssertion` (or `clientCertificate`).
+ * so code written for `@azure/identity` switches by changing the import. Exactly one client credential
+ * ({@link IdentityClientCredentialOptions}: `clientSecret`, `certificatePath`, `getAssertion` or
+ * `clientCertificate`).
+ *
+ * @example
+ * ```ts
+ * const credential = new OnBehalfOfCredential({ tenantId, clientId, userAssertionToken, clientSecret })
+ * ```
  */
-export interface OnBehalfOfCredentialIdentityOptions extends OnBehalfOfCommonOptions {
-  readonly tenantId: string
-  readonly clientId: string
-  /** The access token your API received (the user assertion). Required. */
-  readonly userAssertionToken: string
-  readonly clientSecret?: string | undefined
-  /** Path of a PEM (or PKCS#12) file holding the private key and certificate. */
-  readonly certificatePath?: string | undefined
-  /** PEM or PKCS#12 content, as in the positional shape. */
-  readonly clientCertificate?: string | Uint8Array | undefined
-  /** Called once per token request (never for a cached token). */
-  readonly getAssertion?: ClientAssertionCallback | undefined
-  /** Entra host or https URL. Default: `AZURE_AUTHORITY_HOST`, else the public cloud. */
-  readonly authorityHost?: string
-}
+export type OnBehalfOfCredentialIdentityOptions = OnBehalfOfCommonOptions &
+  IdentityClientCredentialOptions & {
+    /** The tenant of your API's app registration (a GUID or domain). */
+    readonly tenantId: string
+    /** The application (client) ID of your API's app registration. */
+    readonly clientId: string
+    /** The access token your API received (the user assertion). Required. */
+    readonly userAssertionToken: string
+    /** Entra host or https URL. Default: `AZURE_AUTHORITY_HOST`, else the public cloud. */
+    readonly authorityHost?: string
+  }
 
 /** Where the client credential comes from, after validation. */
 export type CredentialSource =

@@ -61,7 +61,7 @@ export interface TokenResponseBody {
 }
 
 /**
- * Options of {@link TokenService.mintUserToken}: a user access token as a front end would hold it.
+ * Options of {@link EntraEmulator.issueUserToken}: a user access token as a front end would hold it.
  * @example
  * ```ts
  * emu.issueUserToken({ user: 'adele.vance@contoso.onmicrosoft.com', lifetimeSeconds: 60 })

@@ -26,9 +26,10 @@ import type { ClientAssertionCallback } from './managed-identity.ts'
 import { createPlatformTokenCache, type PlatformToken, type PlatformTokenCacheOptions } from './platform-token.ts'
 
 /**
- * How the blueprint authenticates its T1 requests: its client secret, its certificate (needs the optional
- * peer `@onbehalf/certificate`), or a client-assertion callback (a managed identity or workload identity
- * callback of this package, or your own signed assertion).
+ * How the blueprint authenticates its T1 requests: exactly one of its client secret, its certificate (needs the
+ * optional peer `@onbehalf/certificate`), or a client-assertion callback (a managed identity or workload identity
+ * callback of this package, or your own signed assertion). None, two, or a value whose type allows `undefined`
+ * does not compile (and fails at run time with `INVALID_ARGUMENT` for JavaScript callers).
  *
  * @example
  * ```ts
@@ -37,9 +38,19 @@ import { createPlatformTokenCache, type PlatformToken, type PlatformTokenCacheOp
  * ```
  */
 export type BlueprintCredential =
-  | { readonly clientSecret: string }
-  | BlueprintCertificate
-  | { readonly getClientAssertion: () => string | Promise<string> }
+  | {
+      /** The blueprint app's client secret. */
+      readonly clientSecret: string
+      readonly clientCertificate?: undefined
+      readonly getClientAssertion?: undefined
+    }
+  | (BlueprintCertificate & { readonly clientSecret?: undefined; readonly getClientAssertion?: undefined })
+  | {
+      readonly clientSecret?: undefined
+      readonly clientCertificate?: undefined
+      /** Returns a signed client assertion for the blueprint (e.g. `managedIdentityAssertion()`). */
+      readonly getClientAssertion: () => string | Promise<string>
+    }
 
 /** Options of {@link agentIdentityAssertion}. */
 export interface AgentIdentityAssertionOptions extends PlatformTokenCacheOptions {

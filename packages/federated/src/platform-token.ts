@@ -13,7 +13,15 @@ export interface PlatformToken {
   readonly expiresAt: number
 }
 
-/** Timing of {@link createPlatformTokenCache}. */
+/**
+ * Timing of the platform-token cache inside each assertion callback of this package
+ * ({@link managedIdentityAssertion}, {@link workloadIdentityAssertion}, {@link agentIdentityAssertion}).
+ *
+ * @example
+ * ```ts
+ * const getClientAssertion = managedIdentityAssertion({ renewBeforeExpiryMs: 10 * 60_000 })
+ * ```
+ */
 export interface PlatformTokenCacheOptions {
   /** Renew this long before expiry (capped at half the token's lifetime). Default 5 minutes. */
   readonly renewBeforeExpiryMs?: number

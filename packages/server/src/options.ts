@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ClientAssertionCallback } from '@onbehalf/azure'
+import type { ClientCredentialOptions } from '@onbehalf/azure'
 import { AzureAuthorityHosts, type EngineFactory, type TokenCache } from '@onbehalf/core'
 import { normalizeAuthorityHost } from '@onbehalf/core/engine'
 
@@ -30,7 +30,9 @@ export interface DownstreamApiOptions {
 /**
  * Options of `createProtectedApi`. To call downstream APIs as the caller, give exactly one client credential
  * (`clientSecret`, `clientCertificate`, `clientCertificatePath` or `getClientAssertion`), as for
- * `OnBehalfOfCredential`; without one the API only validates tokens.
+ * `OnBehalfOfCredential` (`ClientCredentialOptions` of `@onbehalf/azure`); without one the API only validates
+ * tokens. Two credentials, or one whose type allows `undefined` (an unchecked `process.env` read, which would
+ * silently make a validation-only API), do not compile.
  *
  * @example
  * ```ts
@@ -40,7 +42,16 @@ export interface DownstreamApiOptions {
  * }
  * ```
  */
-export interface ProtectedApiOptions {
+export type ProtectedApiOptions = (
+  | ClientCredentialOptions
+  // No client credential: the API only validates tokens (`caller.getToken`, `fetch` and `credential` throw).
+  | {
+      readonly clientSecret?: undefined
+      readonly clientCertificate?: undefined
+      readonly clientCertificatePath?: undefined
+      readonly getClientAssertion?: undefined
+    }
+) & {
   /**
    * The API's home tenant (GUID or domain), or `organizations` / `common` for a multi-tenant API (then
    * `allowedTenants` is required).
@@ -62,11 +73,6 @@ export interface ProtectedApiOptions {
   readonly allowedClientApps?: readonly string[]
   /** Delegated scopes the API exposes (names such as `access_as_user`); published by resource-metadata layers. */
   readonly scopes?: readonly string[]
-  readonly clientSecret?: string
-  /** PEM (private key + certificate) or PKCS#12 bytes. */
-  readonly clientCertificate?: string | Uint8Array
-  readonly clientCertificatePath?: string
-  readonly getClientAssertion?: ClientAssertionCallback
   /** Password of an encrypted PEM key or a PKCS#12 file. */
   readonly password?: string | Uint8Array
   readonly sendCertificateChain?: boolean

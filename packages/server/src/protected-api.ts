@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { OnBehalfOfConfig } from '@onbehalf/azure'
 import { invalidTokenError } from './api-auth-error.ts'
 import { createCaller, type Caller, type CallerContext } from './caller.ts'
 import { createCredentialFactory } from './credential-factory.ts'
@@ -87,7 +88,9 @@ export function createProtectedApi(options: ProtectedApiOptions): ProtectedApi {
   const settings = resolveOptions(options)
   // Without a client credential the API only validates tokens (a downstream API that calls nothing further).
   const hasCredential = credentialNames.some((name) => options[name] !== undefined)
-  // Validates the client credential (and parses a certificate) once, with the credential's own rules.
+  // Validates the client credential (and parses a certificate) once, with the credential's own rules. `pick`
+  // loses which credential was given: the options' type allowed at most one, and createOnBehalfOf checks exactly
+  // one at run time (for JavaScript callers too).
   const credentialFor = hasCredential
     ? createCredentialFactory({
         ...pick(options, [
@@ -105,7 +108,7 @@ export function createProtectedApi(options: ProtectedApiOptions): ProtectedApi {
         tenantId: settings.tenantId,
         clientId: settings.clientId,
         authority: settings.authorityHost,
-      })
+      } as OnBehalfOfConfig)
     : undefined
   const keys = createSigningKeys({
     authorityHost: settings.authorityHost,

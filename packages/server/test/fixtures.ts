@@ -70,6 +70,14 @@ export async function startDownstream(): Promise<Downstream> {
   }
 }
 
+/** Options a test changes; the client credential stays the app's secret (exactly one credential). */
+export type Extra = Partial<
+  Omit<ProtectedApiOptions, 'clientSecret' | 'clientCertificate' | 'clientCertificatePath' | 'getClientAssertion'>
+>
+
+/** The options `world.options()` returns: the app's client secret as the credential. */
+export type SecretOptions = ProtectedApiOptions & { readonly clientSecret: string }
+
 export interface World {
   readonly emu: EntraEmulator
   /** The protected API's registration (multi-tenant, scope `access_as_user`, app role `Tasks.Read.All`). */
@@ -82,8 +90,8 @@ export interface World {
   readonly stranger: EmulatorUser
   readonly downstream: Downstream
   /** Options of a single-tenant API on the emulator (override what a test needs). */
-  options(extra?: Partial<ProtectedApiOptions>): ProtectedApiOptions
-  api(extra?: Partial<ProtectedApiOptions>): ProtectedApi
+  options(extra?: Extra): SecretOptions
+  api(extra?: Extra): ProtectedApi
   /** A user token for the protected API. */
   userToken(user?: EmulatorUser, extra?: Parameters<EntraEmulator['issueUserToken']>[0]): string
   close(): Promise<void>
@@ -106,7 +114,7 @@ export async function startWorld(): Promise<World> {
   const guest = emu.addUser({ tenantId: second.id, upn: 'guest@fabrikam.onmicrosoft.com' })
   const stranger = emu.addUser({ tenantId: third.id, upn: 'stranger@tailspin.onmicrosoft.com' })
   const downstream = await startDownstream()
-  const options = (extra: Partial<ProtectedApiOptions> = {}): ProtectedApiOptions => ({
+  const options = (extra: Extra = {}): SecretOptions => ({
     tenantId: emu.tenantId,
     clientId: app.clientId,
     clientSecret: app.clientSecret as string,

@@ -155,11 +155,13 @@ describe('constructor arguments', () => {
     ],
     [
       'no client credential',
+      // @ts-expect-error -- rejected by the types too; JavaScript callers get the TypeError this row checks.
       () => new OnBehalfOfCredential('contoso.onmicrosoft.com', 'client', { userAssertion: assertion }),
       { type: 'TypeError', names: /clientSecret/ },
     ],
     [
       'two client credentials',
+      // @ts-expect-error -- as above.
       () => new OnBehalfOfCredential('contoso.onmicrosoft.com', 'client', { ...base(), clientCertificate: certs.pem }),
       { type: 'TypeError', names: /clientSecret.*clientCertificate|clientCertificate.*clientSecret/ },
     ],
