@@ -98,11 +98,22 @@ for (const name of ['core', 'certificate', 'entra-emulator', 'jose', 'msal', 'az
 }
 
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs')
+// Errors outside any test, which Vitest's JSON report leaves out: beside it, `<report>.unhandled.json`.
+const unhandledPath = jsonPath.replace(/(\.json)?$/, '.unhandled.json')
 rmSync(jsonPath, { force: true })
+rmSync(unhandledPath, { force: true })
 const run = spawnSync(
   process.execPath,
-  [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${jsonPath}`, ...args],
-  { cwd: root, stdio: 'inherit', env: process.env },
+  [
+    vitest,
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--reporter=${join(root, 'scripts', 'vitest-unhandled-reporter.mjs')}`,
+    `--outputFile.json=${jsonPath}`,
+    ...args,
+  ],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, ONBEHALF_UNHANDLED_JSON: unhandledPath } },
 )
 
 let passed = 0
@@ -123,9 +134,14 @@ if (existsSync(jsonPath)) {
 }
 // Vitest also exits non-zero on errors outside any test (an unhandled rejection, an error thrown after a test
 // ended): every test passed, yet the run is not clean. Say so, and count it, rather than end on "0 failed".
+const unhandled = existsSync(unhandledPath) ? JSON.parse(readFileSync(unhandledPath, 'utf8')) : []
+for (const error of unhandled) {
+  const where = [error.testPath?.replace(`${root}/`, ''), error.testName].filter(Boolean).join(' > ')
+  console.log(`${label}: unhandled error${where ? ` (${where})` : ''}: ${error.name}: ${error.message}`)
+}
 if (run.status !== 0 && failed === 0) {
   console.log(
-    `${label}: vitest exited with ${run.status ?? run.signal} although no test failed: see "Unhandled Errors" above`,
+    `${label}: vitest exited with ${run.status ?? run.signal} although no test failed${unhandled.length > 0 ? '' : ': see "Unhandled Errors" above'}`,
   )
   failed = 1
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { createHash } from 'node:crypto'
 import { createOnBehalfOf } from '@onbehalf/azure'
 import type { OnBehalfOf } from '@onbehalf/azure'
 import type { CachedToken, TokenCache, TokenCacheContext } from '@onbehalf/core'
@@ -15,6 +16,7 @@ import { connectIoredis } from '@onbehalf/test-kit/redis-clients'
 import type { TestClient } from '@onbehalf/test-kit/redis-clients'
 import { fleetCacheSettings, fleetConfigVariable, fleetHttpSettings, wallClockMs } from './protocol.ts'
 import type {
+  AlignReply,
   BurstReply,
   CacheSpec,
   FleetCommand,
@@ -166,6 +168,17 @@ async function read(name: string, assertions: readonly string[]): Promise<ReadRe
   }
 }
 
+async function align(name: string, assertion: string): Promise<AlignReply> {
+  const target = instance(name)
+  const engineBefore = target.obo.stats()?.engineCalls ?? 0
+  const { token } = await target.obo.credentialFor(assertion).getToken(config!.scope)
+  await settleWrites(target.cache)
+  return {
+    engineCalls: (target.obo.stats()?.engineCalls ?? 0) - engineBefore,
+    fingerprint: createHash('sha256').update(token).digest('base64url').slice(0, 12),
+  }
+}
+
 async function watch(name: string, assertion: string, until: 'gone' | 'changed'): Promise<WatchReply> {
   const target = instance(name)
   const first = await lookup(target, assertion)
@@ -204,6 +217,8 @@ async function run(command: FleetCommand): Promise<unknown> {
       return burst(command.cache, command.assertions)
     case 'read':
       return read(command.cache, command.assertions)
+    case 'align':
+      return align(command.cache, command.assertion)
     case 'watch':
       return watch(command.cache, command.assertion, command.until)
     case 'evict': {

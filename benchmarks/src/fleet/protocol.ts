@@ -43,6 +43,11 @@ export type FleetCommand =
       readonly assertion: string
       readonly until: 'gone' | 'changed'
     }
+  /**
+   * One `getToken` for `assertion` (an L1 hit, an L2 read, or a token request when the instance has nothing it
+   * accepts), then waits for this instance's writes to land; reply {@link AlignReply}.
+   */
+  | { readonly op: 'align'; readonly cache: string; readonly assertion: string }
   /** `evictUser` on this instance; reply {@link EvictReply}. */
   | { readonly op: 'evict'; readonly cache: string; readonly tenantId: string; readonly oid: string }
   /** A `getToken` with a claims request, which replaces the cached token; reply {@link ReplaceReply}. */
@@ -77,6 +82,14 @@ export interface ReadReply {
   readonly engineCalls: number
   readonly l1Hits: number
   readonly l2Hits: number
+}
+
+/** What an `align` did. */
+export interface AlignReply {
+  /** Token requests it made (0: the instance already held a token it accepts). */
+  readonly engineCalls: number
+  /** A short SHA-256 fingerprint of the token it got, to compare instances without sending a token. */
+  readonly fingerprint: string
 }
 
 export interface WatchReply {

@@ -16,7 +16,7 @@ import { summarize } from '../stats.ts'
 import { startFleetProcess } from './fleet-process.ts'
 import type { FleetProcess } from './fleet-process.ts'
 import { fleetCacheSettings, fleetHttpSettings } from './protocol.ts'
-import type { BurstReply, EvictReply, ReadReply, ReplaceReply, WatchReply } from './protocol.ts'
+import type { AlignReply, BurstReply, EvictReply, ReadReply, ReplaceReply, WatchReply } from './protocol.ts'
 import { fleetBars } from './results.ts'
 import type { FleetBurst, FleetPropagation, FleetResults } from './results.ts'
 
@@ -122,6 +122,23 @@ export async function runFleet(options: FleetOptions): Promise<FleetResults> {
       `without the lock: ${withoutLock.burst.tokenRequests} token requests (${withoutLock.burst.engineCallsPerInstance.join(' + ')}), ${withoutLock.burst.failed} failed, ${withoutLock.burst.durationMs.toFixed(0)} ms`,
     )
 
+    /**
+     * Brings every instance to hold the same token for `assertion` before a propagation trial. After a lock-off
+     * burst that is not given: the instances wrote the same entry concurrently, each write dropped the others'
+     * L1 copies, and an instance whose own write was newer than the one Redis kept refuses Redis's as a rollback
+     * (a miss). One instance at a time, `getToken` settles it (a refused entry is fetched again and written with a
+     * newer version, which the others then accept); a pass with no token request and one token means done.
+     */
+    async function alignEverywhere(name: string, assertion: string): Promise<void> {
+      for (let pass = 0; pass < 10; pass++) {
+        const replies: AlignReply[] = []
+        for (const p of processes) replies.push(await p.ask<AlignReply>({ op: 'align', cache: name, assertion }))
+        const calls = replies.reduce((sum, reply) => sum + reply.engineCalls, 0)
+        if (calls === 0 && new Set(replies.map((reply) => reply.fingerprint)).size === 1) return
+      }
+      throw new Error('the instances did not agree on one cached token in 10 passes')
+    }
+
     // 3. L2 hits: a new cache (empty L1) in the process that wrote the fewest entries reads those the others wrote.
     const readerIndex = withLock.replies.reduce(
       (best, reply, index) => (reply.wrote.length < (withLock.replies[best]?.wrote.length ?? Infinity) ? index : best),
@@ -143,13 +160,14 @@ export async function runFleet(options: FleetOptions): Promise<FleetResults> {
       `L2 hits:          process ${readerIndex + 1}, ${reads.l2Hits} of ${othersWrote.length} reads, p50 ${l2Hit.ms.median.toFixed(3)} ms, p99 ${l2Hit.ms.p99.toFixed(3)} ms, ${l2Hit.tokenRequests} token requests`,
     )
 
-    // 4. evictUser on one instance → a miss on every instance (the lock-off caches: every process holds every
-    // user in L1, and a miss there is a plain miss, not a wait for a lock holder).
+    // 4. evictUser on one instance → a miss on every instance (the lock-off caches: after alignment every process
+    // holds the user's token, and a miss there is a plain miss, not a wait for a lock holder).
     const evictMs: number[] = []
     for (let trial = 0; trial < trials; trial++) {
       const index = trial
       const assertion = noLockAssertions[index] as string
       const user = users[index]!
+      await alignEverywhere('nolock', assertion)
       const watches = await Promise.all(
         processes.map((p) => p.ask<WatchReply>({ op: 'watch', cache: 'nolock', assertion, until: 'gone' })),
       )
@@ -178,6 +196,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResults> {
       const assertion = noLockAssertions[trials + trial] as string
       const replacer = processes[trial % instanceCount] as FleetProcess
       const others = processes.filter((p) => p !== replacer)
+      await alignEverywhere('nolock', assertion)
       const watches = await Promise.all(
         others.map((p) => p.ask<WatchReply>({ op: 'watch', cache: 'nolock', assertion, until: 'changed' })),
       )
