@@ -52,8 +52,9 @@ export async function startMcpHttpServer(options: McpHttpServerOptions): Promise
       registerDocumentTools(mcp)
       const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true }) // no session IDs: stateless
       res.on('close', () => {
-        void transport.close()
-        void mcp.close()
+        // A close that fails after the response ended has nobody to tell; it must not become an unhandled rejection.
+        transport.close().catch(() => undefined)
+        mcp.close().catch(() => undefined)
       })
       await mcp.connect(transport)
       await transport.handleRequest(Object.assign(req, { auth: gate.authInfo }), res, gate.parsedBody)
