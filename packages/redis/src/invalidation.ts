@@ -9,6 +9,8 @@ import type { IoredisLike, NodeRedisLike } from './redis-client.ts'
 
 /** The part of an ioredis client used as a subscriber. */
 export interface IoredisSubscriberLike extends IoredisLike {
+  /** ioredis's options; the cache turns `autoResubscribe` off and re-subscribes itself (see {@link subscribe}). */
+  options?: { autoResubscribe?: boolean | undefined }
   subscribe(channel: string): Promise<unknown>
   on(event: 'message', listener: (channel: string, message: string) => void): unknown
   on(event: 'ready', listener: () => void): unknown
@@ -25,7 +27,8 @@ export type RedisSubscriberLike = IoredisSubscriberLike | NodeRedisSubscriberLik
 
 /**
  * Subscribes `client` to `channel`. `onMessage` gets each message; `onResubscribed` runs whenever the
- * connection is ready again after the subscription was made (both clients re-subscribe by themselves).
+ * subscription is back after the connection dropped (node-redis and an ioredis Cluster re-subscribe by
+ * themselves; a standalone ioredis client is re-subscribed here).
  *
  * @example
  * ```ts
@@ -50,11 +53,25 @@ export async function subscribe(
     await nodeRedis.subscribe(channel, (message) => onMessage(message))
   } else {
     const ioredis = client as IoredisSubscriberLike
+    // ioredis re-subscribes by itself when a connection comes back, but leaves that SUBSCRIBE's promise
+    // unhandled: a connection that drops again before the reply (a flapping Redis, a shutdown) rejects it, and an
+    // unhandled rejection ends a Node process. The subscriber is the cache's alone, so the cache re-subscribes
+    // itself, handles the outcome, and drops L1 once the subscription is back (what was published before is lost).
+    const options = ioredis.options
+    // A standalone client has the option (a Cluster, without it, re-subscribes through its own subscriber node).
+    const resubscribeHere = typeof options?.autoResubscribe === 'boolean'
+    if (resubscribeHere) options.autoResubscribe = false
     ioredis.on('message', (from, message) => {
       if (from === channel) onMessage(message)
     })
     ioredis.on('ready', () => {
-      if (subscribed) onResubscribed()
+      if (!subscribed) return
+      if (!resubscribeHere) {
+        onResubscribed()
+        return
+      }
+      // Failed: L1 is dropped all the same (nothing in it can be trusted); the next 'ready' subscribes again.
+      ioredis.subscribe(channel).then(onResubscribed, onResubscribed)
     })
     await ioredis.subscribe(channel)
   }
