@@ -55,7 +55,7 @@ export function fleetSection(results: FleetResults): string {
     '',
     '### Fleet-wide eviction and invalidation',
     '',
-    `Every process holds the user's token in L1 and polls its cache every millisecond (a cache-only lookup: L1, else Redis; never the IdP).`,
+    `Before each trial the processes agree on the user's token: each calls \`getToken\` in turn until a pass makes no token request and all hold the same token (after the lock-off burst's concurrent writes, a process whose own write was newer than the one Redis kept refuses Redis's as a rollback). Then every process polls its cache every millisecond (a cache-only lookup: L1, else Redis; never the IdP).`,
     '',
     '| what | from | until | over | result |',
     '| --- | --- | --- | --- | --- |',
