@@ -28,7 +28,7 @@ export type RedisSubscriberLike = IoredisSubscriberLike | NodeRedisSubscriberLik
 /**
  * Subscribes `client` to `channel`. `onMessage` gets each message; `onResubscribed` runs whenever the
  * subscription is back after the connection dropped (node-redis and an ioredis Cluster re-subscribe by
- * themselves; a standalone ioredis client is re-subscribed here).
+ * themselves; a standalone ioredis client is re-subscribed here), with the error when that failed.
  *
  * @example
  * ```ts
@@ -39,7 +39,7 @@ export async function subscribe(
   client: RedisSubscriberLike,
   channel: string,
   onMessage: (message: string) => void,
-  onResubscribed: () => void,
+  onResubscribed: (error?: unknown) => void,
 ): Promise<void> {
   if (typeof client !== 'object' || client === null || typeof client.subscribe !== 'function') {
     throw new TypeError('subscriber must be a second ioredis or node-redis client (e.g. redis.duplicate()).')
@@ -71,7 +71,10 @@ export async function subscribe(
         return
       }
       // Failed: L1 is dropped all the same (nothing in it can be trusted); the next 'ready' subscribes again.
-      ioredis.subscribe(channel).then(onResubscribed, onResubscribed)
+      ioredis.subscribe(channel).then(
+        () => onResubscribed(),
+        (error: unknown) => onResubscribed(error ?? new Error('SUBSCRIBE failed')),
+      )
     })
     await ioredis.subscribe(channel)
   }

@@ -57,7 +57,10 @@ export type RedisCacheEventType =
   | 'evict'
   /** `evictUser` could not list or delete everything: see `reason`. */
   | 'evict-failed'
-  /** The subscription for L1 invalidation failed: see `error`. */
+  /**
+   * The subscription for L1 invalidation failed (at start, or again after a reconnect: L1 is emptied and the next
+   * reconnect tries again): see `error`.
+   */
   | 'subscribe-failed'
 
 /** An event for logs and metrics. Holds key hashes, key IDs and reasons only: never a token. */
@@ -358,11 +361,12 @@ export function createRedisTokenCache(options: RedisTokenCacheOptions): RedisTok
   const listening =
     options.subscriber === undefined
       ? Promise.resolve(false)
-      : subscribe(options.subscriber, channel, received, () => {
+      : subscribe(options.subscriber, channel, received, (error) => {
           // Messages sent while the connection was down are lost: nothing in L1 can be trusted any more.
           l1?.clear()
           counters.l1Resets++
           emit({ type: 'l1-reset' })
+          if (error !== undefined) emit({ type: 'subscribe-failed', error })
         }).then(
           () => true,
           (error: unknown) => {

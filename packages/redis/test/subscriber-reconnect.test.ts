@@ -11,7 +11,7 @@ import type { CachedToken, TokenCacheContext } from '@onbehalf/core'
 import type { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisTokenCache } from '../src/index.ts'
-import type { RedisTokenCache } from '../src/index.ts'
+import type { RedisCacheEvent, RedisTokenCache } from '../src/index.ts'
 import { connectIoredis, inspector } from '@onbehalf/test-kit/redis-clients'
 import type { TestClient } from '@onbehalf/test-kit/redis-clients'
 import { startRedisServer } from '@onbehalf/test-kit/redis-server'
@@ -72,11 +72,13 @@ describe('an ioredis subscriber whose connection drops', () => {
       const commands = await connectIoredis(server.port)
       const subscriber = await connectIoredis(proxy.port, { subscriber: true })
       open.push(commands, subscriber)
+      const events: RedisCacheEvent[] = []
       const cache = createRedisTokenCache({
         redis: commands.client,
         subscriber: subscriber.client,
         keys,
         keyPrefix: prefix,
+        onEvent: (event) => events.push(event),
       })
       expect(await cache.listening).toBe(true)
       // The connection drops; ioredis comes back through the proxy, which answers the handshake but withholds
@@ -88,6 +90,9 @@ describe('an ioredis subscriber whose connection drops', () => {
       // Unhandled rejections are reported once the microtasks of the turn that made them have run.
       await new Promise((resolve) => setTimeout(resolve, 20))
       expect(rejections).toEqual([])
+      // The failed re-subscription is reported, and L1 was emptied all the same.
+      expect(events.filter((event) => event.type === 'subscribe-failed')).toHaveLength(1)
+      expect(cache.stats().l1Resets).toBe(1)
     } finally {
       process.off('unhandledRejection', record)
       proxy.close()
