@@ -7,12 +7,12 @@ import { sha256Base64Url } from '@onbehalf/core/engine'
 import type { CachedToken, TokenCacheContext } from '@onbehalf/core'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createRedisTokenCache } from '../src/index.ts'
 import type { RedisTokenCache } from '../src/index.ts'
 import { clientKinds, inspector } from '@onbehalf/test-kit/redis-clients'
-import type { TestClient } from '@onbehalf/test-kit/redis-clients'
+import type { NodeRedisClient, TestClient } from '@onbehalf/test-kit/redis-clients'
 import { startRedisServer } from '@onbehalf/test-kit/redis-server'
 import type { RedisServer } from '@onbehalf/test-kit/redis-server'
+import { openFleetInstance } from './fleet-instance.ts'
 import { until } from './until.ts'
 
 const keys = [{ id: 'k1', key: new Uint8Array(randomBytes(32)) }]
@@ -49,17 +49,13 @@ describe.each(clientKinds)('with %s', (kind, connect) => {
   })
 
   async function instance(): Promise<RedisTokenCache> {
-    const commands = await connect(server.port)
-    const subscriber = await connect(server.port, { subscriber: true })
-    clients.push(commands, subscriber)
-    const cache = createRedisTokenCache({
-      redis: commands.client,
-      subscriber: subscriber.client,
+    const { cache } = await openFleetInstance<Redis | NodeRedisClient>({
+      connect,
+      port: server.port,
       keys,
       keyPrefix: prefix,
-      timeoutMs: 2_000,
+      open: clients,
     })
-    expect(await cache.listening).toBe(true)
     return cache
   }
 

@@ -10,12 +10,12 @@ import { sha256Base64Url } from '@onbehalf/core/engine'
 import type { CachedToken, TokenCacheContext } from '@onbehalf/core'
 import type { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createRedisTokenCache } from '../src/index.ts'
 import type { RedisCacheEvent, RedisTokenCache } from '../src/index.ts'
 import { connectIoredis, inspector } from '@onbehalf/test-kit/redis-clients'
 import type { TestClient } from '@onbehalf/test-kit/redis-clients'
 import { startRedisServer } from '@onbehalf/test-kit/redis-server'
 import type { RedisServer } from '@onbehalf/test-kit/redis-server'
+import { openFleetInstance } from './fleet-instance.ts'
 import { until } from './until.ts'
 
 const keys = [{ id: 'k1', key: new Uint8Array(randomBytes(32)) }]
@@ -45,20 +45,8 @@ afterAll(async () => {
   await server.stop()
 })
 
-async function instance(): Promise<{ cache: RedisTokenCache; subscriber: Redis }> {
-  const commands = await connectIoredis(server.port)
-  const subscriber = await connectIoredis(server.port, { subscriber: true })
-  open.push(commands, subscriber)
-  const cache = createRedisTokenCache({
-    redis: commands.client,
-    subscriber: subscriber.client,
-    keys,
-    keyPrefix: prefix,
-    timeoutMs: 2_000,
-  })
-  expect(await cache.listening).toBe(true)
-  return { cache, subscriber: subscriber.client }
-}
+const instance = (): Promise<{ cache: RedisTokenCache; subscriber: Redis }> =>
+  openFleetInstance({ connect: connectIoredis, port: server.port, keys, keyPrefix: prefix, open })
 
 describe('an ioredis subscriber whose connection drops', () => {
   it('leaves no unhandled rejection when the connection closes before the re-subscription is answered', async () => {
@@ -69,24 +57,22 @@ describe('an ioredis subscriber whose connection drops', () => {
     process.on('unhandledRejection', record)
     const proxy = await startWithholdingProxy(server.port)
     try {
-      const commands = await connectIoredis(server.port)
-      const subscriber = await connectIoredis(proxy.port, { subscriber: true })
-      open.push(commands, subscriber)
       const events: RedisCacheEvent[] = []
-      const cache = createRedisTokenCache({
-        redis: commands.client,
-        subscriber: subscriber.client,
+      const { cache, subscriber } = await openFleetInstance({
+        connect: connectIoredis,
+        port: server.port,
+        subscriberPort: proxy.port,
         keys,
         keyPrefix: prefix,
+        open,
         onEvent: (event) => events.push(event),
       })
-      expect(await cache.listening).toBe(true)
       // The connection drops; ioredis comes back through the proxy, which answers the handshake but withholds
       // the reply to the SUBSCRIBE that follows. The application shuts the client down meanwhile.
       proxy.dropConnections()
       await until(() => proxy.withheld)
-      subscriber.client.disconnect()
-      await until(() => subscriber.client.status === 'end')
+      subscriber.disconnect()
+      await until(() => subscriber.status === 'end')
       // Unhandled rejections are reported once the microtasks of the turn that made them have run.
       await new Promise((resolve) => setTimeout(resolve, 20))
       expect(rejections).toEqual([])
